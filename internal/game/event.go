@@ -1,0 +1,37 @@
+package game
+
+// EventType is the kind of an event in the log.
+type EventType string
+
+// The event types. Score and hint keep the old engine's names because they
+// travel to browsers unchanged; rename is new.
+const (
+	EventScore  EventType = "score"  // a solve: Points > 0 (or 0)
+	EventHint   EventType = "hint"   // a hint purchase: Points = -cost
+	EventRename EventType = "rename" // a display name set or changed: Name
+)
+
+// Event is one entry of the append-only log that is the source of truth
+// for every view of the game. IDs are assigned by the store, increase
+// strictly, and are never reused (not even across an admin reset).
+type Event struct {
+	ID          int64     `json:"id"`
+	Type        EventType `json:"type"`
+	UserID      int64     `json:"user_id"`
+	ChallengeID int       `json:"challenge_id,omitempty"`
+	HintID      int       `json:"hint_id,omitempty"`
+	Points      int       `json:"points"`
+	TS          int64     `json:"ts"` // Unix milliseconds
+	Name        string    `json:"name,omitempty"`
+}
+
+// User is a player account from credentials.csv. ID is assigned by the
+// store in file order the first time the username is seen and never
+// changes afterwards.
+type User struct {
+	ID       int64
+	Username string
+	// Password is the plain-text password or a bcrypt hash ($2a$, $2b$,
+	// $2y$), exactly as written in credentials.csv.
+	Password string
+}
