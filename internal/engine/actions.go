@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"context"
+	"strings"
+
+	"github.com/ctfg/ctfg/internal/game"
+)
+
+// Outcome is the result of a flag submission or an award.
+type Outcome int
+
+// The outcomes of Submit and Award.
+const (
+	Incorrect Outcome = iota
+	Correct
+	AlreadySolved
+)
+
+// SubmitResult is the answer to a flag submission.
+type SubmitResult struct {
+	Outcome Outcome
+	Points  int   // points of the challenge, for Correct
+	Total   int   // the player's score afterwards (not for Incorrect)
+	Event   int64 // id of the committed event, for Correct
+}
+
+// Submit checks a flag guess of a player for a challenge. The guess is
+// trimmed of surrounding whitespace. Errors: game.ErrUnknownID,
+// game.ErrLocked (requirements unmet), game.ErrUnknownUser.
+func (e *Engine) Submit(ctx context.Context, userID int64, challengeID int, guess string) (SubmitResult, error) {
+	c, ok := e.st.Catalog().Get(challengeID)
+	if !ok {
+		return SubmitResult{}, game.ErrUnknownID
+	}
+	var locked, solved bool
+	var total int
+	if !e.st.WithPlayer(userID, func(p *game.Player) {
+		locked, solved, total = !p.Available(c), p.Solved(c.ID), p.Score
+	}) {
+		return SubmitResult{}, game.ErrUnknownUser
+	}
+	if locked {
+		return SubmitResult{}, game.ErrLocked
+	}
+	if solved {
+		return SubmitResult{Outcome: AlreadySolved, Total: total}, nil
+	}
+	if !c.MatchFlag(strings.TrimSpace(guess)) {
+		return SubmitResult{Outcome: Incorrect}, nil
+	}
+	return e.solve(ctx, userID, c)
+}
+
+// Award records a solve for a player as an external judge saw it: no flag
+// and no requirement check. Errors: game.ErrUnknownID,
+// game.ErrUnknownUser.
+func (e *Engine) Award(ctx context.Context, username string, challengeID int) (SubmitResult, error) {
+	c, ok := e.st.Catalog().Get(challengeID)
+	if !ok {
+		return SubmitResult{}, game.ErrUnknownID
+	}
+	p, ok := e.st.PlayerByUsername(username)
+	if !ok {
+		return SubmitResult{}, game.ErrUnknownUser
+	}
+	return e.solve(ctx, p.ID, c)
+}
+
+func (e *Engine) solve(ctx context.Context, userID int64, c *game.Challenge) (SubmitResult, error) {
+	r, err := e.do(ctx, &op{kind: opSolve, userID: userID, chal: c})
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	if !r.inserted {
+		return SubmitResult{Outcome: AlreadySolved, Total: r.total}, nil
+	}
+	return SubmitResult{Outcome: Correct, Points: c.Points, Total: r.total, Event: r.ev.ID}, nil
+}
+
+// HintResult is the answer to a hint purchase.
+type HintResult struct {
+	Text  string
+	Total int
+}
+
+// BuyHint buys hint hintID of a challenge for a player. Errors:
+// game.ErrUnknownChallenge, game.ErrUnknownHint, game.ErrLocked (challenge
+// locked or an earlier hint not bought), game.ErrAlreadyPurchased,
+// game.ErrInsufficientPoints, game.ErrUnknownUser.
+func (e *Engine) BuyHint(ctx context.Context, userID int64, challengeID, hintID int) (HintResult, error) {
+	c, ok := e.st.Catalog().Get(challengeID)
+	if !ok {
+		return HintResult{}, game.ErrUnknownChallenge
+	}
+	var err error
+	if !e.st.WithPlayer(userID, func(p *game.Player) { _, err = p.CheckHint(c, hintID) }) {
+		return HintResult{}, game.ErrUnknownUser
+	}
+	if err != nil {
+		return HintResult{}, err
+	}
+	r, err := e.do(ctx, &op{kind: opHint, userID: userID, chal: c, hintID: hintID})
+	if err != nil {
+		return HintResult{}, err
+	}
+	if !r.inserted {
+		return HintResult{}, game.ErrAlreadyPurchased
+	}
+	h, _, _ := c.Hint(hintID)
+	return HintResult{Text: h.Text, Total: r.total}, nil
+}
+
+// SetName validates and sets a player's display name and returns it
+// normalized. Errors: a KindInvalid *game.Error with a sentence for the
+// player, game.ErrNameTaken, game.ErrUnknownUser.
+func (e *Engine) SetName(ctx context.Context, userID int64, name string) (string, error) {
+	n, err := game.ValidateName(name)
+	if err != nil {
+		return "", err
+	}
+	if e.st.DisplayName(userID) == n {
+		return n, nil
+	}
+	if owner, taken := e.st.NameOwner(n); taken && owner != userID {
+		return "", game.ErrNameTaken
+	}
+	if _, err := e.do(ctx, &op{kind: opRename, userID: userID, name: n}); err != nil {
+		return "", err
+	}
+	return n, nil
+}
+
+// Reset deletes every event and display name, in the store and in memory,
+// and returns how many events were removed. Config.OnReset runs before
+// any later request is processed.
+func (e *Engine) Reset(ctx context.Context) (int64, error) {
+	r, err := e.do(ctx, &op{kind: opReset})
+	return r.removed, err
+}
+
+// Reload replaces the challenges (developer mode). Solves already made
+// keep the points they were committed with.
+func (e *Engine) Reload(ctx context.Context, challenges []*game.Challenge) error {
+	catalog, err := game.NewCatalog(challenges)
+	if err != nil {
+		return err
+	}
+	_, err = e.do(ctx, &op{kind: opReload, catalog: catalog})
+	return err
+}
