@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds ctfg and serves the sample game from ./demo on http://localhost:8080
+# (the game is written by `ctfg init` on first use; its players and
+# passwords are in demo/credentials.csv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p bin
+go build -o bin/ctfg ./cmd/ctfg
+if [ ! -f demo/challenges.json ]; then
+  ./bin/ctfg init demo
+fi
+exec ./bin/ctfg --game demo "$@"

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and vet, the Go suite with the race detector
+# (unit, API, crash, store, stream, emulator and fuzz seed corpora), and the
+# browser suite in Debian's Chromium. Needs Go, Node and /usr/bin/chromium
+# (.ci/run installs it: apt-get install chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race"
+go test -race -count=1 -timeout 15m ./...
+
+echo "== browser tests"
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Chromium is missing: apt-get install -y chromium (the browser tests need it)"; exit 1
+fi
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent test:browser)
