@@ -54,9 +54,14 @@ func ParseCredentials(name string, data []byte) ([]game.User, error) {
 		}
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) {
+			switch {
+			case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote):
+				// Where the reader gave up says little; the field
+				// started on the record's first line.
+				c.add(&Error{File: name, Line: pe.StartLine, Msg: "invalid CSV: " + csvHint(pe.Err)})
+			case errors.As(err, &pe):
 				c.add(&Error{File: name, Line: pe.Line, Column: pe.Column, Msg: "invalid CSV: " + csvHint(pe.Err)})
-			} else {
+			default:
 				c.add(&Error{File: name, Msg: "invalid CSV: " + err.Error(), Err: err})
 			}
 			// encoding/csv cannot resynchronize after a quoting error.
@@ -141,7 +146,7 @@ func csvHint(err error) string {
 	case errors.Is(err, csv.ErrBareQuote):
 		return err.Error() + `; a field containing " must be quoted, with the quote doubled: "pa""ss"`
 	case errors.Is(err, csv.ErrQuote):
-		return err.Error() + "; check for an unterminated quoted field"
+		return `a quoted field is not closed properly (a " inside a quoted field must be doubled: "pa""ss")`
 	}
 	return err.Error()
 }

@@ -188,12 +188,15 @@ func jsonInt(raw json.RawMessage, lo, hi int64) (int, string) {
 func syntaxError(name string, data []byte, idx lineIndex, err error) *Error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		// Offset counts the bytes read, including the offending one.
-		line, col := idx.pos(data, int(se.Offset)-1)
+		// Offset counts the bytes read, including the offending one; at
+		// the end of the input there is none.
+		off := int(se.Offset) - 1
 		msg := "invalid JSON: " + se.Error()
 		if strings.Contains(msg, "unexpected end") {
+			off = int(se.Offset)
 			msg += " (an unclosed [, { or string?)"
 		}
+		line, col := idx.pos(data, off)
 		return &Error{File: name, Line: line, Column: col, Msg: msg, Err: err}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input") {
