@@ -3,9 +3,107 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"path/filepath"
+	"time"
+
+	"github.com/ctfg/ctfg/internal/emulate"
+	"github.com/ctfg/ctfg/internal/gamefile"
 )
 
-// TODO(owner of emulate.go): replace this placeholder.
-func runEmulate(_ context.Context, _ IO, _ []string) error {
-	return errors.New("emulate: not built yet")
+const emulateUsage = `emulate --url URL --players N [--jitter SECONDS] [--think MS|0] [--credentials FILE] [--challenges FILE] [--out DIR] [--game DIR]
+
+Plays N emulated players against a running ctfg server the way browsers do
+(page and assets, login, display name, scorestream, challenges, hints,
+testflags) until every player has solved every challenge, checking every
+reply against the API contract. Prints live progress to stderr and a summary
+to stdout; exits with status 1 on any error.`
+
+func runEmulate(ctx context.Context, stdio IO, args []string) error {
+	fs := newFlagSet("emulate", emulateUsage, stdio)
+	serverURL := fs.String("url", "", "base URL of the running server, e.g. http://127.0.0.1:8080 (required)")
+	players := fs.Int("players", 10, "number of players to emulate (the first N of the credentials)")
+	jitter := fs.Float64("jitter", 0, "spread player start times uniformly over this many `seconds`; 0 starts all at once")
+	think := fs.Int("think", int(emulate.DefaultThink/time.Millisecond), "mean think time in `ms` before each submission (uniform in [ms/2, 3ms/2]) and between rounds; 0 removes every pause")
+	inFlight := fs.Int("in-flight", emulate.DefaultInFlight, "submissions in flight per player")
+	hintChance := fs.Float64("hint-chance", emulate.DefaultHintChance, "chance per round that a player buys the next affordable hint (0 to 1)")
+	gameDir := fs.String("game", ".", "game `directory` holding credentials.csv and challenges.json")
+	credentials := fs.String("credentials", "", "credentials `file` (default GAME/credentials.csv)")
+	challenges := fs.String("challenges", "", "challenges `file` with testflags (default GAME/challenges.json)")
+	out := fs.String("out", "", "write metrics.json and report.html into this `directory`")
+	timeout := fs.Duration("timeout", emulate.DefaultRequestTimeout, "timeout of each request and WebSocket handshake")
+	settle := fs.Duration("settle", emulate.DefaultSettleTimeout, "how long to wait at the end for every scorestream to catch up")
+	seed := fs.Uint64("seed", 0, "random seed for think times, hints and start offsets (0: random)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stdio.Err, "ctfg emulate: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	switch {
+	case *serverURL == "":
+		fmt.Fprintln(stdio.Err, "ctfg emulate: --url is required")
+		fs.Usage()
+		return errUsage
+	case *players < 1:
+		return errors.New("--players must be at least 1")
+	case *jitter < 0 || math.IsNaN(*jitter) || math.IsInf(*jitter, 0):
+		return errors.New("--jitter must be a number of seconds ≥ 0")
+	case *think < 0:
+		return errors.New("--think must be ≥ 0 milliseconds")
+	case *inFlight < 1:
+		return errors.New("--in-flight must be at least 1")
+	case *hintChance < 0 || *hintChance > 1:
+		return errors.New("--hint-chance must be between 0 and 1")
+	}
+	if *credentials == "" {
+		*credentials = filepath.Join(*gameDir, gamefile.CredentialsFile)
+	}
+	if *challenges == "" {
+		*challenges = filepath.Join(*gameDir, gamefile.ChallengesFile)
+	}
+	users, err := gamefile.LoadCredentials(*credentials)
+	if err != nil {
+		return err
+	}
+	chs, err := gamefile.LoadChallenges(*challenges)
+	if err != nil {
+		return err
+	}
+
+	cfg := emulate.DefaultConfig(*serverURL, *players)
+	cfg.Jitter = time.Duration(*jitter * float64(time.Second))
+	cfg.Think = time.Duration(*think) * time.Millisecond
+	cfg.InFlight = *inFlight
+	cfg.HintChance = *hintChance
+	cfg.Users = users
+	cfg.Challenges = chs
+	cfg.RequestTimeout = *timeout
+	cfg.SettleTimeout = *settle
+	cfg.Seed = *seed
+
+	res, err := emulate.Run(ctx, cfg, stdio.Err)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteSummary(stdio.Out); err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := res.WriteFiles(*out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdio.Out, "\nwrote %s and %s\n", filepath.Join(*out, "metrics.json"), filepath.Join(*out, "report.html"))
+	}
+	if n := res.ErrorCount(); n > 0 {
+		return fmt.Errorf("%d errors (see the summary)", n)
+	}
+	return nil
 }

@@ -1,0 +1,464 @@
+// Package emulate is ctfg's load emulator: it plays N players against a
+// running server the way browsers do (page and assets, login, display
+// name, scorestream, challenges, hints, flags) and checks every reply
+// against the contract in docs/API.md while it measures. Deviations are
+// counted by kind; a clean run has none.
+package emulate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/ctfg/ctfg/internal/game"
+	"github.com/ctfg/ctfg/internal/gamefile"
+)
+
+// Defaults of the command line (the old emulator's think times).
+const (
+	DefaultThink          = 100 * time.Millisecond // mean pause before a submission, and between rounds
+	DefaultInFlight       = 3                      // submissions in flight per player
+	DefaultHintChance     = 0.25                   // chance per round of buying the next affordable hint
+	DefaultRequestTimeout = 30 * time.Second       // per HTTP request and WebSocket handshake
+	DefaultSettleTimeout  = 30 * time.Second       // wait for every scorestream to see the last event
+)
+
+// Config describes one emulation run. Zero durations mean "none" (Jitter
+// 0 is a true thundering herd, Think 0 removes every pause); zero
+// InFlight, RequestTimeout and SettleTimeout take their defaults.
+type Config struct {
+	// URL is the server's base URL, e.g. http://127.0.0.1:8080.
+	URL string
+	// Players is how many players to emulate; they use the first Players
+	// entries of Users.
+	Players int
+	// Jitter spreads the players' start times uniformly over [0, Jitter].
+	Jitter time.Duration
+	// Think is the mean pause before each submission (drawn uniformly from
+	// [Think/2, 3·Think/2]) and the pause between rounds.
+	Think time.Duration
+	// InFlight bounds the submissions one player has outstanding.
+	InFlight int
+	// HintChance is the probability, each round, that a player buys the
+	// next hint of an unsolved challenge when it can afford it.
+	HintChance float64
+	// Users are the credentials (plain-text passwords).
+	Users []game.User
+	// Challenges are the game's challenges; every one needs a TestFlag.
+	Challenges []*game.Challenge
+	// RequestTimeout bounds each HTTP request and WebSocket handshake.
+	RequestTimeout time.Duration
+	// SettleTimeout bounds the wait, after the last solve, for every
+	// scorestream to receive the last event.
+	SettleTimeout time.Duration
+	// ProgressInterval is how often progress is written; 0 means twice a
+	// second on a terminal and every 5 seconds otherwise.
+	ProgressInterval time.Duration
+	// Seed makes think times, hint choices and start offsets repeatable;
+	// 0 picks a random seed.
+	Seed uint64
+}
+
+// DefaultConfig returns the command line's defaults for url and players.
+func DefaultConfig(url string, players int) Config {
+	return Config{
+		URL: url, Players: players, Think: DefaultThink, InFlight: DefaultInFlight,
+		HintChance: DefaultHintChance, RequestTimeout: DefaultRequestTimeout,
+		SettleTimeout: DefaultSettleTimeout,
+	}
+}
+
+// endpoint numbers the things whose latency is measured.
+type endpoint int
+
+const (
+	epPage endpoint = iota
+	epAsset
+	epLogin
+	epMe
+	epSetName
+	epChallenges
+	epSubmit
+	epHint
+	epScoreboard
+	epWSConnect
+	numEndpoints
+)
+
+var endpointNames = [numEndpoints]string{
+	"GET /", "GET assets", "POST /api/login", "GET /api/me", "POST /api/set-name",
+	"GET /api/challenges", "POST /api/submit", "POST /api/hint", "GET /api/scoreboard",
+	"WS /scorestream connect",
+}
+
+func (e endpoint) String() string { return endpointNames[e] }
+
+// runner is the shared state of one run.
+type runner struct {
+	cfg       Config
+	base      *url.URL
+	byID      map[int]*game.Challenge
+	maxPoints int64
+	runID     string
+	start     time.Time
+	transport *http.Transport
+	dialer    *websocket.Dialer
+
+	lat      [numEndpoints]*histogram
+	timeline [numEndpoints]*timeline
+	flagLine *timeline
+	delay    *histogram
+
+	loggedIn    atomic.Int64
+	socketsOpen atomic.Int64
+	flags       atomic.Int64
+	hints       atomic.Int64
+	requests    atomic.Int64
+	done        atomic.Int64
+	errorsTotal atomic.Int64
+	reconnects  atomic.Int64
+	events      atomic.Int64
+	frames      atomic.Int64
+
+	mu       sync.Mutex
+	errs     map[string]int
+	samples  map[string]string
+	snapShot atomic.Int64 // snapshots whose standings got a full shape check
+}
+
+// maxSampleLen bounds one stored error sample.
+const maxSampleLen = 600
+
+var secretRE = regexp.MustCompile(`((?:token|password|session)[^=:"]*["]?\s*[=:]\s*"?)[^"&\s,}]+`)
+
+// redact removes tokens and passwords from text meant for a report.
+func redact(s string) string {
+	return secretRE.ReplaceAllString(s, "${1}REDACTED")
+}
+
+// fail counts one deviation of the given kind and keeps the first detail
+// of each kind as a sample.
+func (r *runner) fail(kind, detail string) {
+	r.errorsTotal.Add(1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs[kind]++
+	if _, ok := r.samples[kind]; !ok && len(r.samples) < 100 {
+		d := redact(detail)
+		if len(d) > maxSampleLen {
+			d = d[:maxSampleLen] + "…"
+		}
+		r.samples[kind] = d
+	}
+}
+
+// Run plays cfg.Players players against the server at cfg.URL until every
+// one has solved every challenge (or ctx ends), writing progress to
+// progress (nil for none). It returns an error only when the run could
+// not start; deviations seen during the run are in Result.Errors.
+func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
+	r, err := newRunner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	nofile := raiseFileLimit(uint64(cfg.Players)*4 + 1024)
+	user0, sys0 := cpuTime()
+
+	stopProgress := r.startProgress(progress)
+	players := r.play(ctx)
+	r.settle(ctx, players)
+	stopProgress()
+
+	wall := time.Since(r.start)
+	user1, sys1 := cpuTime()
+	res := r.result(wall, user1-user0, sys1-sys0, nofile)
+	r.transport.CloseIdleConnections()
+	return res, nil
+}
+
+func newRunner(cfg Config) (*runner, error) {
+	if cfg.Players < 1 {
+		return nil, errors.New("emulate: players must be at least 1")
+	}
+	if cfg.Players > len(cfg.Users) {
+		return nil, fmt.Errorf("emulate: %d players asked for but only %d credentials", cfg.Players, len(cfg.Users))
+	}
+	if len(cfg.Challenges) == 0 {
+		return nil, errors.New("emulate: no challenges")
+	}
+	if cfg.Jitter < 0 || cfg.Think < 0 {
+		return nil, errors.New("emulate: jitter and think must not be negative")
+	}
+	if cfg.HintChance < 0 || cfg.HintChance > 1 {
+		return nil, errors.New("emulate: hint chance must be between 0 and 1")
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("emulate: --url must be an http(s) URL like http://127.0.0.1:8080, got %q", cfg.URL)
+	}
+	r := &runner{cfg: cfg, base: base, byID: map[int]*game.Challenge{}, errs: map[string]int{}, samples: map[string]string{}}
+	for _, c := range cfg.Challenges {
+		if c.TestFlag == "" {
+			return nil, fmt.Errorf("emulate: challenge %d has no testflag; the emulator cannot solve it", c.ID)
+		}
+		if _, dup := r.byID[c.ID]; dup {
+			return nil, fmt.Errorf("emulate: duplicate challenge id %d", c.ID)
+		}
+		r.byID[c.ID] = c
+		r.maxPoints += int64(c.Points)
+	}
+	for _, c := range cfg.Challenges {
+		for _, req := range c.Requirements {
+			if _, ok := r.byID[req]; !ok {
+				return nil, fmt.Errorf("emulate: challenge %d requires unknown challenge %d", c.ID, req)
+			}
+		}
+	}
+	for _, u := range cfg.Users[:cfg.Players] {
+		if gamefile.IsBcryptHash(u.Password) {
+			return nil, fmt.Errorf("emulate: the password of %q is a bcrypt hash; the emulator needs plain-text credentials", u.Username)
+		}
+	}
+	if r.cfg.InFlight <= 0 {
+		r.cfg.InFlight = DefaultInFlight
+	}
+	if r.cfg.RequestTimeout <= 0 {
+		r.cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if r.cfg.SettleTimeout <= 0 {
+		r.cfg.SettleTimeout = DefaultSettleTimeout
+	}
+	if r.cfg.Seed == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		r.cfg.Seed = binary.LittleEndian.Uint64(b[:]) | 1
+	}
+	var id [3]byte
+	_, _ = rand.Read(id[:])
+	r.runID = hex.EncodeToString(id[:])
+
+	// One transport for every player, as one machine full of browsers
+	// would share the network; enough idle connections per host that a
+	// player's connection is never closed just to be reopened.
+	conns := cfg.Players*r.cfg.InFlight + 64
+	dial := (&net.Dialer{Timeout: r.cfg.RequestTimeout, KeepAlive: 30 * time.Second}).DialContext
+	r.transport = &http.Transport{
+		Proxy:                 nil, // load tests talk to the server directly
+		DialContext:           dial,
+		MaxIdleConns:          conns,
+		MaxIdleConnsPerHost:   conns,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   r.cfg.RequestTimeout,
+		ResponseHeaderTimeout: r.cfg.RequestTimeout,
+		ForceAttemptHTTP2:     false,
+	}
+	r.dialer = &websocket.Dialer{
+		NetDialContext:   dial,
+		HandshakeTimeout: r.cfg.RequestTimeout,
+		ReadBufferSize:   4096,
+		WriteBufferSize:  1024,
+	}
+	r.start = time.Now()
+	for e := range numEndpoints {
+		r.lat[e] = newHistogram(6)
+		r.timeline[e] = newTimeline(r.start)
+	}
+	r.flagLine = newTimeline(r.start)
+	r.delay = newHistogram(6)
+	return r, nil
+}
+
+// record notes one measured operation.
+func (r *runner) record(e endpoint, d time.Duration, failed bool) {
+	r.lat[e].record(d)
+	r.timeline[e].record(time.Now(), d, failed)
+}
+
+// play runs every player to completion and returns them.
+func (r *runner) play(ctx context.Context) []*player {
+	rng := mrand.New(mrand.NewPCG(r.cfg.Seed, 0x9e3779b97f4a7c15))
+	players := make([]*player, r.cfg.Players)
+	for i := range players {
+		var offset time.Duration
+		if r.cfg.Jitter > 0 {
+			offset = time.Duration(rng.Int64N(int64(r.cfg.Jitter) + 1))
+		}
+		players[i] = newPlayer(r, i, offset)
+	}
+	// Every player is ready before the gate opens, so with Jitter 0 they
+	// all hit the server at the same instant.
+	gate := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, p := range players {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-gate
+			p.run(ctx)
+		}()
+	}
+	r.start = time.Now()
+	for e := range numEndpoints {
+		r.timeline[e].start = r.start
+	}
+	r.flagLine.start = r.start
+	close(gate)
+	wg.Wait()
+	return players
+}
+
+// settle checks the final scoreboard, waits for every scorestream to catch
+// up with the last event, closes the sockets and checks what each saw.
+func (r *runner) settle(ctx context.Context, players []*player) {
+	var lastID int64 = -1
+	var board []standing
+	for _, p := range players {
+		if !p.loggedIn {
+			continue
+		}
+		b, id, ok := p.scoreboard(ctx)
+		if ok {
+			board, lastID = b, id
+		}
+		break
+	}
+	if board != nil {
+		r.checkBoard(players, board)
+	}
+
+	if lastID >= 0 {
+		deadline := time.Now().Add(r.cfg.SettleTimeout)
+		for time.Now().Before(deadline) && ctx.Err() == nil {
+			behind := 0
+			for _, p := range players {
+				if s := p.stream; s != nil && !s.stopped.Load() && s.lastID.Load() < lastID {
+					behind++
+				}
+			}
+			if behind == 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for _, p := range players {
+		if p.stream != nil {
+			p.stream.close()
+		}
+	}
+	for _, p := range players {
+		if p.stream != nil {
+			<-p.stream.done
+		}
+	}
+	if ctx.Err() != nil {
+		r.fail("interrupted", "the run was interrupted before it finished")
+		return
+	}
+	r.checkStreams(players, board, lastID)
+}
+
+// checkBoard compares the final scoreboard with what each player earned.
+func (r *runner) checkBoard(players []*player, board []standing) {
+	byID := make(map[int64]standing, len(board))
+	for _, s := range board {
+		byID[s.PlayerID] = s
+	}
+	for _, p := range players {
+		if !p.finished {
+			continue
+		}
+		s, ok := byID[p.playerID]
+		switch {
+		case !ok:
+			r.fail("scoreboard: player missing", fmt.Sprintf("player_id %d (%s) is not on /api/scoreboard", p.playerID, p.user.Username))
+		case s.Score != p.expected:
+			r.fail("scoreboard: wrong score", fmt.Sprintf("player_id %d: scoreboard says %d, expected %d", p.playerID, s.Score, p.expected))
+		case s.Solves != len(r.cfg.Challenges):
+			r.fail("scoreboard: wrong solves", fmt.Sprintf("player_id %d: scoreboard says %d solves, expected %d", p.playerID, s.Solves, len(r.cfg.Challenges)))
+		case s.DisplayName != p.name:
+			r.fail("scoreboard: wrong displayname", fmt.Sprintf("player_id %d: scoreboard says %q, expected %q", p.playerID, s.DisplayName, p.name))
+		}
+	}
+}
+
+// checkStreams verifies that every scorestream saw every player's solves:
+// for each emulated player, the count of its solves in the snapshot plus
+// the score events after it (deduplicated by id) must equal its final
+// solve count, and the sums over everyone must match the scoreboard.
+func (r *runner) checkStreams(players []*player, board []standing, lastID int64) {
+	var boardSolves, boardScore int64
+	for _, s := range board {
+		boardSolves += int64(s.Solves)
+		boardScore += s.Score
+	}
+	for _, a := range players {
+		s := a.stream
+		if s == nil || !a.finished {
+			continue
+		}
+		if !s.synced {
+			r.fail("stream: no snapshot", fmt.Sprintf("%s's scorestream never delivered a snapshot", a.user.Username))
+			continue
+		}
+		if lastID >= 0 && s.lastID.Load() < lastID {
+			r.fail("stream: behind at end", fmt.Sprintf("%s's scorestream stopped at event %d, the scoreboard is at %d after %s", a.user.Username, s.lastID.Load(), lastID, r.cfg.SettleTimeout))
+			continue
+		}
+		missed := 0
+		var example string
+		for _, b := range players {
+			if !b.finished {
+				continue
+			}
+			if got := s.solvesOf(b.playerID); got != b.solves {
+				missed++
+				if example == "" {
+					example = fmt.Sprintf("%s's scorestream counted %d solves of player_id %d, who has %d", a.user.Username, got, b.playerID, b.solves)
+				}
+			}
+		}
+		if missed > 0 {
+			r.fail("stream: missed or duplicated solves", fmt.Sprintf("%s (and %d other players)", example, missed-1))
+			continue
+		}
+		if board != nil && (s.sumSolves != boardSolves || s.sumScore != boardScore) {
+			r.fail("stream: totals differ from scoreboard", fmt.Sprintf("%s's scorestream sums to %d solves / %d points, the scoreboard to %d / %d", a.user.Username, s.sumSolves, s.sumScore, boardSolves, boardScore))
+		}
+	}
+}
+
+// sortedErrorKinds lists error kinds by count, largest first.
+func sortedErrorKinds(m map[string]int) []string {
+	kinds := make([]string, 0, len(m))
+	for k := range m {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		if m[kinds[i]] != m[kinds[j]] {
+			return m[kinds[i]] > m[kinds[j]]
+		}
+		return kinds[i] < kinds[j]
+	})
+	return kinds
+}
+
+// goroutines is reported so readers can see the emulator's own footprint.
+func goroutines() int { return runtime.NumGoroutine() }

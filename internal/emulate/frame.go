@@ -1,0 +1,410 @@
+package emulate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// streamEvent is what the emulator reads from one scorestream event
+// object. Each field's JSON kind is kept so the shape can be checked.
+type streamEvent struct {
+	ID          int64
+	Type        string
+	PlayerID    int64
+	TS          int64
+	Points      int64
+	ChallengeID int64
+	HintID      int64
+	Event       string // system events: "reset"
+
+	seen uint16 // bit set of evField present with the right kind
+	bad  string // first field with a wrong kind
+}
+
+// evField numbers the event members the emulator checks.
+type evField uint16
+
+const (
+	fID evField = 1 << iota
+	fType
+	fPlayerID
+	fDisplayName
+	fTS
+	fChallengeID
+	fChallenge
+	fPoints
+	fHintID
+	fEvent
+)
+
+var evFieldNames = []struct {
+	name string
+	bit  evField
+	kind jsonKind
+}{
+	{"id", fID, kInt},
+	{"type", fType, kString},
+	{"player_id", fPlayerID, kInt},
+	{"displayname", fDisplayName, kString},
+	{"ts", fTS, kInt},
+	{"challenge_id", fChallengeID, kInt},
+	{"challenge", fChallenge, kString},
+	{"points", fPoints, kInt},
+	{"hint_id", fHintID, kInt},
+	{"event", fEvent, kString},
+}
+
+// required members per event type (docs/API.md).
+var evRequired = map[string]evField{
+	"score":  fID | fType | fPlayerID | fDisplayName | fTS | fChallengeID | fChallenge | fPoints,
+	"hint":   fID | fType | fPlayerID | fDisplayName | fTS | fChallengeID | fChallenge | fHintID | fPoints,
+	"rename": fID | fType | fPlayerID | fDisplayName | fTS,
+	"system": fType | fEvent,
+}
+
+// checkShape reports the first way ev deviates from the contract.
+func (ev *streamEvent) checkShape() error {
+	if ev.bad != "" {
+		return fmt.Errorf("event field %q has the wrong type", ev.bad)
+	}
+	want, ok := evRequired[ev.Type]
+	if !ok {
+		return fmt.Errorf("unknown event type %q", ev.Type)
+	}
+	if missing := want &^ evField(ev.seen); missing != 0 {
+		for _, f := range evFieldNames {
+			if missing&f.bit != 0 {
+				return fmt.Errorf("%s event without %q", ev.Type, f.name)
+			}
+		}
+	}
+	if ev.Type == "hint" && ev.Points > 0 {
+		return fmt.Errorf("hint event with positive points %d", ev.Points)
+	}
+	return nil
+}
+
+// errSnapshot tells the caller that the frame is a snapshot, which is
+// decoded with encoding/json instead.
+var errSnapshot = errors.New("snapshot frame")
+
+// frameParser reads event frames (JSON arrays of flat objects) without
+// allocating per event: at thousands of sockets every event is parsed
+// thousands of times, and encoding/json would make the emulator, not the
+// server, the bottleneck.
+type frameParser struct {
+	b      []byte
+	i      int
+	events []streamEvent
+}
+
+// parse fills p.events from frame. It returns errSnapshot when the frame
+// holds a snapshot object.
+func (p *frameParser) parse(frame []byte) error {
+	p.b, p.i, p.events = frame, 0, p.events[:0]
+	p.ws()
+	if !p.eat('[') {
+		return p.errorf("frame is not a JSON array")
+	}
+	p.ws()
+	if p.eat(']') {
+		return p.trailing()
+	}
+	for {
+		p.ws()
+		if err := p.object(); err != nil {
+			return err
+		}
+		p.ws()
+		if p.eat(',') {
+			continue
+		}
+		if p.eat(']') {
+			return p.trailing()
+		}
+		return p.errorf("expected , or ] in array")
+	}
+}
+
+func (p *frameParser) trailing() error {
+	p.ws()
+	if p.i != len(p.b) {
+		return p.errorf("data after the array")
+	}
+	return nil
+}
+
+func (p *frameParser) errorf(format string, args ...any) error {
+	return fmt.Errorf("offset %d: %s", p.i, fmt.Sprintf(format, args...))
+}
+
+func (p *frameParser) ws() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *frameParser) eat(c byte) bool {
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// object parses one event object and appends it to p.events.
+func (p *frameParser) object() error {
+	if !p.eat('{') {
+		return p.errorf("array element is not an object")
+	}
+	p.events = append(p.events, streamEvent{})
+	ev := &p.events[len(p.events)-1]
+	p.ws()
+	if p.eat('}') {
+		return nil
+	}
+	for {
+		p.ws()
+		key, err := p.str()
+		if err != nil {
+			return err
+		}
+		p.ws()
+		if !p.eat(':') {
+			return p.errorf("expected :")
+		}
+		p.ws()
+		if err := p.member(ev, key); err != nil {
+			return err
+		}
+		p.ws()
+		if p.eat(',') {
+			continue
+		}
+		if p.eat('}') {
+			if ev.Type == "snapshot" {
+				return errSnapshot
+			}
+			return nil
+		}
+		return p.errorf("expected , or } in object")
+	}
+}
+
+// member reads the value of key into ev.
+func (p *frameParser) member(ev *streamEvent, key []byte) error {
+	var spec *struct {
+		name string
+		bit  evField
+		kind jsonKind
+	}
+	for k := range evFieldNames {
+		if string(key) == evFieldNames[k].name {
+			spec = &evFieldNames[k]
+			break
+		}
+	}
+	if spec == nil {
+		return p.skip(0)
+	}
+	start := p.i
+	if p.i >= len(p.b) {
+		return p.errorf("value expected")
+	}
+	c := p.b[p.i]
+	switch {
+	case c == '"':
+		s, err := p.str()
+		if err != nil {
+			return err
+		}
+		if spec.kind != kString {
+			ev.markBad(spec.name)
+			return nil
+		}
+		ev.seen |= uint16(spec.bit)
+		switch spec.bit {
+		case fType:
+			ev.Type = internType(s)
+		case fEvent:
+			ev.Event = string(s)
+		}
+		return nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		n, isInt, err := p.num()
+		if err != nil {
+			return err
+		}
+		if spec.kind != kInt || !isInt {
+			ev.markBad(spec.name)
+			return nil
+		}
+		ev.seen |= uint16(spec.bit)
+		switch spec.bit {
+		case fID:
+			ev.ID = n
+		case fPlayerID:
+			ev.PlayerID = n
+		case fTS:
+			ev.TS = n
+		case fChallengeID:
+			ev.ChallengeID = n
+		case fPoints:
+			ev.Points = n
+		case fHintID:
+			ev.HintID = n
+		}
+		return nil
+	default:
+		if err := p.skip(0); err != nil {
+			return err
+		}
+		if string(p.b[start:p.i]) != "null" || spec.bit != fDisplayName {
+			ev.markBad(spec.name)
+		}
+		return nil
+	}
+}
+
+func (ev *streamEvent) markBad(name string) {
+	if ev.bad == "" {
+		ev.bad = name
+	}
+}
+
+// internType avoids allocating a string per event for the known types.
+func internType(s []byte) string {
+	switch string(s) {
+	case "score":
+		return "score"
+	case "hint":
+		return "hint"
+	case "rename":
+		return "rename"
+	case "system":
+		return "system"
+	case "snapshot":
+		return "snapshot"
+	}
+	return string(s)
+}
+
+// str reads a JSON string and returns its raw contents (escapes left as
+// they are; the members the emulator compares never contain any).
+func (p *frameParser) str() ([]byte, error) {
+	if !p.eat('"') {
+		return nil, p.errorf("string expected")
+	}
+	start := p.i
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case '\\':
+			p.i += 2
+		case '"':
+			s := p.b[start:p.i]
+			p.i++
+			return s, nil
+		default:
+			p.i++
+		}
+	}
+	return nil, p.errorf("unterminated string")
+}
+
+// num reads a JSON number; isInt is false for fractions and exponents.
+func (p *frameParser) num() (n int64, isInt bool, err error) {
+	neg := p.eat('-')
+	start := p.i
+	isInt = true
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c >= '0' && c <= '9':
+			if isInt {
+				if n > (math.MaxInt64-9)/10 {
+					isInt = false // overflows int64: not a value we expect
+				}
+				n = n*10 + int64(c-'0')
+			}
+		case c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-':
+			isInt = false
+		default:
+			goto done
+		}
+		p.i++
+	}
+done:
+	if p.i == start {
+		return 0, false, p.errorf("number expected")
+	}
+	if neg {
+		n = -n
+	}
+	return n, isInt, nil
+}
+
+// skip passes over any JSON value.
+func (p *frameParser) skip(depth int) error {
+	if depth > 64 {
+		return p.errorf("nesting too deep")
+	}
+	if p.i >= len(p.b) {
+		return p.errorf("value expected")
+	}
+	switch c := p.b[p.i]; {
+	case c == '"':
+		_, err := p.str()
+		return err
+	case c == '{' || c == '[':
+		closing := byte('}')
+		if c == '[' {
+			closing = ']'
+		}
+		p.i++
+		p.ws()
+		if p.eat(closing) {
+			return nil
+		}
+		for {
+			p.ws()
+			if c == '{' {
+				if _, err := p.str(); err != nil {
+					return err
+				}
+				p.ws()
+				if !p.eat(':') {
+					return p.errorf("expected :")
+				}
+				p.ws()
+			}
+			if err := p.skip(depth + 1); err != nil {
+				return err
+			}
+			p.ws()
+			if p.eat(',') {
+				continue
+			}
+			if p.eat(closing) {
+				return nil
+			}
+			return p.errorf("expected , or %c", closing)
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		_, _, err := p.num()
+		return err
+	default:
+		for _, lit := range []string{"true", "false", "null"} {
+			if len(p.b)-p.i >= len(lit) && string(p.b[p.i:p.i+len(lit)]) == lit {
+				p.i += len(lit)
+				return nil
+			}
+		}
+		return p.errorf("unexpected %q", c)
+	}
+}

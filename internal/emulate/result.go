@@ -1,0 +1,242 @@
+package emulate
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+)
+
+// EndpointStats is the latency of one endpoint over the run.
+type EndpointStats struct {
+	Name string `json:"name"`
+	LatencyStats
+	// Timeline is the endpoint's latency and rate over the run.
+	Timeline []TimePoint `json:"timeline,omitempty"`
+}
+
+// Result is what a run measured and found. Durations are in the units
+// their names say; JSON field names are metrics.json's.
+type Result struct {
+	URL            string    `json:"url"`
+	Players        int       `json:"players"`
+	PlayersDone    int       `json:"players_done"`
+	JitterSec      float64   `json:"jitter_s"`
+	ThinkMS        float64   `json:"think_ms"`
+	InFlight       int       `json:"in_flight"`
+	Challenges     int       `json:"challenges"`
+	Seed           uint64    `json:"seed"`
+	Started        time.Time `json:"started"`
+	WallSec        float64   `json:"wall_s"`
+	Flags          int64     `json:"flags"`
+	FlagsPerSec    float64   `json:"flags_per_s"`
+	Hints          int64     `json:"hints"`
+	Requests       int64     `json:"requests"`
+	RequestsPerSec float64   `json:"requests_per_s"`
+
+	// Errors counts deviations by kind; a clean run has none.
+	Errors map[string]int `json:"errors"`
+	// ErrorSamples holds the first detail seen of each kind (secrets
+	// redacted).
+	ErrorSamples map[string]string `json:"error_samples,omitempty"`
+
+	Endpoints []EndpointStats `json:"endpoints"`
+	// WSConnect is the scorestream handshake time.
+	WSConnect LatencyStats `json:"ws_connect"`
+	// EventDelay is from an event's server ts to its receipt by a client
+	// (ms resolution; both clocks are this machine's when the server is
+	// local).
+	EventDelay     LatencyStats `json:"event_delay"`
+	EventsReceived int64        `json:"events_received"`
+	Frames         int64        `json:"frames"`
+	WSReconnects   int64        `json:"ws_reconnects"`
+	// Throughput is correct flags per second over the run.
+	Throughput []TimePoint `json:"throughput"`
+	// BucketSec is the width of every timeline bucket.
+	BucketSec int `json:"bucket_s"`
+
+	CPUUserSec   float64 `json:"cpu_user_s"`
+	CPUSystemSec float64 `json:"cpu_system_s"`
+	// CPUPercent is the emulator's CPU time over wall time, per core.
+	CPUPercent float64 `json:"cpu_percent_of_one_core"`
+	NumCPU     int     `json:"num_cpu"`
+	FileLimit  uint64  `json:"file_limit"`
+}
+
+// ErrorCount is the total number of deviations.
+func (r *Result) ErrorCount() int {
+	n := 0
+	for _, c := range r.Errors {
+		n += c
+	}
+	return n
+}
+
+// Endpoint returns the stats of the named endpoint, e.g. "POST /api/submit".
+func (r *Result) Endpoint(name string) (EndpointStats, bool) {
+	for _, e := range r.Endpoints {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return EndpointStats{}, false
+}
+
+// bucketWidth picks a timeline bucket so that a chart has at most about
+// 150 points.
+func bucketWidth(wall time.Duration) int {
+	s := int(wall/time.Second) + 1
+	w := 1
+	for s/w > 150 {
+		w *= 2
+	}
+	return w
+}
+
+func (r *runner) result(wall time.Duration, cpuUser, cpuSys time.Duration, nofile uint64) *Result {
+	width := bucketWidth(wall)
+	res := &Result{
+		URL: r.base.String(), Players: r.cfg.Players, PlayersDone: int(r.done.Load()),
+		JitterSec: r.cfg.Jitter.Seconds(), ThinkMS: float64(r.cfg.Think) / float64(time.Millisecond),
+		InFlight: r.cfg.InFlight, Challenges: len(r.cfg.Challenges), Seed: r.cfg.Seed,
+		Started: r.start, WallSec: wall.Seconds(),
+		Flags: r.flags.Load(), Hints: r.hints.Load(), Requests: r.requests.Load(),
+		Errors: map[string]int{}, ErrorSamples: map[string]string{},
+		WSConnect:      r.lat[epWSConnect].stats(),
+		EventDelay:     r.delay.stats(),
+		EventsReceived: r.events.Load(), Frames: r.frames.Load(), WSReconnects: r.reconnects.Load(),
+		Throughput: r.flagLine.points(wall, width), BucketSec: width,
+		CPUUserSec: cpuUser.Seconds(), CPUSystemSec: cpuSys.Seconds(),
+		NumCPU: runtime.NumCPU(), FileLimit: nofile,
+	}
+	if wall > 0 {
+		res.FlagsPerSec = float64(res.Flags) / wall.Seconds()
+		res.RequestsPerSec = float64(res.Requests) / wall.Seconds()
+		res.CPUPercent = 100 * (cpuUser + cpuSys).Seconds() / wall.Seconds()
+	}
+	r.mu.Lock()
+	for k, v := range r.errs {
+		res.Errors[k] = v
+	}
+	for k, v := range r.samples {
+		res.ErrorSamples[k] = v
+	}
+	r.mu.Unlock()
+	for e := range numEndpoints {
+		st := r.lat[e].stats()
+		if st.Count == 0 || e == epWSConnect {
+			continue
+		}
+		res.Endpoints = append(res.Endpoints, EndpointStats{
+			Name: e.String(), LatencyStats: st, Timeline: r.timeline[e].points(wall, width),
+		})
+	}
+	return res
+}
+
+// WriteSummary prints the human summary of a run.
+func (r *Result) WriteSummary(w io.Writer) error {
+	var b strings.Builder
+	status := "OK"
+	if n := r.ErrorCount(); n > 0 {
+		status = fmt.Sprintf("FAILED (%d errors)", n)
+	}
+	fmt.Fprintf(&b, "ctfg emulate: %s\n", status)
+	fmt.Fprintf(&b, "  server          %s\n", r.URL)
+	fmt.Fprintf(&b, "  players         %d done of %d (jitter %gs, think %gms, %d in flight, %d challenges)\n",
+		r.PlayersDone, r.Players, r.JitterSec, r.ThinkMS, r.InFlight, r.Challenges)
+	fmt.Fprintf(&b, "  wall time       %.2fs\n", r.WallSec)
+	fmt.Fprintf(&b, "  flags           %d (%.1f/s), hints %d\n", r.Flags, r.FlagsPerSec, r.Hints)
+	fmt.Fprintf(&b, "  requests        %d (%.1f/s)\n", r.Requests, r.RequestsPerSec)
+	fmt.Fprintf(&b, "  scorestream     %d events in %d frames, %d reconnects\n", r.EventsReceived, r.Frames, r.WSReconnects)
+	fmt.Fprintf(&b, "  emulator CPU    %.2fs user + %.2fs system = %.0f%% of one core (%d cores)\n",
+		r.CPUUserSec, r.CPUSystemSec, r.CPUPercent, r.NumCPU)
+	b.WriteString("\nlatency (ms)\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\tcount\tmean\tp50\tp95\tp99\tmax\t")
+	row := func(name string, s LatencyStats) {
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", name, s.Count, s.MeanMS, s.P50MS, s.P95MS, s.P99MS, s.MaxMS)
+	}
+	for _, e := range r.Endpoints {
+		row(e.Name, e.LatencyStats)
+	}
+	row("WS connect", r.WSConnect)
+	row("event delivery", r.EventDelay)
+	tw.Flush()
+	if len(r.Errors) > 0 {
+		b.WriteString("\nerrors by kind\n")
+		for _, k := range sortedErrorKinds(r.Errors) {
+			fmt.Fprintf(&b, "  %6d  %s\n", r.Errors[k], k)
+			if s := r.ErrorSamples[k]; s != "" {
+				fmt.Fprintf(&b, "          e.g. %s\n", s)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// startProgress writes one status line while the run goes: refreshed in
+// place twice a second on a terminal, a new line every few seconds
+// otherwise. The returned function stops it.
+func (r *runner) startProgress(w io.Writer) func() {
+	if w == nil {
+		return func() {}
+	}
+	tty := isTerminal(w)
+	every := r.cfg.ProgressInterval
+	if every <= 0 {
+		every = 5 * time.Second
+		if tty {
+			every = 500 * time.Millisecond
+		}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				line := r.progressLine()
+				if tty {
+					fmt.Fprintf(w, "\r%s\x1b[K", line)
+				} else {
+					fmt.Fprintln(w, line)
+				}
+			case <-stop:
+				if tty {
+					fmt.Fprintf(w, "\r%s\x1b[K\n", r.progressLine())
+				}
+				return
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		wg.Wait()
+	}
+}
+
+func (r *runner) progressLine() string {
+	return fmt.Sprintf("%6.1fs  logged in %d/%d  sockets %d  flags %d/%d  done %d  events %d  errors %d  goroutines %d",
+		time.Since(r.start).Seconds(), r.loggedIn.Load(), r.cfg.Players, r.socketsOpen.Load(),
+		r.flags.Load(), int64(r.cfg.Players)*int64(len(r.cfg.Challenges)), r.done.Load(),
+		r.events.Load(), r.errorsTotal.Load(), goroutines())
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
