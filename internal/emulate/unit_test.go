@@ -253,10 +253,10 @@ func TestEventShape(t *testing.T) {
 		ok    bool
 	}{
 		{`[{"id":1,"type":"score","player_id":7,"displayname":"A","ts":1,"challenge_id":3,"challenge":"c","points":1}]`, true},
-		{`[{"id":1,"type":"score","player_id":7,"displayname":"A","ts":1,"challenge_id":3,"challenge":"c"}]`, false},           // no points
+		{`[{"id":1,"type":"score","player_id":7,"displayname":"A","ts":1,"challenge_id":3,"challenge":"c"}]`, false},              // no points
 		{`[{"id":1.5,"type":"score","player_id":7,"displayname":"A","ts":1,"challenge_id":3,"challenge":"c","points":1}]`, false}, // float id
 		{`[{"id":"1","type":"score","player_id":7,"displayname":"A","ts":1,"challenge_id":3,"challenge":"c","points":1}]`, false}, // string id
-		{`[{"id":1,"type":"hint","player_id":7,"displayname":"A","ts":1,"challenge_id":3,"challenge":"c","points":-1}]`, false},  // no hint_id
+		{`[{"id":1,"type":"hint","player_id":7,"displayname":"A","ts":1,"challenge_id":3,"challenge":"c","points":-1}]`, false},   // no hint_id
 		{`[{"id":1,"type":"hint","player_id":7,"displayname":"A","ts":1,"challenge_id":3,"challenge":"c","hint_id":1,"points":5}]`, false},
 		{`[{"id":1,"type":"bogus"}]`, false},
 		{`[{"id":1,"type":"rename","player_id":7,"displayname":null,"ts":1}]`, false},
