@@ -47,8 +47,32 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "challenge %d: ", e.ChallengeID)
 	}
 	b.WriteString(e.Msg)
+	return oneLine(b.String())
+}
+
+// oneLine escapes the control characters that user data (a path, a flag
+// expression) may bring into a message, so that a message stays one line.
+func oneLine(s string) string {
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case isControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
 	return b.String()
 }
+
+func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 
 // Unwrap returns the underlying error, such as fs.ErrNotExist.
 func (e *Error) Unwrap() error { return e.Err }
