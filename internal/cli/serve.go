@@ -2,10 +2,219 @@ package cli
 
 import (
 	"context"
-	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ctfg/ctfg/internal/app"
+	"github.com/ctfg/ctfg/internal/gamefile"
 )
 
-// TODO(owner of serve.go): replace this placeholder.
-func runServe(_ context.Context, _ IO, _ []string) error {
-	return errors.New("serve: not built yet")
+const serveUsage = `Usage: ctfg [flags] [challenges.json]
+
+Serves the game in the game directory (the working directory, or --game).
+
+Flags of the old engine:
+  -p, --port N                    HTTP port, also for the WebSocket (default 8080)
+  -b, --dbdir DIR                 directory of events.db (default: the game directory)
+  -w, --websocket-url URL         public scorestream URL handed to browsers (TLS proxies)
+  -d, --developer-mode            reload challenges.json on change, no static caching, detailed errors
+  -k, --ws-keepalive-interval S   seconds between server pings; 0 disables (default 15)
+  -t, --ws-ping-timeout S         seconds without a pong before a client is dropped (default 45)
+  -g, --ws-backlog N              listen backlog, capped by net.core.somaxconn (default 512)
+  -L, --ws-log-ping-latency       log ping-to-pong latency
+  -s, --slynk-port N              accepted and ignored (old Lisp REPL)
+
+More:
+  --game DIR                      game directory (default .)
+  --addr HOST:PORT                listen address; overrides --port (e.g. 127.0.0.1:0)
+  --port-file FILE                write the bound host:port to FILE once listening
+  --public-scoreboard             anyone may read the scoreboard and /board without logging in
+  --allowed-origins LIST          comma-separated Origins allowed on the scorestream (default any)
+  --trust-proxy                   take client addresses and scheme from X-Forwarded-* headers
+  --obfuscation-key KEY           key of @OBFUSCATED_DISPLAYNAME@ (env CTFG_OBFUSCATION_KEY)
+  --log-format text|json          log format (default text)
+  --log-level debug|info|warn|error
+  --version                       print the version
+
+Environment (also read from GAME_DIR/.env; real environment variables win):
+  CTFG_API_TOKEN    token for POST /api/award
+  CTFG_ADMIN_TOKEN  token for admin reset
+  SENTRY_DSN        report internal errors to Sentry
+`
+
+// serveFlags are the parsed serve flags.
+type serveFlags struct {
+	port, backlog, slynk        int
+	dbdir, wsURL, game, addr    string
+	portFile, origins, obfKey   string
+	logFormat, logLevel         string
+	dev, logPing, public, proxy bool
+	keepalive, pingTimeout      float64
+}
+
+func parseServeFlags(stdio IO, args []string) (*serveFlags, []string, error) {
+	f := &serveFlags{}
+	fs := flag.NewFlagSet("ctfg", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	both := func(short, long string, fn func(name string)) { fn(short); fn(long) }
+	both("p", "port", func(n string) { fs.IntVar(&f.port, n, 8080, "") })
+	both("b", "dbdir", func(n string) { fs.StringVar(&f.dbdir, n, "", "") })
+	both("w", "websocket-url", func(n string) { fs.StringVar(&f.wsURL, n, "", "") })
+	both("d", "developer-mode", func(n string) { fs.BoolVar(&f.dev, n, false, "") })
+	both("k", "ws-keepalive-interval", func(n string) { fs.Float64Var(&f.keepalive, n, app.DefaultKeepAlive.Seconds(), "") })
+	both("t", "ws-ping-timeout", func(n string) { fs.Float64Var(&f.pingTimeout, n, app.DefaultPingTimeout.Seconds(), "") })
+	both("g", "ws-backlog", func(n string) { fs.IntVar(&f.backlog, n, app.DefaultBacklog, "") })
+	both("L", "ws-log-ping-latency", func(n string) { fs.BoolVar(&f.logPing, n, false, "") })
+	both("s", "slynk-port", func(n string) { fs.IntVar(&f.slynk, n, 0, "") })
+	fs.StringVar(&f.game, "game", ".", "")
+	fs.StringVar(&f.addr, "addr", "", "")
+	fs.StringVar(&f.portFile, "port-file", "", "")
+	fs.BoolVar(&f.public, "public-scoreboard", false, "")
+	fs.StringVar(&f.origins, "allowed-origins", "", "")
+	fs.BoolVar(&f.proxy, "trust-proxy", false, "")
+	fs.StringVar(&f.obfKey, "obfuscation-key", "", "")
+	fs.StringVar(&f.logFormat, "log-format", "text", "")
+	fs.StringVar(&f.logLevel, "log-level", "info", "")
+	help := false
+	fs.BoolVar(&help, "h", false, "")
+	fs.BoolVar(&help, "help", false, "")
+	// Flags may come before or after the positional challenges.json.
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			fmt.Fprintf(stdio.Err, "ctfg: %v\n\n%s", err, serveUsage)
+			return nil, nil, errUsage
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+	if help {
+		fmt.Fprint(stdio.Out, serveUsage)
+		return nil, nil, flag.ErrHelp
+	}
+	if len(pos) > 1 {
+		fmt.Fprintf(stdio.Err, "ctfg: one challenges.json at most, got %q\n", pos)
+		return nil, nil, errUsage
+	}
+	return f, pos, nil
+}
+
+// newLogger builds the process logger on w.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %q is not debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is not text or json", format)
+}
+
+func runServe(ctx context.Context, stdio IO, args []string) error {
+	f, pos, err := parseServeFlags(stdio, args)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stdio.Err, f.logFormat, f.logLevel)
+	if err != nil {
+		return err
+	}
+	if f.slynk != 0 {
+		log.Warn("--slynk-port is ignored: ctfg has no Lisp REPL")
+	}
+	challenges := ""
+	if len(pos) == 1 {
+		challenges = pos[0]
+	}
+	env, err := gamefile.LoadEnv(filepath.Join(f.game, ".env"))
+	if err != nil {
+		return err
+	}
+	getenv := func(key string) string {
+		if v, ok := os.LookupEnv(key); ok {
+			return v
+		}
+		return env[key]
+	}
+	addr := f.addr
+	if addr == "" {
+		addr = ":" + strconv.Itoa(f.port)
+	}
+	if n := app.Somaxconn(); n > 0 && n < f.backlog {
+		log.Warn("listen backlog capped by the kernel; raise it with sysctl -w net.core.somaxconn=N", "requested", f.backlog, "somaxconn", n)
+	}
+	var origins []string
+	for _, o := range strings.Split(f.origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	obf := f.obfKey
+	if obf == "" {
+		obf = getenv("CTFG_OBFUSCATION_KEY")
+	}
+	cfg := app.Config{
+		GameDir:        f.game,
+		ChallengesPath: challenges,
+		DBDir:          f.dbdir,
+		Addr:           addr,
+		Backlog:        f.backlog,
+		WebSocketURL:   f.wsURL,
+		DevMode:        f.dev,
+		KeepAlive:      seconds(f.keepalive),
+		PingTimeout:    seconds(f.pingTimeout),
+		LogPingLatency: f.logPing,
+		AllowedOrigins: origins,
+		PublicBoard:    f.public,
+		TrustProxy:     f.proxy,
+		ObfuscationKey: obf,
+		APIToken:       getenv("CTFG_API_TOKEN"),
+		AdminToken:     getenv("CTFG_ADMIN_TOKEN"),
+		Logger:         log,
+		OnListen: func(a net.Addr) {
+			if f.portFile != "" {
+				if err := writeFileAtomic(f.portFile, a.String()+"\n"); err != nil {
+					log.Error("write --port-file", "err", err)
+				}
+			}
+		},
+	}
+	if cfg.APIToken == "" {
+		log.Warn("CTFG_API_TOKEN is not set: POST /api/award refuses every request")
+	}
+	if cfg.AdminToken == "" {
+		log.Warn("CTFG_ADMIN_TOKEN is not set: admin reset is disabled")
+	}
+	srv, err := app.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx)
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// writeFileAtomic writes data so that readers never see a partial file.
+func writeFileAtomic(path, data string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

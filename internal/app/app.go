@@ -1,0 +1,300 @@
+// Package app assembles a ctfg server from its parts — game directory,
+// store, engine, scorestream hub, HTTP API and web app — and runs it until
+// its context ends. The serve command and the end-to-end tests both use it,
+// so tests exercise exactly what operators run.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/ctfg/ctfg/internal/auth"
+	"github.com/ctfg/ctfg/internal/engine"
+	"github.com/ctfg/ctfg/internal/game"
+	"github.com/ctfg/ctfg/internal/gamefile"
+	"github.com/ctfg/ctfg/internal/httpapi"
+	"github.com/ctfg/ctfg/internal/store/sqlite"
+	"github.com/ctfg/ctfg/internal/stream"
+)
+
+// Defaults of the serve flags.
+const (
+	DefaultKeepAlive   = 15 * time.Second // --ws-keepalive-interval
+	DefaultPingTimeout = 45 * time.Second // --ws-ping-timeout
+	DefaultBacklog     = 512              // --ws-backlog (connections)
+	ShutdownGrace      = 10 * time.Second // in-flight requests get this long
+	maintenanceEvery   = 30 * time.Second // WAL truncation in quiet moments
+)
+
+// Config is everything a server needs; the serve command fills it from
+// flags and the environment.
+type Config struct {
+	GameDir         string // game directory
+	ChallengesPath  string // "" = GameDir/challenges.json
+	DBDir           string // "" = GameDir
+	Addr            string // listen address, e.g. ":8080" or "127.0.0.1:0"
+	Backlog         int
+	WebSocketURL    string
+	DevMode         bool
+	KeepAlive       time.Duration
+	PingTimeout     time.Duration
+	LogPingLatency  bool
+	AllowedOrigins  []string
+	PublicBoard     bool
+	TrustProxy      bool
+	ObfuscationKey  string
+	APIToken        string
+	AdminToken      string
+	Logger          *slog.Logger
+	Now             func() time.Time
+	Limits          httpapi.Limits
+	OnListen        func(addr net.Addr) // called once listening
+	DisableWatching bool                // developer mode without the file watcher (tests)
+}
+
+// Server is an assembled ctfg server.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	Game     *gamefile.Game
+	Store    *sqlite.DB
+	Engine   *engine.Engine
+	Hub      *stream.Hub
+	API      *httpapi.Server
+	Sessions *auth.Sessions
+	Tokens   *auth.Tokens
+	http     *http.Server
+}
+
+// New loads the game directory, opens the database and rebuilds the state.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.KeepAlive < 0 {
+		cfg.KeepAlive = 0
+	}
+	if cfg.PingTimeout <= 0 {
+		cfg.PingTimeout = DefaultPingTimeout
+	}
+	if cfg.Backlog <= 0 {
+		cfg.Backlog = DefaultBacklog
+	}
+	g, err := gamefile.Load(cfg.GameDir, cfg.ChallengesPath)
+	if err != nil {
+		return nil, err
+	}
+	dbdir := cfg.DBDir
+	if dbdir == "" {
+		dbdir = cfg.GameDir
+	}
+	if err := os.MkdirAll(dbdir, 0o750); err != nil {
+		return nil, fmt.Errorf("database directory: %w", err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(dbdir, "events.db"), sqlite.Options{Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, Game: g, Store: db}
+	if err := s.assemble(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// secretFromStore returns the persistent stream-token secret, creating it
+// on first start so tokens survive restarts and are shared by instances.
+func secretFromStore(ctx context.Context, db *sqlite.DB) ([]byte, uint64, error) {
+	sec, err := db.Meta(ctx, "stream_secret")
+	if err != nil {
+		var b [32]byte
+		rand.Read(b[:])
+		sec = hex.EncodeToString(b[:])
+		if err := db.SetMeta(ctx, "stream_secret", sec); err != nil {
+			return nil, 0, err
+		}
+	}
+	key, err := hex.DecodeString(sec)
+	if err != nil || len(key) < 16 {
+		return nil, 0, errors.New("stream_secret in the database is damaged")
+	}
+	var epoch uint64
+	if e, err := db.Meta(ctx, "epoch"); err == nil {
+		epoch, _ = strconv.ParseUint(e, 10, 64)
+	}
+	return key, epoch, nil
+}
+
+func (s *Server) assemble(ctx context.Context) error {
+	cfg := s.cfg
+	key, epoch, err := secretFromStore(ctx, s.Store)
+	if err != nil {
+		return fmt.Errorf("stream secret: %w", err)
+	}
+	s.Tokens = auth.NewTokens(key, epoch, cfg.Now)
+	s.Sessions = auth.NewSessions(s.Store)
+	ph := game.Placeholders{ObfuscationKey: cfg.ObfuscationKey}
+	if c := s.Game.Clusters; c != nil {
+		ph.ControlCluster, ph.PlayerClusters = c.Control, c.Players
+	}
+	var st *game.State
+	eng, err := engine.New(ctx, engine.Config{
+		Store:        s.Store,
+		Challenges:   s.Game.Challenges,
+		Users:        s.Game.Users,
+		Placeholders: ph,
+		Logger:       cfg.Logger,
+		Now:          cfg.Now,
+		OnCommit: func(evs []game.Event) {
+			out := make([]stream.Event, len(evs))
+			for i, ev := range evs {
+				out[i] = toStream(st, ev)
+			}
+			s.Hub.Publish(out...)
+		},
+		OnReset: s.afterReset,
+	})
+	if err != nil {
+		return err
+	}
+	s.Engine = eng
+	st = eng.State()
+	s.Hub = stream.NewHub(stream.Config{
+		KeepAlive:      cfg.KeepAlive,
+		PingTimeout:    cfg.PingTimeout,
+		LogPingLatency: cfg.LogPingLatency,
+		AllowedOrigins: cfg.AllowedOrigins,
+		Logger:         cfg.Logger,
+		Now:            cfg.Now,
+	}, snapshotSource{st}, func(token string) (stream.Viewer, bool) {
+		id, ok := s.Tokens.Verify(token)
+		return stream.Viewer{PlayerID: id}, ok
+	})
+	var connect []string
+	if cfg.WebSocketURL != "" {
+		connect = append(connect, originOf(cfg.WebSocketURL))
+	}
+	static, err := staticHandler(cfg, connect)
+	if err != nil {
+		return err
+	}
+	s.API = httpapi.New(httpapi.Config{
+		Engine:           eng,
+		Sessions:         s.Sessions,
+		Tokens:           s.Tokens,
+		Passwords:        auth.NewPasswords(),
+		Stream:           s.Hub,
+		Static:           static,
+		APIToken:         cfg.APIToken,
+		AdminToken:       cfg.AdminToken,
+		WebSocketURL:     cfg.WebSocketURL,
+		PublicScoreboard: cfg.PublicBoard,
+		DevMode:          cfg.DevMode,
+		TrustProxy:       cfg.TrustProxy,
+		Limits:           cfg.Limits,
+		Logger:           cfg.Logger,
+		Now:              cfg.Now,
+	})
+	return nil
+}
+
+// afterReset runs on the committer right after an admin reset: every
+// session and stream token stops working, rate limits start afresh, and
+// every browser is told to log out.
+func (s *Server) afterReset() {
+	s.Sessions.Forget()
+	epoch := s.Tokens.Epoch() + 1
+	if err := s.Store.SetMeta(context.Background(), "epoch", strconv.FormatUint(epoch, 10)); err != nil {
+		s.log.Error("reset: store token epoch", "err", err)
+	}
+	s.Tokens.SetEpoch(epoch)
+	if s.API != nil {
+		s.API.ResetLimits()
+	}
+	s.Hub.Reset()
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.API }
+
+// Run serves until ctx ends, then shuts down gracefully: stop accepting,
+// close sockets with "going away", finish in-flight requests (bounded),
+// flush pending commits, checkpoint the WAL and close the database.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := listen(ctx, s.cfg.Addr, s.cfg.Backlog)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on an existing listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.http = &http.Server{
+		Handler:           s.API,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	go s.Store.RunMaintenance(bg, maintenanceEvery)
+	for _, l := range s.API.Limiters() {
+		go l.Run(bg, time.Minute)
+	}
+	if s.cfg.DevMode && !s.cfg.DisableWatching {
+		go s.watchChallenges(bg)
+	}
+	s.log.Info("listening", "addr", ln.Addr().String(), "challenges", len(s.Game.Challenges), "players", len(s.Game.Users), "developer_mode", s.cfg.DevMode)
+	if s.cfg.OnListen != nil {
+		s.cfg.OnListen(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	select {
+	case err := <-errc:
+		s.close()
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	s.Hub.Shutdown(sctx)
+	if err := s.http.Shutdown(sctx); err != nil {
+		s.log.Warn("shutdown: in-flight requests cut off", "err", err)
+	}
+	<-errc
+	s.close()
+	s.log.Info("stopped")
+	return nil
+}
+
+func (s *Server) close() {
+	s.Engine.Close()
+	if err := s.Store.Checkpoint(context.Background()); err != nil {
+		s.log.Warn("final checkpoint", "err", err)
+	}
+	if err := s.Store.Close(); err != nil {
+		s.log.Error("close database", "err", err)
+	}
+}
+
+// Close releases a server that was never run.
+func (s *Server) Close() { s.close() }

@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/ctfg/ctfg/internal/game"
+)
+
+// statusOf maps an error kind to its status code; the one place that does.
+func statusOf(k game.Kind) int {
+	switch k {
+	case game.KindInvalid:
+		return http.StatusBadRequest
+	case game.KindUnauthorized:
+		return http.StatusUnauthorized
+	case game.KindPaymentRequired:
+		return http.StatusPaymentRequired
+	case game.KindForbidden:
+		return http.StatusForbidden
+	case game.KindNotFound:
+		return http.StatusNotFound
+	case game.KindConflict:
+		return http.StatusConflict
+	case game.KindRateLimited:
+		return http.StatusTooManyRequests
+	case game.KindUnavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// fail answers with the error's status and code. Internal errors are
+// logged once here, with the request id, and hidden from the client
+// outside developer mode.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ge *game.Error
+	if errors.As(err, &ge) {
+		writeError(w, statusOf(ge.Kind), ge.Code)
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		// The client went away; nobody reads this answer.
+		writeError(w, 499, "canceled")
+		return
+	}
+	s.log.ErrorContext(r.Context(), "internal error", "route", r.Pattern, "request_id", requestID(r), "err", err)
+	if s.cfg.OnError != nil {
+		s.cfg.OnError(r, err)
+	}
+	code := "internal_error"
+	if s.cfg.DevMode {
+		code = "internal_error: " + err.Error()
+	}
+	writeError(w, http.StatusInternalServerError, code)
+}
+
+// writeJSON writes v as a JSON response.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal_error"}`)
+	}
+	writeRawJSON(w, status, b)
+}
+
+func writeRawJSON(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+	w.Write([]byte{'\n'})
+}
+
+// writeError writes {"error": code}.
+func writeError(w http.ResponseWriter, status int, code string) {
+	writeJSON(w, status, map[string]string{"error": code})
+}
