@@ -142,9 +142,11 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 	if len(pos) == 1 {
 		challenges = pos[0]
 	}
-	env, err := gamefile.LoadEnv(filepath.Join(f.game, ".env"))
-	if err != nil {
-		return err
+	env := map[string]string{}
+	if envPath := filepath.Join(f.game, ".env"); fileExists(envPath) {
+		if env, err = gamefile.LoadEnv(envPath); err != nil {
+			return err
+		}
 	}
 	getenv := func(key string) string {
 		if v, ok := os.LookupEnv(key); ok {
@@ -206,6 +208,11 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 		return err
 	}
 	return srv.Run(ctx)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -57,8 +57,8 @@ type Config struct {
 	OnWrongFlag func(player int64, challenge int, guess string)
 	// OnRequest, when set, observes every request (metrics).
 	OnRequest func(route, method string, status int, took time.Duration)
-	Logger  *slog.Logger
-	Now     func() time.Time
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Limits are the rate limit settings (burst, then one token every Every).
