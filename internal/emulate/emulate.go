@@ -124,7 +124,7 @@ type runner struct {
 	lat      [numEndpoints]*histogram
 	timeline [numEndpoints]*timeline
 	flagLine *timeline
-	delay    *histogram
+	delay    *shardedHistogram
 
 	loggedIn    atomic.Int64
 	socketsOpen atomic.Int64
@@ -195,31 +195,31 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 
 func newRunner(cfg Config) (*runner, error) {
 	if cfg.Players < 1 {
-		return nil, errors.New("emulate: players must be at least 1")
+		return nil, errors.New("players must be at least 1")
 	}
 	if cfg.Players > len(cfg.Users) {
-		return nil, fmt.Errorf("emulate: %d players asked for but only %d credentials", cfg.Players, len(cfg.Users))
+		return nil, fmt.Errorf("%d players asked for but only %d credentials", cfg.Players, len(cfg.Users))
 	}
 	if len(cfg.Challenges) == 0 {
-		return nil, errors.New("emulate: no challenges")
+		return nil, errors.New("no challenges")
 	}
 	if cfg.Jitter < 0 || cfg.Think < 0 {
-		return nil, errors.New("emulate: jitter and think must not be negative")
+		return nil, errors.New("jitter and think must not be negative")
 	}
 	if cfg.HintChance < 0 || cfg.HintChance > 1 {
-		return nil, errors.New("emulate: hint chance must be between 0 and 1")
+		return nil, errors.New("hint chance must be between 0 and 1")
 	}
 	base, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("emulate: --url must be an http(s) URL like http://127.0.0.1:8080, got %q", cfg.URL)
+		return nil, fmt.Errorf("--url must be an http(s) URL like http://127.0.0.1:8080, got %q", cfg.URL)
 	}
 	r := &runner{cfg: cfg, base: base, byID: map[int]*game.Challenge{}, errs: map[string]int{}, samples: map[string]string{}}
 	for _, c := range cfg.Challenges {
 		if c.TestFlag == "" {
-			return nil, fmt.Errorf("emulate: challenge %d has no testflag; the emulator cannot solve it", c.ID)
+			return nil, fmt.Errorf("challenge %d has no testflag; the emulator cannot solve it", c.ID)
 		}
 		if _, dup := r.byID[c.ID]; dup {
-			return nil, fmt.Errorf("emulate: duplicate challenge id %d", c.ID)
+			return nil, fmt.Errorf("duplicate challenge id %d", c.ID)
 		}
 		r.byID[c.ID] = c
 		r.maxPoints += int64(c.Points)
@@ -227,13 +227,13 @@ func newRunner(cfg Config) (*runner, error) {
 	for _, c := range cfg.Challenges {
 		for _, req := range c.Requirements {
 			if _, ok := r.byID[req]; !ok {
-				return nil, fmt.Errorf("emulate: challenge %d requires unknown challenge %d", c.ID, req)
+				return nil, fmt.Errorf("challenge %d requires unknown challenge %d", c.ID, req)
 			}
 		}
 	}
 	for _, u := range cfg.Users[:cfg.Players] {
 		if gamefile.IsBcryptHash(u.Password) {
-			return nil, fmt.Errorf("emulate: the password of %q is a bcrypt hash; the emulator needs plain-text credentials", u.Username)
+			return nil, fmt.Errorf("the password of %q is a bcrypt hash; the emulator needs plain-text credentials", u.Username)
 		}
 	}
 	if r.cfg.InFlight <= 0 {
@@ -281,7 +281,7 @@ func newRunner(cfg Config) (*runner, error) {
 		r.timeline[e] = newTimeline(r.start)
 	}
 	r.flagLine = newTimeline(r.start)
-	r.delay = newHistogram(6)
+	r.delay = newShardedHistogram(6, 8)
 	return r, nil
 }
 
@@ -314,11 +314,6 @@ func (r *runner) play(ctx context.Context) []*player {
 			p.run(ctx)
 		}()
 	}
-	r.start = time.Now()
-	for e := range numEndpoints {
-		r.timeline[e].start = r.start
-	}
-	r.flagLine.start = r.start
 	close(gate)
 	wg.Wait()
 	return players

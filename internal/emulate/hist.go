@@ -74,6 +74,20 @@ func (h *histogram) record(d time.Duration) {
 	}
 }
 
+// merge adds o's observations to h; both must have the same resolution.
+func (h *histogram) merge(o *histogram) {
+	for i := range o.counts {
+		if c := o.counts[i].Load(); c > 0 {
+			h.counts[i].Add(c)
+		}
+	}
+	h.n.Add(o.n.Load())
+	h.sum.Add(o.sum.Load())
+	if m := o.max.Load(); m > h.max.Load() {
+		h.max.Store(m)
+	}
+}
+
 // LatencyStats summarizes a latency distribution in milliseconds.
 type LatencyStats struct {
 	Count  uint64  `json:"count"`
@@ -136,21 +150,29 @@ func quantile(counts []uint64, total uint64, p float64, subBits uint, maxV uint6
 	return maxV
 }
 
-// timeline keeps one coarse histogram per second of the run, so reports
-// can draw latency and throughput over time. Seconds are allocated on
-// first use; the slice of pointers is fixed, so recording needs no lock.
+// timeline keeps one coarse histogram per 100 ms slot of the run, so
+// reports can draw latency and throughput over time. Slots live in chunks
+// allocated on first use behind a fixed array of pointers, so recording
+// needs no lock and an idle hour costs nothing.
 type timeline struct {
-	start   time.Time
-	seconds []atomic.Pointer[timeBucket]
+	start  time.Time
+	chunks []atomic.Pointer[timeChunk]
 }
 
-// timelineSubBits gives the per-second histograms about 12 % resolution,
-// plenty for a chart.
-const timelineSubBits = 3
+const (
+	// slotDur is the finest time resolution of a timeline.
+	slotDur = 100 * time.Millisecond
+	// timelineSubBits gives the per-slot histograms about 12 % resolution,
+	// plenty for a chart.
+	timelineSubBits = 3
+	// maxTimeline bounds the timeline; later observations land in the last
+	// slot.
+	maxTimeline = 6 * time.Hour
+	chunkSlots  = 1024
+	maxSlots    = int(maxTimeline / slotDur)
+)
 
-// maxTimelineSeconds bounds the timeline (6 hours); later observations
-// land in the last second.
-const maxTimelineSeconds = 6 * 3600
+type timeChunk [chunkSlots]atomic.Pointer[timeBucket]
 
 type timeBucket struct {
 	hist   *histogram
@@ -158,31 +180,32 @@ type timeBucket struct {
 }
 
 func newTimeline(start time.Time) *timeline {
-	return &timeline{start: start, seconds: make([]atomic.Pointer[timeBucket], maxTimelineSeconds)}
+	return &timeline{start: start, chunks: make([]atomic.Pointer[timeChunk], (maxSlots+chunkSlots-1)/chunkSlots)}
 }
 
-func (t *timeline) bucket(at time.Time) *timeBucket {
-	s := int(at.Sub(t.start) / time.Second)
-	if s < 0 {
-		s = 0
-	}
-	if s >= len(t.seconds) {
-		s = len(t.seconds) - 1
-	}
-	b := t.seconds[s].Load()
-	if b == nil {
-		nb := &timeBucket{hist: newHistogram(timelineSubBits)}
-		if t.seconds[s].CompareAndSwap(nil, nb) {
-			return nb
+// slot returns the bucket of slot i, creating it when create is set.
+func (t *timeline) slot(i int, create bool) *timeBucket {
+	ch := t.chunks[i/chunkSlots].Load()
+	if ch == nil {
+		if !create {
+			return nil
 		}
-		b = t.seconds[s].Load()
+		t.chunks[i/chunkSlots].CompareAndSwap(nil, new(timeChunk))
+		ch = t.chunks[i/chunkSlots].Load()
+	}
+	p := &ch[i%chunkSlots]
+	b := p.Load()
+	if b == nil && create {
+		p.CompareAndSwap(nil, &timeBucket{hist: newHistogram(timelineSubBits)})
+		b = p.Load()
 	}
 	return b
 }
 
 // record adds one observation that finished at time at.
 func (t *timeline) record(at time.Time, d time.Duration, failed bool) {
-	b := t.bucket(at)
+	i := min(max(int(at.Sub(t.start)/slotDur), 0), maxSlots-1)
+	b := t.slot(i, true)
 	b.hist.record(d)
 	if failed {
 		b.errors.Add(1)
@@ -204,50 +227,71 @@ type TimePoint struct {
 	MaxMS  float64 `json:"max_ms,omitempty"`
 }
 
-// points summarizes the timeline over [0, dur) in buckets of width
-// seconds, merging seconds so a long run still gives a readable chart.
+// bucketSlots picks how many slots make one reported bucket so that a
+// run of length dur gives at most about 150 points.
+func bucketSlots(dur time.Duration) int {
+	n := int(dur/slotDur) + 1
+	w := 1
+	for n/w > 150 {
+		switch {
+		case w < 10:
+			w = 10 // whole seconds from here on
+		default:
+			w *= 2
+		}
+	}
+	return w
+}
+
+// points summarizes the timeline over [0, dur) in buckets of width slots.
 func (t *timeline) points(dur time.Duration, width int) []TimePoint {
-	if width < 1 {
-		width = 1
-	}
-	last := int(dur/time.Second) + 1
-	if last > len(t.seconds) {
-		last = len(t.seconds)
-	}
+	width = max(width, 1)
+	last := min(int(dur/slotDur)+1, maxSlots)
 	var out []TimePoint
 	for s := 0; s < last; s += width {
 		merged := newHistogram(timelineSubBits)
 		var errs uint64
-		var maxV uint64
 		for k := s; k < s+width && k < last; k++ {
-			b := t.seconds[k].Load()
-			if b == nil {
-				continue
-			}
-			errs += b.errors.Load()
-			for i := range b.hist.counts {
-				if c := b.hist.counts[i].Load(); c > 0 {
-					merged.counts[i].Add(c)
-				}
-			}
-			merged.n.Add(b.hist.n.Load())
-			merged.sum.Add(b.hist.sum.Load())
-			if m := b.hist.max.Load(); m > maxV {
-				maxV = m
+			if b := t.slot(k, false); b != nil {
+				errs += b.errors.Load()
+				merged.merge(b.hist)
 			}
 		}
-		merged.max.Store(maxV)
 		st := merged.stats()
-		w := width
-		if s+width > last {
-			// The final bucket may cover less than a full width of run time.
-			w = last - s
-		}
+		secs := (time.Duration(min(width, last-s)) * slotDur).Seconds()
 		out = append(out, TimePoint{
-			T: float64(s), Count: st.Count, Errors: errs,
-			PerSec: float64(st.Count) / float64(w),
+			T: (time.Duration(s) * slotDur).Seconds(), Count: st.Count, Errors: errs,
+			PerSec: float64(st.Count) / secs,
 			MeanMS: st.MeanMS, P50MS: st.P50MS, P95MS: st.P95MS, P99MS: st.P99MS, MaxMS: st.MaxMS,
 		})
 	}
 	return out
+}
+
+// shardedHistogram spreads a histogram that thousands of goroutines record
+// into over several shards, so they do not all contend for the same cache
+// lines; stats merges them.
+type shardedHistogram struct {
+	shards []*histogram
+}
+
+func newShardedHistogram(subBits uint, n int) *shardedHistogram {
+	s := &shardedHistogram{shards: make([]*histogram, n)}
+	for i := range s.shards {
+		s.shards[i] = newHistogram(subBits)
+	}
+	return s
+}
+
+// record adds one observation to the shard picked by key.
+func (s *shardedHistogram) record(key int, d time.Duration) {
+	s.shards[uint(key)%uint(len(s.shards))].record(d)
+}
+
+func (s *shardedHistogram) stats() LatencyStats {
+	m := newHistogram(s.shards[0].subBits)
+	for _, h := range s.shards {
+		m.merge(h)
+	}
+	return m.stats()
 }

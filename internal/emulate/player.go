@@ -43,7 +43,9 @@ type player struct {
 	// total plus replied solves minus replied hints. Solves still in
 	// flight can only add to it, so it is a lower bound of the server's
 	// figure, and spending at most this much never causes a 402.
-	total  int64
+	total int64
+	// spent is the cost of every hint bought so far.
+	spent  int64
 	stream *streamClient
 
 	finished bool  // solved everything and passed the final checks
@@ -361,13 +363,20 @@ type subResult struct {
 	rep *reply
 }
 
+// launchState is what the player knew when it sent a submission: every
+// solve acknowledged by then is ordered before it, while solves and hints
+// that complete during its flight may land on either side.
+type launchState struct {
+	total, spent int64
+}
+
 // solveAll submits every available challenge's testflag, refreshing the
 // list after each solve so that prerequisites unlock, until everything is
 // solved. It returns the final listing.
 func (p *player) solveAll(ctx context.Context) ([]listedChallenge, bool) {
 	cfg := p.r.cfg
 	results := make(chan subResult, len(cfg.Challenges)+cfg.InFlight)
-	pending := map[int]bool{}
+	pending := map[int]launchState{}
 	attempts := map[int]int{}
 	known := map[int]bool{} // solves acknowledged to this player
 	var pendingPoints int64
@@ -379,7 +388,7 @@ func (p *player) solveAll(ctx context.Context) ([]listedChallenge, bool) {
 		if cfg.Think > 0 {
 			think = cfg.Think/2 + time.Duration(p.rng.Int64N(int64(cfg.Think)+1))
 		}
-		pending[id] = true
+		pending[id] = launchState{total: p.total, spent: p.spent}
 		attempts[id]++
 		pendingPoints += int64(c.Points)
 		inflight++
@@ -394,10 +403,11 @@ func (p *player) solveAll(ctx context.Context) ([]listedChallenge, bool) {
 	receive := func() bool {
 		res := <-results
 		c := p.r.byID[res.id]
+		at := pending[res.id]
 		delete(pending, res.id)
 		pendingPoints -= int64(c.Points)
 		inflight--
-		return p.handleSubmit(res, c, known, pendingPoints)
+		return p.handleSubmit(res, c, known, at, pendingPoints)
 	}
 
 	for {
@@ -426,7 +436,7 @@ func (p *player) solveAll(ctx context.Context) ([]listedChallenge, bool) {
 
 		var queue []int
 		for _, c := range list {
-			if !c.Solved && !pending[c.ID] && attempts[c.ID] < maxAttempts {
+			if _, inFlight := pending[c.ID]; !c.Solved && !inFlight && attempts[c.ID] < maxAttempts {
 				queue = append(queue, c.ID)
 			}
 		}
@@ -460,7 +470,7 @@ func (p *player) solveAll(ctx context.Context) ([]listedChallenge, bool) {
 }
 
 // handleSubmit checks one submission's reply; it reports a new solve.
-func (p *player) handleSubmit(res subResult, c *game.Challenge, known map[int]bool, pendingPoints int64) bool {
+func (p *player) handleSubmit(res subResult, c *game.Challenge, known map[int]bool, at launchState, pendingPoints int64) bool {
 	rep := res.rep
 	if !p.expect(epSubmit, rep, 200, true) {
 		return false
@@ -480,9 +490,13 @@ func (p *player) handleSubmit(res subResult, c *game.Challenge, known map[int]bo
 			p.r.fail("POST /api/submit: wrong points", fmt.Sprintf("%s → points %d, challenge %d is worth %d", rep.desc, pts, c.ID, c.Points))
 		}
 		p.total += int64(c.Points)
-		// Other solves in flight may already be committed and counted.
-		if t := integer(obj, "total"); t < p.total || t > p.total+pendingPoints {
-			p.r.fail("POST /api/submit: wrong total", fmt.Sprintf("%s → total %d, expected %d..%d", rep.desc, t, p.total, p.total+pendingPoints))
+		// The reply's total counts this solve, everything acknowledged
+		// before it was sent, and possibly solves and hints that completed
+		// while it was in flight or are still in flight.
+		lo := at.total + int64(c.Points) - (p.spent - at.spent)
+		hi := p.total + pendingPoints + (p.spent - at.spent)
+		if t := integer(obj, "total"); t < lo || t > hi {
+			p.r.fail("POST /api/submit: wrong total", fmt.Sprintf("%s → total %d, expected %d..%d", rep.desc, t, lo, hi))
 		}
 		known[c.ID] = true
 		p.r.flags.Add(1)
@@ -609,6 +623,7 @@ func (p *player) maybeBuyHint(ctx context.Context, list []listedChallenge, pendi
 			// The purchase may or may not have happened; assume it did so
 			// that later purchases stay affordable.
 			p.total -= int64(h.Cost)
+			p.spent += int64(h.Cost)
 			return
 		}
 		if rep.status == http.StatusPaymentRequired {
@@ -624,6 +639,7 @@ func (p *player) maybeBuyHint(ctx context.Context, list []listedChallenge, pendi
 			return
 		}
 		p.total -= int64(h.Cost)
+		p.spent += int64(h.Cost)
 		if t := integer(obj, "total"); t < p.total || t > p.total+pendingPoints {
 			p.r.fail("POST /api/hint: wrong total", fmt.Sprintf("%s → total %d, expected %d..%d", rep.desc, t, p.total, p.total+pendingPoints))
 		}

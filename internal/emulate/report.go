@@ -15,17 +15,17 @@ import (
 // WriteFiles writes metrics.json and report.html into dir, creating it.
 func (r *Result) WriteFiles(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("emulate: create %s: %w", dir, err)
+		return fmt.Errorf("create %s: %w", dir, err)
 	}
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
-		return fmt.Errorf("emulate: encode metrics: %w", err)
+		return fmt.Errorf("encode metrics: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "metrics.json"), append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("emulate: write metrics.json: %w", err)
+		return fmt.Errorf("write metrics.json: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "report.html"), []byte(r.HTML()), 0o644); err != nil {
-		return fmt.Errorf("emulate: write report.html: %w", err)
+		return fmt.Errorf("write report.html: %w", err)
 	}
 	return nil
 }
@@ -131,7 +131,7 @@ code{font-size:12px;word-break:break-all}
 		}
 	}
 	b.WriteString(lineChart("requests and flags per second", "seconds since start", "per second", []series{reqs, flags}))
-	fmt.Fprintf(&b, "<p>Timeline buckets are %d s wide. Latencies are measured by the emulator from request to fully read reply; event delivery is from the event's server timestamp (ms) to its receipt.</p>\n", r.BucketSec)
+	fmt.Fprintf(&b, "<p>Timeline buckets are %g s wide. Latencies are measured by the emulator from request to fully read reply; event delivery is from the event's server timestamp (ms) to its receipt.</p>\n", r.BucketSec)
 	b.WriteString("</body></html>\n")
 	return b.String()
 }

@@ -57,7 +57,7 @@ type Result struct {
 	// Throughput is correct flags per second over the run.
 	Throughput []TimePoint `json:"throughput"`
 	// BucketSec is the width of every timeline bucket.
-	BucketSec int `json:"bucket_s"`
+	BucketSec float64 `json:"bucket_s"`
 
 	CPUUserSec   float64 `json:"cpu_user_s"`
 	CPUSystemSec float64 `json:"cpu_system_s"`
@@ -86,19 +86,8 @@ func (r *Result) Endpoint(name string) (EndpointStats, bool) {
 	return EndpointStats{}, false
 }
 
-// bucketWidth picks a timeline bucket so that a chart has at most about
-// 150 points.
-func bucketWidth(wall time.Duration) int {
-	s := int(wall/time.Second) + 1
-	w := 1
-	for s/w > 150 {
-		w *= 2
-	}
-	return w
-}
-
 func (r *runner) result(wall time.Duration, cpuUser, cpuSys time.Duration, nofile uint64) *Result {
-	width := bucketWidth(wall)
+	width := bucketSlots(wall)
 	res := &Result{
 		URL: r.base.String(), Players: r.cfg.Players, PlayersDone: int(r.done.Load()),
 		JitterSec: r.cfg.Jitter.Seconds(), ThinkMS: float64(r.cfg.Think) / float64(time.Millisecond),
@@ -109,7 +98,7 @@ func (r *runner) result(wall time.Duration, cpuUser, cpuSys time.Duration, nofil
 		WSConnect:      r.lat[epWSConnect].stats(),
 		EventDelay:     r.delay.stats(),
 		EventsReceived: r.events.Load(), Frames: r.frames.Load(), WSReconnects: r.reconnects.Load(),
-		Throughput: r.flagLine.points(wall, width), BucketSec: width,
+		Throughput: r.flagLine.points(wall, width), BucketSec: (time.Duration(width) * slotDur).Seconds(),
 		CPUUserSec: cpuUser.Seconds(), CPUSystemSec: cpuSys.Seconds(),
 		NumCPU: runtime.NumCPU(), FileLimit: nofile,
 	}

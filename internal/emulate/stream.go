@@ -226,7 +226,7 @@ func (s *streamClient) handle(frame []byte, now time.Time) error {
 			s.sumScore += ev.Points
 		}
 		if ev.TS >= s.liveAfter {
-			s.r.delay.record(time.Duration(nowMicros-ev.TS*1000) * time.Microsecond)
+			s.r.delay.record(s.p.idx, time.Duration(nowMicros-ev.TS*1000)*time.Microsecond)
 		}
 	}
 	s.r.events.Add(fresh)

@@ -98,21 +98,35 @@ func TestTimelinePoints(t *testing.T) {
 		tl.record(start.Add(time.Duration(i)*time.Second+time.Millisecond), 10*time.Millisecond, i == 3)
 		tl.record(start.Add(time.Duration(i)*time.Second+2*time.Millisecond), 30*time.Millisecond, false)
 	}
-	pts := tl.points(10*time.Second, 2)
+	tl.record(start.Add(-time.Second), time.Millisecond, false)   // before the start: first slot
+	tl.record(start.Add(1000*time.Hour), time.Millisecond, false) // far beyond: last slot, no panic
+	pts := tl.points(10*time.Second, 20)
 	if len(pts) != 6 {
 		t.Fatalf("%d points, want 6: %+v", len(pts), pts)
 	}
-	if pts[0].Count != 4 || pts[0].PerSec != 2 || pts[0].T != 0 || pts[1].T != 2 {
+	if pts[0].Count != 5 || pts[0].PerSec != 2.5 || pts[0].T != 0 || pts[1].T != 2 {
 		t.Fatalf("first points %+v", pts[:2])
 	}
 	if pts[1].Errors != 1 {
 		t.Fatalf("errors of second bucket = %d", pts[1].Errors)
 	}
-	if pts[0].MaxMS != 30 || pts[0].MeanMS != 20 {
-		t.Fatalf("bucket stats %+v", pts[0])
+	if pts[1].MaxMS != 30 || pts[1].MeanMS != 20 {
+		t.Fatalf("bucket stats %+v", pts[1])
 	}
-	if pts[5].Count != 0 {
+	if pts[5].Count != 0 || pts[5].PerSec != 0 {
 		t.Fatalf("last bucket %+v", pts[5])
+	}
+	fine := tl.points(2*time.Second, 1)
+	if len(fine) != 21 || fine[0].Count != 3 || fine[1].Count != 0 || fine[10].Count != 2 || fine[10].PerSec != 20 {
+		t.Fatalf("100 ms points %+v", fine)
+	}
+	for _, c := range []struct {
+		dur  time.Duration
+		want int
+	}{{time.Second, 1}, {14 * time.Second, 1}, {15 * time.Second, 10}, {200 * time.Second, 20}, {time.Hour, 320}} {
+		if got := bucketSlots(c.dur); got != c.want {
+			t.Errorf("bucketSlots(%v) = %d, want %d", c.dur, got, c.want)
+		}
 	}
 }
 
@@ -281,7 +295,7 @@ func TestParseDoesNotAllocatePerEvent(t *testing.T) {
 }
 
 func TestSnapshotApply(t *testing.T) {
-	r := &runner{cfg: Config{Players: 3}, errs: map[string]int{}, samples: map[string]string{}, delay: newHistogram(6)}
+	r := &runner{cfg: Config{Players: 3}, errs: map[string]int{}, samples: map[string]string{}, delay: newShardedHistogram(6, 2)}
 	s := newStreamClient(&player{r: r})
 	snap := `[{"type":"snapshot","last_id":10,
 	  "players":[{"rank":1,"player_id":2,"displayname":"B","score":300,"solves":2,"last_solve_ts":5},{"rank":2,"player_id":1,"displayname":"A","score":90,"solves":1,"last_solve_ts":4}],
