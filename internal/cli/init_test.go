@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestInitThenCheck(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my game")
+	code, out, errOut := runCtfg(t, "init", dir)
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{
+		"Wrote a sample game into " + dir + ":\n",
+		"  " + filepath.Join(dir, "challenges.json") + "\n",
+		"  " + filepath.Join(dir, "credentials.csv") + "  (player passwords: keep private)\n",
+		"  " + filepath.Join(dir, ".env") + "  (API and admin tokens: keep private)\n",
+		"  " + filepath.Join(dir, "README.txt") + "\n",
+		"9 challenges in 4 categories, 5 players.\n",
+		"  cd '" + dir + "' && ctfg\n",
+		"log in as alice, with the password\nfrom " + filepath.Join(dir, "credentials.csv"),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	creds, err := os.ReadFile(filepath.Join(dir, "credentials.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := os.ReadFile(filepath.Join(dir, ".env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No secret on the terminal: passwords and tokens stay in their files.
+	for _, line := range strings.Split(string(creds)+string(env), "\n") {
+		_, secret, ok := strings.Cut(line, ",")
+		if !ok {
+			_, secret, ok = strings.Cut(line, "=")
+		}
+		if ok && !strings.HasPrefix(line, "#") && secret != "password" && strings.Contains(out, secret) {
+			t.Errorf("secret of %q printed", line)
+		}
+	}
+
+	code, out, errOut = runCtfg(t, "check", dir)
+	if code != 0 || !strings.Contains(out, "Challenges:      9 challenges in 4 categories, 1325 points\n") || !strings.Contains(out, "Ready to play.\n") {
+		t.Errorf("check after init: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// A second init refuses, names the file and changes nothing.
+	before, _ := os.ReadFile(filepath.Join(dir, "credentials.csv"))
+	code, out, errOut = runCtfg(t, "init", dir)
+	wantErr := "ctfg init: " + filepath.Join(dir, "challenges.json") + ": already exists; ctfg init never overwrites a file (choose another directory)\n"
+	if code != 1 || out != "" || errOut != wantErr {
+		t.Errorf("second init: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "credentials.csv")); string(after) != string(before) {
+		t.Error("second init changed credentials.csv")
+	}
+}
+
+func TestInitCurrentDirectory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	code, out, errOut := runCtfg(t, "init")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if !strings.Contains(out, "Start it with:\n\n  ctfg\n") || strings.Contains(out, "cd ") {
+		t.Errorf("output:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "challenges.json")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestInitKeepsExistingFiles(t *testing.T) {
+	dir := MustGameFiles(t, map[string]string{".env": "MINE=1\n"})
+	code, _, errOut := runCtfg(t, "init", dir)
+	if code != 1 || !strings.Contains(errOut, filepath.Join(dir, ".env")+": already exists") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("init wrote files next to an existing one: %v", entries)
+	}
+}
+
+func TestInitUsage(t *testing.T) {
+	code, _, errOut := runCtfg(t, "init", "a", "b")
+	if code != 2 || !strings.Contains(errOut, "ctfg init: too many arguments: b\nUsage: ctfg init [DIR]") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = runCtfg(t, "init", "-h")
+	if code != 0 || !strings.Contains(errOut, "Never overwrites a file.") {
+		t.Errorf("help: exit %d, stderr %q", code, errOut)
+	}
+}
