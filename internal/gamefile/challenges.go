@@ -52,7 +52,9 @@ func ParseChallenges(name string, data []byte) ([]*game.Challenge, error) {
 	if !utf8.Valid(data) {
 		return nil, &Error{File: name, Line: invalidUTF8Line(data), Msg: "not valid UTF-8 text"}
 	}
-	var top any
+	// Unmarshal checks the syntax of the whole input before decoding, so
+	// its error has the offset of the first mistake.
+	var top json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		return nil, syntaxError(name, data, idx, err)
 	}
