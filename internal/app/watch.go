@@ -34,6 +34,9 @@ func (s *Server) watchChallenges(ctx context.Context) {
 		}
 		last = fi.ModTime()
 		chs, err := gamefile.LoadChallenges(path)
+		if err == nil {
+			err = gamefile.CheckPlaceholders(path, chs, s.Game.Clusters)
+		}
 		if err != nil {
 			s.log.Error("challenges.json changed but does not load; keeping the previous version", "err", err)
 			continue

@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/ctfg/ctfg/internal/gamefile"
 )
 
 // Version is set at build time with -ldflags "-X github.com/ctfg/ctfg/internal/cli.Version=...".
@@ -69,6 +71,14 @@ func Run(ctx context.Context, args []string, stdio IO) int {
 		case errors.Is(err, errUsage):
 			return 2
 		default:
+			// Game-file errors come one problem per line, each with
+			// the file, line or JSON path; print every line prefixed.
+			if probs := gamefile.Problems(err); len(probs) > 0 {
+				for _, p := range probs {
+					fmt.Fprintf(stdio.Err, "ctfg %s: %v\n", name, p)
+				}
+				return 1
+			}
 			fmt.Fprintf(stdio.Err, "ctfg %s: %v\n", name, err)
 			return 1
 		}

@@ -197,15 +197,15 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 			}
 		},
 	}
+	srv, err := app.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	if cfg.APIToken == "" {
 		log.Warn("CTFG_API_TOKEN is not set: POST /api/award refuses every request")
 	}
 	if cfg.AdminToken == "" {
 		log.Warn("CTFG_ADMIN_TOKEN is not set: admin reset is disabled")
-	}
-	srv, err := app.New(ctx, cfg)
-	if err != nil {
-		return err
 	}
 	return srv.Run(ctx)
 }
