@@ -90,19 +90,22 @@ func (ev *streamEvent) checkShape() error {
 var errSnapshot = errors.New("snapshot frame")
 
 // frameParser reads event frames (JSON arrays of flat objects) without
-// allocating per event: at thousands of sockets every event is parsed
-// thousands of times, and encoding/json would make the emulator, not the
-// server, the bottleneck.
+// allocating: at thousands of sockets every event is parsed thousands of
+// times, and encoding/json would make the emulator, not the server, the
+// bottleneck. It keeps nothing between frames but one event.
 type frameParser struct {
-	b      []byte
-	i      int
-	events []streamEvent
+	b  []byte
+	i  int
+	ev streamEvent
+	fn func(*streamEvent)
 }
 
-// parse fills p.events from frame. It returns errSnapshot when the frame
-// holds a snapshot object.
-func (p *frameParser) parse(frame []byte) error {
-	p.b, p.i, p.events = frame, 0, p.events[:0]
+// parse calls fn for each event object of frame, in order, as it is read;
+// a malformed frame stops with an error after the events before the fault.
+// It returns errSnapshot, without calling fn for it, when it meets a
+// snapshot object (which must be alone in its frame).
+func (p *frameParser) parse(frame []byte, fn func(*streamEvent)) error {
+	p.b, p.i, p.fn = frame, 0, fn
 	p.ws()
 	if !p.eat('[') {
 		return p.errorf("frame is not a JSON array")
@@ -158,15 +161,16 @@ func (p *frameParser) eat(c byte) bool {
 	return false
 }
 
-// object parses one event object and appends it to p.events.
+// object parses one event object and hands it to p.fn.
 func (p *frameParser) object() error {
 	if !p.eat('{') {
 		return p.errorf("array element is not an object")
 	}
-	p.events = append(p.events, streamEvent{})
-	ev := &p.events[len(p.events)-1]
+	p.ev = streamEvent{}
+	ev := &p.ev
 	p.ws()
 	if p.eat('}') {
+		p.fn(ev)
 		return nil
 	}
 	for {
@@ -191,6 +195,7 @@ func (p *frameParser) object() error {
 			if ev.Type == "snapshot" {
 				return errSnapshot
 			}
+			p.fn(ev)
 			return nil
 		}
 		return p.errorf("expected , or } in object")

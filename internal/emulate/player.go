@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -181,13 +182,14 @@ func (p *player) run(ctx context.Context) {
 		return
 	}
 	p.stream = newStreamClient(p)
-	if !p.stream.open(ctx, p.wsURL) {
-		close(p.stream.done)
-		p.stream.stopped.Store(true)
+	// Like the web app, retry a failed first connection with a fresh URL;
+	// without any scorestream the player still plays (the failure is
+	// already counted).
+	if p.stream.open(ctx, p.wsURL) || p.stream.reconnect(ctx, errors.New("first connection failed")) {
+		go p.stream.readLoop(ctx)
+	} else {
 		p.stream = nil
-		return
 	}
-	go p.stream.readLoop(ctx)
 	list, ok := p.solveAll(ctx)
 	if !ok {
 		return

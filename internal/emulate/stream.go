@@ -42,6 +42,9 @@ type streamClient struct {
 	sumScore  int64
 	parser    frameParser
 	buf       bytes.Buffer
+	now       int64 // receipt time of the frame being applied, Unix µs
+	fresh     int64 // events of that frame not seen before
+	reset     bool  // that frame held a reset
 }
 
 func newStreamClient(p *player) *streamClient {
@@ -125,6 +128,11 @@ func (s *streamClient) readLoop(ctx context.Context) {
 
 var errReset = errors.New("reset")
 
+// maxKeptBuffer is the largest frame buffer a socket keeps between frames
+// (bytes); thousands of sockets each holding a snapshot-sized buffer would
+// cost gigabytes.
+const maxKeptBuffer = 64 << 10
+
 func (s *streamClient) readFrames() error {
 	s.mu.Lock()
 	conn := s.conn
@@ -138,7 +146,13 @@ func (s *streamClient) readFrames() error {
 		if _, err := s.buf.ReadFrom(rd); err != nil {
 			return err
 		}
-		if err := s.handle(s.buf.Bytes(), time.Now()); err != nil {
+		err = s.handle(s.buf.Bytes(), time.Now())
+		if s.buf.Cap() > maxKeptBuffer {
+			// A snapshot or a burst needed a big buffer; do not keep one
+			// per socket for the rest of the run.
+			s.buf = bytes.Buffer{}
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -184,53 +198,59 @@ func (s *streamClient) reconnect(ctx context.Context, cause error) bool {
 // handle applies one frame.
 func (s *streamClient) handle(frame []byte, now time.Time) error {
 	s.r.frames.Add(1)
-	err := s.parser.parse(frame)
+	s.now, s.fresh, s.reset = now.UnixMicro(), 0, false
+	err := s.parser.parse(frame, s.apply)
 	if errors.Is(err, errSnapshot) {
+		if s.fresh > 0 {
+			s.r.fail("stream: snapshot not alone in its frame", abbreviate(frame, 300))
+			return nil
+		}
 		s.applySnapshot(frame)
 		return nil
 	}
+	s.r.events.Add(s.fresh)
 	if err != nil {
 		s.r.fail("stream: malformed frame", fmt.Sprintf("%v: %s", err, abbreviate(frame, 300)))
-		return nil
 	}
-	nowMicros := now.UnixMicro()
-	var fresh int64
-	for i := range s.parser.events {
-		ev := &s.parser.events[i]
-		if err := ev.checkShape(); err != nil {
-			s.r.fail("stream: wrong event shape", fmt.Sprintf("%v: %s", err, abbreviate(frame, 300)))
-			continue
-		}
-		if ev.Type == "system" {
-			if ev.Event == "reset" {
-				s.r.fail("stream: reset during the run", "the server sent a reset event")
-				return errReset
-			}
-			continue
-		}
-		if !s.synced && !s.resumed {
-			s.r.fail("stream: event before snapshot", abbreviate(frame, 300))
-			continue
-		}
-		if ev.ID <= s.lastID.Load() {
-			continue // already applied (the snapshot or an earlier frame had it)
-		}
-		s.lastID.Store(ev.ID)
-		fresh++
-		switch ev.Type {
-		case "score":
-			s.addSolve(ev.PlayerID)
-			s.sumSolves++
-			s.sumScore += ev.Points
-		case "hint":
-			s.sumScore += ev.Points
-		}
-		if ev.TS >= s.liveAfter {
-			s.r.delay.record(s.p.idx, time.Duration(nowMicros-ev.TS*1000)*time.Microsecond)
-		}
+	if s.reset {
+		return errReset
 	}
-	s.r.events.Add(fresh)
 	return nil
+}
+
+// apply takes one event of a live frame.
+func (s *streamClient) apply(ev *streamEvent) {
+	if err := ev.checkShape(); err != nil {
+		s.r.fail("stream: wrong event shape", fmt.Sprintf("%v: %s", err, abbreviate(s.parser.b, 300)))
+		return
+	}
+	if ev.Type == "system" {
+		if ev.Event == "reset" && !s.reset {
+			s.r.fail("stream: reset during the run", "the server sent a reset event")
+			s.reset = true
+		}
+		return
+	}
+	if !s.synced && !s.resumed {
+		s.r.fail("stream: event before snapshot", abbreviate(s.parser.b, 300))
+		return
+	}
+	if ev.ID <= s.lastID.Load() {
+		return // already applied (the snapshot or an earlier frame had it)
+	}
+	s.lastID.Store(ev.ID)
+	s.fresh++
+	switch ev.Type {
+	case "score":
+		s.addSolve(ev.PlayerID)
+		s.sumSolves++
+		s.sumScore += ev.Points
+	case "hint":
+		s.sumScore += ev.Points
+	}
+	if ev.TS >= s.liveAfter {
+		s.r.delay.record(s.p.idx, time.Duration(s.now-ev.TS*1000)*time.Microsecond)
+	}
 }
 
 func (s *streamClient) addSolve(pid int64) { s.addSolves(pid, 1) }
@@ -311,16 +331,23 @@ func checkSnapshot(m *snapshotMsg, full bool, frame []byte) error {
 		return errors.New("snapshot events is not an array")
 	}
 	var p frameParser
-	if err := p.parse(m.Events); err != nil {
+	var evErr error
+	i := 0
+	err := p.parse(m.Events, func(ev *streamEvent) {
+		if evErr == nil {
+			if err := ev.checkShape(); err != nil {
+				evErr = fmt.Errorf("snapshot events[%d]: %w", i, err)
+			} else if ev.ID > *m.LastID {
+				evErr = fmt.Errorf("snapshot events[%d] has id %d after last_id %d", i, ev.ID, *m.LastID)
+			}
+		}
+		i++
+	})
+	if err != nil {
 		return fmt.Errorf("snapshot events: %w", err)
 	}
-	for i := range p.events {
-		if err := p.events[i].checkShape(); err != nil {
-			return fmt.Errorf("snapshot events[%d]: %w", i, err)
-		}
-		if p.events[i].ID > *m.LastID {
-			return fmt.Errorf("snapshot events[%d] has id %d after last_id %d", i, p.events[i].ID, *m.LastID)
-		}
+	if evErr != nil {
+		return evErr
 	}
 	if !full {
 		return nil

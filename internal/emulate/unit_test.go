@@ -212,27 +212,35 @@ func TestCheckListing(t *testing.T) {
 	}
 }
 
+// collect parses frame and returns copies of its events.
+func collect(p *frameParser, frame string) ([]streamEvent, error) {
+	var out []streamEvent
+	err := p.parse([]byte(frame), func(ev *streamEvent) { out = append(out, *ev) })
+	return out, err
+}
+
 func TestFrameParser(t *testing.T) {
 	var p frameParser
 	frame := `[{"id":124,"type":"score","player_id":7,"displayname":"Al\"ice","ts":1700000000000,"challenge_id":3,"challenge":"The Suspect's Age","points":150,"extra":{"a":[1,2,{"b":null}]}},
 	 {"id":125,"type":"hint","player_id":7,"displayname":"Alice","ts":1700000000100,"challenge_id":3,"challenge":"x","hint_id":1,"points":-15},
 	 {"id":126,"type":"rename","player_id":7,"displayname":"Alice B","ts":1700000000200},
 	 {"type":"system","event":"reset","logout":true}]`
-	if err := p.parse([]byte(frame)); err != nil {
+	events, err := collect(&p, frame)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.events) != 4 {
-		t.Fatalf("%d events", len(p.events))
+	if len(events) != 4 {
+		t.Fatalf("%d events", len(events))
 	}
-	e := p.events[0]
+	e := events[0]
 	if e.ID != 124 || e.Type != "score" || e.PlayerID != 7 || e.TS != 1700000000000 || e.ChallengeID != 3 || e.Points != 150 {
 		t.Fatalf("score event %+v", e)
 	}
-	if p.events[1].Points != -15 || p.events[1].HintID != 1 || p.events[3].Event != "reset" {
-		t.Fatalf("events %+v", p.events)
+	if events[1].Points != -15 || events[1].HintID != 1 || events[3].Event != "reset" {
+		t.Fatalf("events %+v", events)
 	}
-	for i := range p.events {
-		if err := p.events[i].checkShape(); err != nil {
+	for i := range events {
+		if err := events[i].checkShape(); err != nil {
 			t.Errorf("event %d: %v", i, err)
 		}
 	}
@@ -242,19 +250,19 @@ func TestFrameParser(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, m := range std {
-		if id, ok := m["id"].(float64); ok && int64(id) != p.events[i].ID {
-			t.Errorf("event %d id %d, encoding/json %v", i, p.events[i].ID, id)
+		if id, ok := m["id"].(float64); ok && int64(id) != events[i].ID {
+			t.Errorf("event %d id %d, encoding/json %v", i, events[i].ID, id)
 		}
 	}
 
-	if err := p.parse([]byte(`[{"type":"snapshot","last_id":3,"players":[{"a":1}],"series":[],"events":[]}]`)); err != errSnapshot {
+	if _, err := collect(&p, `[{"type":"snapshot","last_id":3,"players":[{"a":1}],"series":[],"events":[]}]`); err != errSnapshot {
 		t.Fatalf("snapshot frame: %v", err)
 	}
-	if err := p.parse([]byte(" [ ] ")); err != nil || len(p.events) != 0 {
-		t.Fatalf("empty frame: %v %d", err, len(p.events))
+	if events, err := collect(&p, " [ ] "); err != nil || len(events) != 0 {
+		t.Fatalf("empty frame: %v %d", err, len(events))
 	}
 	for _, bad := range []string{``, `{}`, `[1]`, `[{"id":1}`, `[{"id":1}] x`, `[{"id":"x}]`, `[{"id":tru}]`} {
-		if err := p.parse([]byte(bad)); err == nil {
+		if _, err := collect(&p, bad); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
 	}
@@ -275,10 +283,11 @@ func TestEventShape(t *testing.T) {
 		{`[{"id":1,"type":"bogus"}]`, false},
 		{`[{"id":1,"type":"rename","player_id":7,"displayname":null,"ts":1}]`, false},
 	} {
-		if err := p.parse([]byte(c.frame)); err != nil {
+		events, err := collect(&p, c.frame)
+		if err != nil || len(events) != 1 {
 			t.Fatalf("%s: %v", c.frame, err)
 		}
-		err := p.events[0].checkShape()
+		err = events[0].checkShape()
 		if (err == nil) != c.ok {
 			t.Errorf("%s: %v, want ok %v", c.frame, err, c.ok)
 		}
@@ -288,9 +297,13 @@ func TestEventShape(t *testing.T) {
 func TestParseDoesNotAllocatePerEvent(t *testing.T) {
 	frame := []byte(`[{"id":124,"type":"score","player_id":7,"displayname":"Alice","ts":1700000000000,"challenge_id":3,"challenge":"T","points":150},{"id":125,"type":"score","player_id":8,"displayname":"Bob","ts":1700000000000,"challenge_id":3,"challenge":"T","points":150}]`)
 	var p frameParser
-	_ = p.parse(frame)
-	if n := testing.AllocsPerRun(100, func() { _ = p.parse(frame) }); n != 0 {
+	var ids int64
+	sum := func(ev *streamEvent) { ids += ev.ID }
+	if n := testing.AllocsPerRun(100, func() { _ = p.parse(frame, sum) }); n != 0 {
 		t.Fatalf("parse allocates %.1f times per frame", n)
+	}
+	if ids != 101*(124+125) {
+		t.Fatalf("events seen: id sum %d", ids)
 	}
 }
 
