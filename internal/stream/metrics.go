@@ -58,6 +58,6 @@ func (m MetricsFuncs) BroadcastLatency(d time.Duration) {
 
 type noMetrics struct{}
 
-func (noMetrics) ClientsConnected(int)            {}
-func (noMetrics) ClientDropped(string)            {}
+func (noMetrics) ClientsConnected(int)           {}
+func (noMetrics) ClientDropped(string)           {}
 func (noMetrics) BroadcastLatency(time.Duration) {}
