@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -366,5 +368,69 @@ func TestAdminReset(t *testing.T) {
 	}
 	if strings.Contains(b.String(), ctftest.AdminToken) {
 		t.Fatal("the page echoes the token")
+	}
+}
+
+// TestOldSampleGamePlays serves the old engine's sample game unchanged and
+// checks that descriptions and hint texts (emoji, tables, entities) come
+// back byte for byte.
+func TestOldSampleGamePlays(t *testing.T) {
+	dir := t.TempDir()
+	var src []map[string]any
+	for _, f := range []string{"challenges.json", "credentials.csv", "game-clusters.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "gamefile", "testdata", "compat", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "challenges.json" {
+			json.Unmarshal(b, &src)
+		}
+		os.WriteFile(filepath.Join(dir, f), b, 0o600)
+	}
+	srv := ctftest.MustServer(t, dir)
+	c := srv.NewClient()
+	if status, body := c.Do(t, "POST", "/api/login", map[string]string{"username": "player7", "password": "password7"}); status != 200 {
+		t.Fatalf("login: %d %s", status, body)
+	}
+	if status, body := c.Do(t, "POST", "/api/hint", map[string]any{"id": 1, "hint_id": 1}); status != 200 {
+		t.Fatalf("free hint: %d %s", status, body)
+	}
+	_, body := c.Do(t, "GET", "/api/challenges", nil)
+	var got []map[string]any
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("invalid JSON: %v", err)
+	}
+	if len(got) != 3 { // challenges 1, 2 and 6 have no requirements
+		t.Fatalf("%d challenges available", len(got))
+	}
+	byID := map[float64]map[string]any{}
+	for _, ch := range src {
+		byID[ch["id"].(float64)] = ch
+	}
+	for _, ch := range got {
+		want := byID[ch["id"].(float64)]
+		if ch["description"] != want["description"] || ch["title"] != want["title"] {
+			t.Errorf("challenge %v differs", ch["id"])
+		}
+	}
+	hint := got[0]["hints"].([]any)[0].(map[string]any)
+	if hint["text"] != byID[1]["hints"].([]any)[0].(map[string]any)["text"] {
+		t.Errorf("hint text differs: %v", hint["text"])
+	}
+	// Play it through with the testflags.
+	for round := 0; round < 15; round++ {
+		_, body = c.Do(t, "GET", "/api/challenges", nil)
+		json.Unmarshal(body, &got)
+		for _, ch := range got {
+			if ch["solved"] == true {
+				continue
+			}
+			c.Do(t, "POST", "/api/submit", map[string]any{"id": ch["id"], "flag": byID[ch["id"].(float64)]["testflag"]})
+		}
+	}
+	_, body = c.Do(t, "GET", "/api/challenges", nil)
+	json.Unmarshal(body, &got)
+	if len(got) != 15 || strings.Count(string(body), `"solved":true`) != 15 {
+		t.Fatalf("not all 15 solved: %d available", len(got))
 	}
 }

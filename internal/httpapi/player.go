@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -125,57 +124,6 @@ func (s *Server) handleSetName(w http.ResponseWriter, r *http.Request, player in
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"result": "ok", "displayname": name})
-}
-
-// challengeJSON is one challenge of GET /api/challenges.
-type challengeJSON struct {
-	ID          int             `json:"id"`
-	Title       string          `json:"title"`
-	Category    string          `json:"category"`
-	Difficulty  string          `json:"difficulty"`
-	Points      int             `json:"points"`
-	Solved      bool            `json:"solved"`
-	Description string          `json:"description"`
-	Hints       []hintJSON      `json:"hints"`
-	Content     json.RawMessage `json:"content"`
-}
-
-type hintJSON struct {
-	ID   int     `json:"id"`
-	Cost int     `json:"cost"`
-	Text *string `json:"text,omitempty"`
-}
-
-var jsonNull = json.RawMessage("null")
-
-func (s *Server) handleChallenges(w http.ResponseWriter, r *http.Request, player int64) {
-	views, p, ok := s.cfg.Engine.State().View(player)
-	if !ok {
-		s.fail(w, r, game.ErrUnknownUser)
-		return
-	}
-	ph := s.cfg.Engine.Placeholders()
-	out := make([]challengeJSON, len(views))
-	for i, v := range views {
-		c := v.Challenge
-		cj := challengeJSON{
-			ID: c.ID, Title: c.Title, Category: c.Category, Difficulty: c.Difficulty,
-			Points: c.Points, Solved: v.Solved, Description: ph.Expand(c.Description, &p),
-			Hints: make([]hintJSON, len(c.Hints)), Content: c.Content,
-		}
-		if cj.Content == nil {
-			cj.Content = jsonNull
-		}
-		for j, h := range c.Hints {
-			cj.Hints[j] = hintJSON{ID: h.ID, Cost: h.Cost}
-			if v.Bought[j] {
-				text := ph.Expand(h.Text, &p)
-				cj.Hints[j].Text = &text
-			}
-		}
-		out[i] = cj
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int64) {

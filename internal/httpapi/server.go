@@ -105,6 +105,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	limits  limiters
+	chal    challengeEncoder
 	handler http.Handler
 }
 

@@ -1,0 +1,205 @@
+// Command ctfg-bench prepares and references the HTTP benchmarks of
+// scripts/bench.sh:
+//
+//	ctfg-bench bare -addr 127.0.0.1:0 -port-file F    a bare net/http JSON handler (the reference)
+//	ctfg-bench game -dir D -players N -challenges M   a game sized for the benchmarks
+//	ctfg-bench sessions -url U -players N -out F      log N players in, one session cookie per line
+//	ctfg-bench solves -url U                          total solves on the scoreboard
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: ctfg-bench bare|game|sessions|solves [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "bare":
+		err = bare(os.Args[2:])
+	case "game":
+		err = writeGame(os.Args[2:])
+	case "sessions":
+		err = sessions(os.Args[2:])
+	case "solves":
+		err = solves(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ctfg-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// bare serves the reference: the cheapest JSON answer net/http can give.
+func bare(args []string) error {
+	fs := flag.NewFlagSet("bare", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	portFile := fs.String("port-file", "", "write the bound address here")
+	fs.Parse(args)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	if *portFile != "" {
+		os.WriteFile(*portFile, []byte(ln.Addr().String()+"\n"), 0o644)
+	}
+	body := []byte(`{"result":"correct","points":100,"total":100}` + "\n")
+	return http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+}
+
+func writeGame(args []string) error {
+	fs := flag.NewFlagSet("game", flag.ExitOnError)
+	dir := fs.String("dir", "", "game directory to create")
+	players := fs.Int("players", 2000, "players")
+	challenges := fs.Int("challenges", 100, "challenges")
+	fs.Parse(args)
+	if *dir == "" {
+		return fmt.Errorf("-dir is required")
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	var creds bytes.Buffer
+	creds.WriteString("username,password\n")
+	for i := 0; i < *players; i++ {
+		fmt.Fprintf(&creds, "p%d,pw%d\n", i, i)
+	}
+	type hint struct {
+		ID   int    `json:"id"`
+		Text string `json:"text"`
+		Cost int    `json:"cost"`
+	}
+	type chal struct {
+		ID          int    `json:"id"`
+		Title       string `json:"title"`
+		Category    string `json:"category"`
+		Difficulty  string `json:"difficulty"`
+		Points      int    `json:"points"`
+		Description string `json:"description"`
+		Flag        string `json:"flag"`
+		TestFlag    string `json:"testflag"`
+		Hints       []hint `json:"hints"`
+	}
+	chs := make([]chal, *challenges)
+	for i := range chs {
+		id := i + 1
+		chs[i] = chal{
+			ID: id, Title: fmt.Sprintf("Challenge %d", id), Category: fmt.Sprintf("Category %d", i%6),
+			Difficulty: "Medium", Points: 100 + 10*(i%10),
+			Description: fmt.Sprintf("Solve **puzzle %d**. The answer is a word in the <b>description</b>:\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\nflag{...}\n```", id),
+			Flag:        fmt.Sprintf(`^flag\{c%d\}$`, id), TestFlag: fmt.Sprintf("flag{c%d}", id),
+			Hints: []hint{{1, "Look closer.", 10}, {2, "Closer still.", 20}},
+		}
+	}
+	js, err := json.MarshalIndent(chs, "", " ")
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{
+		"credentials.csv": creds.Bytes(),
+		"challenges.json": js,
+		".env":            []byte("CTFG_API_TOKEN=bench-api-token\nCTFG_ADMIN_TOKEN=bench-admin-token\n"),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(*dir, name), b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sessions(args []string) error {
+	fs := flag.NewFlagSet("sessions", flag.ExitOnError)
+	url := fs.String("url", "", "server URL")
+	players := fs.Int("players", 2000, "players p0..pN-1 to log in")
+	out := fs.String("out", "", "file for the cookies, one per line in player order")
+	fs.Parse(args)
+	cookies := make([]string, *players)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	next := make(chan int)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				body := fmt.Sprintf(`{"username":"p%d","password":"pw%d"}`, i, i)
+				resp, err := http.Post(*url+"/api/login", "application/json", strings.NewReader(body))
+				if err == nil && resp.StatusCode != 200 {
+					err = fmt.Errorf("login p%d: %s", i, resp.Status)
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					continue
+				}
+				resp.Body.Close()
+				for _, c := range resp.Cookies() {
+					if c.Name == "ctfg_session" {
+						cookies[i] = c.Name + "=" + c.Value
+					}
+				}
+			}
+		}()
+	}
+	for i := 0; i < *players; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return os.WriteFile(*out, []byte(strings.Join(cookies, "\n")+"\n"), 0o600)
+}
+
+func solves(args []string) error {
+	fs := flag.NewFlagSet("solves", flag.ExitOnError)
+	url := fs.String("url", "", "server URL")
+	cookie := fs.String("cookie", "", "a session cookie")
+	fs.Parse(args)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", *url+"/api/scoreboard", nil)
+	req.Header.Set("Cookie", *cookie)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var sb struct {
+		Players []struct{ Solves int } `json:"players"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&sb); err != nil {
+		return err
+	}
+	total := 0
+	for _, p := range sb.Players {
+		total += p.Solves
+	}
+	fmt.Println(total)
+	return nil
+}
