@@ -86,41 +86,26 @@ func MustGameDir(tb testing.TB, players int) string {
 	return dir
 }
 
-var (
-	buildMu  sync.Mutex
-	builtBin string
-)
-
-// MustBuild builds ./cmd/ctfg once per test process and returns the
-// binary's path. It skips the test when the go command is not on PATH.
+// MustBuild builds ./cmd/ctfg into the test's temporary directory and
+// returns the binary's path. It skips the test when the go command is not
+// on PATH. The build cache makes it a link step of a few seconds.
 func MustBuild(tb testing.TB) string {
 	tb.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		tb.Skip("the go command is not on PATH; cannot build ctfg for an end-to-end run")
 	}
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	if builtBin != "" {
-		return builtBin
-	}
 	out, err := exec.Command(goBin, "env", "GOMOD").Output()
-	if err != nil || strings.TrimSpace(string(out)) == "" || strings.TrimSpace(string(out)) == os.DevNull {
-		tb.Fatalf("cannot find the module root: %v", err)
+	gomod := strings.TrimSpace(string(out))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		tb.Fatalf("cannot find the module root (go env GOMOD = %q): %v", gomod, err)
 	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	// Not tb.TempDir: the binary outlives the test that built it.
-	binDir, err := os.MkdirTemp("", "ctfg-emutest-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	bin := filepath.Join(binDir, "ctfg")
+	bin := filepath.Join(tb.TempDir(), "ctfg")
 	cmd := exec.Command(goBin, "build", "-o", bin, "./cmd/ctfg")
-	cmd.Dir = root
+	cmd.Dir = filepath.Dir(gomod)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("go build ./cmd/ctfg: %v\n%s", err, out)
 	}
-	builtBin = bin
 	return bin
 }
 
