@@ -26,6 +26,7 @@ type frame struct {
 	pm          *websocket.PreparedMessage
 	events      []Event // kindEvents: for the rare client that needs a subset
 	first, last int64   // kindEvents: id range
+	size        int     // bytes of JSON
 	born        time.Time
 	refs        atomic.Int32 // live frames: clients that still have to write it
 }
@@ -37,7 +38,7 @@ func newFrame(kind frameKind, data []byte, evs []Event) (*frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &frame{kind: kind, pm: pm, events: evs}
+	f := &frame{kind: kind, pm: pm, events: evs, size: len(data)}
 	if kind == kindEvents {
 		f.first, f.last = evs[0].ID, evs[len(evs)-1].ID
 		f.born = time.Now()
@@ -214,10 +215,12 @@ func (c *client) write(f *frame, minID int64) error {
 				return err
 			}
 			_ = c.conn.SetWriteDeadline(deadline)
+			c.conn.EnableWriteCompression(len(b) >= compressMin)
 			return c.conn.WriteMessage(websocket.TextMessage, b)
 		}
 	}
 	_ = c.conn.SetWriteDeadline(deadline)
+	c.conn.EnableWriteCompression(f.size >= compressMin)
 	return c.conn.WritePreparedMessage(f.pm)
 }
 

@@ -44,6 +44,11 @@ const (
 	readBufferSize = 512
 	// writeBufferSize is the pooled buffer for the rare unprepared write.
 	writeBufferSize = 4096
+	// compressMin is the smallest frame sent compressed to clients that
+	// negotiated permessage-deflate (browsers do): the snapshot and large
+	// bursts shrink 3-5 times, while the small event frames are not worth
+	// it. A shared frame is compressed once for all clients.
+	compressMin = 2048
 )
 
 // Source gives a consistent view of the game: Players and Series reflect
@@ -170,6 +175,9 @@ func NewHub(cfg Config, src Source, auth Authenticate) *Hub {
 		ReadBufferSize:  readBufferSize,
 		WriteBufferSize: writeBufferSize,
 		WriteBufferPool: &sync.Pool{},
+		// Compression keeps no per-socket state in gorilla (no context
+		// takeover, pooled compressors); see compressMin.
+		EnableCompression: true,
 		// The origin was checked before the upgrade (see ServeHTTP).
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
