@@ -1,6 +1,7 @@
 package emulate
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -55,12 +56,49 @@ var evFieldNames = []struct {
 	{"event", fEvent, kString},
 }
 
-// required members per event type (docs/API.md).
-var evRequired = map[string]evField{
-	"score":  fID | fType | fPlayerID | fDisplayName | fTS | fChallengeID | fChallenge | fPoints,
-	"hint":   fID | fType | fPlayerID | fDisplayName | fTS | fChallengeID | fChallenge | fHintID | fPoints,
-	"rename": fID | fType | fPlayerID | fDisplayName | fTS,
-	"system": fType | fEvent,
+// fieldIndex returns the index of key in evFieldNames, or -1. A switch
+// on the string compiles to a few comparisons, cheaper than a scan.
+func fieldIndex(key []byte) int {
+	switch string(key) {
+	case "id":
+		return 0
+	case "type":
+		return 1
+	case "player_id":
+		return 2
+	case "displayname":
+		return 3
+	case "ts":
+		return 4
+	case "challenge_id":
+		return 5
+	case "challenge":
+		return 6
+	case "points":
+		return 7
+	case "hint_id":
+		return 8
+	case "event":
+		return 9
+	}
+	return -1
+}
+
+// requiredFields returns the members an event of type typ must have
+// (docs/API.md), or 0 for an unknown type.
+func requiredFields(typ string) evField {
+	const common = fID | fType | fPlayerID | fDisplayName | fTS
+	switch typ {
+	case "score":
+		return common | fChallengeID | fChallenge | fPoints
+	case "hint":
+		return common | fChallengeID | fChallenge | fHintID | fPoints
+	case "rename":
+		return common
+	case "system":
+		return fType | fEvent
+	}
+	return 0
 }
 
 // checkShape reports the first way ev deviates from the contract.
@@ -68,8 +106,8 @@ func (ev *streamEvent) checkShape() error {
 	if ev.bad != "" {
 		return fmt.Errorf("event field %q has the wrong type", ev.bad)
 	}
-	want, ok := evRequired[ev.Type]
-	if !ok {
+	want := requiredFields(ev.Type)
+	if want == 0 {
 		return fmt.Errorf("unknown event type %q", ev.Type)
 	}
 	if missing := want &^ evField(ev.seen); missing != 0 {
@@ -204,20 +242,11 @@ func (p *frameParser) object() error {
 
 // member reads the value of key into ev.
 func (p *frameParser) member(ev *streamEvent, key []byte) error {
-	var spec *struct {
-		name string
-		bit  evField
-		kind jsonKind
-	}
-	for k := range evFieldNames {
-		if string(key) == evFieldNames[k].name {
-			spec = &evFieldNames[k]
-			break
-		}
-	}
-	if spec == nil {
+	k := fieldIndex(key)
+	if k < 0 {
 		return p.skip(0)
 	}
+	spec := &evFieldNames[k]
 	start := p.i
 	if p.i >= len(p.b) {
 		return p.errorf("value expected")
@@ -307,19 +336,24 @@ func (p *frameParser) str() ([]byte, error) {
 		return nil, p.errorf("string expected")
 	}
 	start := p.i
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case '\\':
-			p.i += 2
-		case '"':
-			s := p.b[start:p.i]
-			p.i++
-			return s, nil
-		default:
-			p.i++
+	for {
+		j := bytes.IndexByte(p.b[p.i:], '"')
+		if j < 0 {
+			p.i = len(p.b)
+			return nil, p.errorf("unterminated string")
+		}
+		end := p.i + j
+		p.i = end + 1
+		// The quote ends the string unless an odd run of backslashes
+		// escapes it.
+		n := 0
+		for k := end - 1; k >= start && p.b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return p.b[start:end], nil
 		}
 	}
-	return nil, p.errorf("unterminated string")
 }
 
 // num reads a JSON number; isInt is false for fractions and exponents.

@@ -45,6 +45,7 @@ type streamClient struct {
 	now       int64 // receipt time of the frame being applied, Unix µs
 	fresh     int64 // events of that frame not seen before
 	reset     bool  // that frame held a reset
+	applyFn   func(*streamEvent)
 }
 
 func newStreamClient(p *player) *streamClient {
@@ -53,6 +54,7 @@ func newStreamClient(p *player) *streamClient {
 	// id keeps thousands of streams' per-player counts cheap.
 	s.denseMax = int64(p.r.cfg.Players)*4 + 4096
 	s.lastID.Store(-1)
+	s.applyFn = s.apply // one method value, not one per frame
 	return s
 }
 
@@ -199,7 +201,7 @@ func (s *streamClient) reconnect(ctx context.Context, cause error) bool {
 func (s *streamClient) handle(frame []byte, now time.Time) error {
 	s.r.frames.Add(1)
 	s.now, s.fresh, s.reset = now.UnixMicro(), 0, false
-	err := s.parser.parse(frame, s.apply)
+	err := s.parser.parse(frame, s.applyFn)
 	if errors.Is(err, errSnapshot) {
 		if s.fresh > 0 {
 			s.r.fail("stream: snapshot not alone in its frame", abbreviate(frame, 300))
