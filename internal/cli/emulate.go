@@ -35,6 +35,7 @@ func runEmulate(ctx context.Context, stdio IO, args []string) error {
 	out := fs.String("out", "", "write metrics.json and report.html into this `directory`")
 	timeout := fs.Duration("timeout", emulate.DefaultRequestTimeout, "timeout of each request and WebSocket handshake")
 	settle := fs.Duration("settle", emulate.DefaultSettleTimeout, "how long to wait at the end for every scorestream to catch up")
+	noCompression := fs.Bool("no-ws-compression", false, "do not negotiate permessage-deflate on the scorestream (browsers do)")
 	seed := fs.Uint64("seed", 0, "random seed for think times, hints and start offsets (0: random)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -88,6 +89,7 @@ func runEmulate(ctx context.Context, stdio IO, args []string) error {
 	cfg.RequestTimeout = *timeout
 	cfg.SettleTimeout = *settle
 	cfg.Seed = *seed
+	cfg.NoCompression = *noCompression
 
 	res, err := emulate.Run(ctx, cfg, stdio.Err)
 	if err != nil {

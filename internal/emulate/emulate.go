@@ -71,6 +71,9 @@ type Config struct {
 	// ProgressInterval is how often progress is written; 0 means twice a
 	// second on a terminal and every 5 seconds otherwise.
 	ProgressInterval time.Duration
+	// NoCompression turns off permessage-deflate on the scorestream,
+	// which browsers negotiate by default.
+	NoCompression bool
 	// Seed makes think times, hint choices and start offsets repeatable;
 	// 0 picks a random seed.
 	Seed uint64
@@ -270,10 +273,11 @@ func newRunner(cfg Config) (*runner, error) {
 		ForceAttemptHTTP2:     false,
 	}
 	r.dialer = &websocket.Dialer{
-		NetDialContext:   dial,
-		HandshakeTimeout: r.cfg.RequestTimeout,
-		ReadBufferSize:   4096,
-		WriteBufferSize:  1024,
+		NetDialContext:    dial,
+		HandshakeTimeout:  r.cfg.RequestTimeout,
+		ReadBufferSize:    4096,
+		WriteBufferSize:   1024,
+		EnableCompression: !r.cfg.NoCompression,
 	}
 	r.start = time.Now()
 	for e := range numEndpoints {
