@@ -85,6 +85,7 @@ type client struct {
 	closeDone bool
 	minID     int64 // live events with id ≤ minID are already known to the client
 	pingTimer *time.Timer
+	wake      chan struct{} // dedicated writer only
 }
 
 // start hands the client its first frames and lets it write.
@@ -101,8 +102,26 @@ func (c *client) start(initial []*frame, minID int64) {
 			c.pingTimer = time.AfterFunc(ka, c.pingTick)
 		}
 	}
+	if c.h.dedicatedWriters {
+		c.wake = make(chan struct{}, 1)
+		go c.writeLoop()
+	}
 	c.ready = true
 	c.kickLocked()
+}
+
+// writeLoop is the alternative design measured by BenchmarkFanout: one
+// writer goroutine for the socket's whole life.
+func (c *client) writeLoop() {
+	for range c.wake {
+		c.drain()
+		c.mu.Lock()
+		done := c.dead || c.closeDone
+		c.mu.Unlock()
+		if done {
+			return
+		}
+	}
 }
 
 // enqueue adds a live frame unless the queue is full. Called with the
@@ -122,6 +141,13 @@ func (c *client) enqueue(f *frame) enqueueResult {
 }
 
 func (c *client) kickLocked() {
+	if c.wake != nil {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
 	if c.ready && !c.running && !c.dead && (len(c.initial) > 0 || len(c.queue) > 0 || (c.closeCode != 0 && !c.closeDone)) {
 		c.running = true
 		go c.drain()
@@ -274,6 +300,7 @@ func (c *client) shut(reason string) {
 	q := c.queue
 	c.queue, c.initial = nil, nil
 	t := c.pingTimer
+	c.kickLocked() // a dedicated writer notices and exits
 	c.mu.Unlock()
 	for _, f := range q {
 		f.release(c.h)

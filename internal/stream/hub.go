@@ -120,6 +120,11 @@ type Hub struct {
 
 	snapMu sync.Mutex // one snapshot build at a time; the rest reuse it
 	snap   *cachedSnapshot
+
+	// dedicatedWriters gives every socket a writer goroutine for its
+	// whole life instead of one that runs only while there is something
+	// to write. Kept for BenchmarkFanout, which compares the two.
+	dedicatedWriters bool
 }
 
 type cachedSnapshot struct {
