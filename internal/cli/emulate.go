@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/ctfg/ctfg/internal/emulate"
@@ -36,6 +38,7 @@ func runEmulate(ctx context.Context, stdio IO, args []string) error {
 	timeout := fs.Duration("timeout", emulate.DefaultRequestTimeout, "timeout of each request and WebSocket handshake")
 	settle := fs.Duration("settle", emulate.DefaultSettleTimeout, "how long to wait at the end for every scorestream to catch up")
 	noCompression := fs.Bool("no-ws-compression", false, "do not negotiate permessage-deflate on the scorestream (browsers do)")
+	cpuProfile := fs.String("cpuprofile", "", "write the emulator's own CPU profile to this `file`")
 	seed := fs.Uint64("seed", 0, "random seed for think times, hints and start offsets (0: random)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -91,6 +94,17 @@ func runEmulate(ctx context.Context, stdio IO, args []string) error {
 	cfg.Seed = *seed
 	cfg.NoCompression = *noCompression
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, err := emulate.Run(ctx, cfg, stdio.Err)
 	if err != nil {
 		return err
