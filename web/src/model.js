@@ -1,0 +1,174 @@
+// The live scoreboard: a fold over the scorestream's snapshot and events.
+// Players are identified by player_id only; names are labels that rename
+// events may change at any time.
+
+const RECENT_MAX = 50;
+
+/** compareStandings orders players as the server does (docs/API.md). */
+export function compareStandings(a, b) {
+  return (
+    b.score - a.score ||
+    (a.last_solve_ts || 0) - (b.last_solve_ts || 0) ||
+    a.player_id - b.player_id
+  );
+}
+
+export class Scoreboard {
+  constructor() {
+    this.listeners = new Set();
+    this.clear();
+  }
+
+  clear() {
+    this.players = new Map(); // player_id → {player_id, displayname, score, solves, last_solve_ts}
+    // player_id → {points: [[ts, score]], complete}; complete means the
+    // history goes back to the start of the game (from the snapshot, or a
+    // player first seen live), so the line may start at zero.
+    this.series = new Map();
+    this.recent = []; // newest last
+    this.lastId = 0;
+    this.ready = false; // a snapshot has been applied
+    this.snapshotTs = 0;
+    this.rankedCache = null;
+  }
+
+  /** subscribe calls fn after every change; it returns the unsubscribe. */
+  subscribe(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  changed() {
+    this.rankedCache = null;
+    for (const fn of this.listeners) fn(this);
+  }
+
+  /** loadSnapshot replaces everything with the server's snapshot. */
+  loadSnapshot(snap) {
+    this.clear();
+    for (const p of snap.players || []) {
+      this.players.set(p.player_id, {
+        player_id: p.player_id,
+        displayname: p.displayname ?? '',
+        score: p.score | 0,
+        solves: p.solves | 0,
+        last_solve_ts: p.last_solve_ts || 0,
+      });
+    }
+    for (const s of snap.series || []) {
+      this.series.set(s.player_id, {
+        points: (s.points || []).map(([ts, score]) => [ts, score]),
+        complete: true,
+      });
+    }
+    this.recent = (snap.events || []).filter((e) => e && e.type !== 'system').slice(-RECENT_MAX);
+    this.lastId = snap.last_id || 0;
+    let newest = 0;
+    for (const e of this.recent) newest = Math.max(newest, e.ts || 0);
+    this.snapshotTs = Math.max(newest, Date.now());
+    this.ready = true;
+    this.changed();
+  }
+
+  /**
+   * apply folds one live event in and reports whether anything changed.
+   * Events at or below the last applied id are duplicates and ignored.
+   */
+  apply(ev, notify = true) {
+    if (!ev || typeof ev !== 'object') return false;
+    if (typeof ev.id === 'number') {
+      if (ev.id <= this.lastId) return false;
+      this.lastId = ev.id;
+    }
+    if (typeof ev.player_id !== 'number') return false;
+    let p = this.players.get(ev.player_id);
+    const isNew = !p;
+    if (isNew) {
+      p = { player_id: ev.player_id, displayname: '', score: 0, solves: 0, last_solve_ts: 0 };
+      this.players.set(ev.player_id, p);
+    }
+    if (typeof ev.displayname === 'string' && ev.displayname !== '') p.displayname = ev.displayname;
+    const before = p.score;
+    switch (ev.type) {
+      case 'score':
+        p.score += ev.points | 0;
+        p.solves += 1;
+        p.last_solve_ts = ev.ts || Date.now();
+        break;
+      case 'hint':
+        p.score += ev.points | 0;
+        break;
+      case 'rename':
+        break;
+      default:
+        return false;
+    }
+    if (p.score !== before) this.extendSeries(p, before, ev.ts || Date.now(), isNew);
+    if (ev.type !== 'rename') {
+      this.recent.push(ev);
+      if (this.recent.length > RECENT_MAX) this.recent.splice(0, this.recent.length - RECENT_MAX);
+    }
+    if (notify) this.changed();
+    return true;
+  }
+
+  /** applyAll folds a frame's events in and notifies once. */
+  applyAll(events) {
+    let any = false;
+    for (const ev of events) any = this.apply(ev, false) || any;
+    if (any) this.changed();
+    return any;
+  }
+
+  extendSeries(p, before, ts, isNew) {
+    let s = this.series.get(p.player_id);
+    if (!s) {
+      // Without history, the line starts where we first saw the player.
+      s = isNew ? { points: [], complete: true } : { points: [[this.snapshotTs || ts, before]], complete: false };
+      this.series.set(p.player_id, s);
+    }
+    s.points.push([ts, p.score]);
+  }
+
+  /** ranked returns every player in scoreboard order, with rank set. */
+  ranked() {
+    if (!this.rankedCache) {
+      const list = [...this.players.values()].sort(compareStandings);
+      this.rankedCache = list.map((p, i) => ({ ...p, rank: i + 1 }));
+    }
+    return this.rankedCache;
+  }
+
+  /** score returns a player's current score, or null when unknown. */
+  score(playerId) {
+    const p = this.players.get(playerId);
+    return p ? p.score : null;
+  }
+
+  /**
+   * chartSeries returns the score-over-time lines of the top n players:
+   * [{player_id, label, points: [{x, y}]}], each ending at `now`.
+   */
+  chartSeries(n = 10, now = Date.now()) {
+    const top = this.ranked().slice(0, n);
+    let start = Infinity;
+    for (const p of top) {
+      const s = this.series.get(p.player_id);
+      if (s && s.points.length) start = Math.min(start, s.points[0][0]);
+    }
+    if (!Number.isFinite(start)) start = now - 60_000;
+    const end = Math.max(now, start + 60_000);
+    return top.map((p) => {
+      const s = this.series.get(p.player_id);
+      const pts = [];
+      if (!s || s.points.length === 0) {
+        pts.push({ x: start, y: p.score });
+      } else {
+        if (s.complete) pts.push({ x: start, y: 0 });
+        for (const [x, y] of s.points) pts.push({ x, y });
+      }
+      pts.push({ x: end, y: p.score });
+      return { player_id: p.player_id, label: p.displayname || `#${p.player_id}`, points: pts };
+    });
+  }
+}

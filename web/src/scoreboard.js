@@ -1,0 +1,88 @@
+// The scoreboard: a ranked table of every player and the leaders' chart,
+// both following the live model.
+
+import { h, replace, formatPoints, formatClock } from './dom.js';
+import { ScoreChart } from './scorechart.js';
+
+/** rankTable renders the ranked players; limit cuts the list (board). */
+export function rankTable(model, { meId = null, limit = Infinity, caption = 'Scoreboard' } = {}) {
+  const rows = model.ranked().slice(0, limit).map((p) => h('tr', {
+    class: p.player_id === meId ? 'me' : null, 'data-player-id': p.player_id,
+  },
+  h('td', { class: 'rank', text: String(p.rank) }),
+  h('td', { class: 'name' }, p.displayname || `#${p.player_id}`, p.player_id === meId ? h('span', { class: 'you', text: ' (you)' }) : null),
+  h('td', { class: 'num score', text: String(p.score) }),
+  h('td', { class: 'num', text: String(p.solves) })));
+  return h('table', { class: 'ranking' },
+    h('caption', { class: 'sr-only', text: caption }),
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col', text: 'Rank' }),
+      h('th', { scope: 'col', text: 'Name' }),
+      h('th', { scope: 'col', class: 'num', text: 'Score' }),
+      h('th', { scope: 'col', class: 'num', text: 'Solves' }))),
+    h('tbody', {}, rows));
+}
+
+/** describeEvent renders a live event as one line of text. */
+export function describeEvent(ev) {
+  const who = ev.displayname || `#${ev.player_id}`;
+  if (ev.type === 'score') return `${who} solved ${ev.challenge || `challenge ${ev.challenge_id}`} (+${formatPoints(ev.points)})`;
+  if (ev.type === 'hint') return `${who} bought a hint for ${ev.challenge || `challenge ${ev.challenge_id}`}`;
+  return who;
+}
+
+export function recentList(model, n) {
+  const items = model.recent.slice(-n).reverse().map((ev) => h('li', {},
+    h('time', { text: formatClock(ev.ts || Date.now()) }), ' ', describeEvent(ev)));
+  return h('ol', { class: 'recent' }, items);
+}
+
+/**
+ * throttledRender calls fn at most every interval ms (ms chosen by fn's
+ * cost: a big table redraws less often), on an animation frame.
+ */
+export function throttled(fn, interval) {
+  let last = 0;
+  let timer = null;
+  return () => {
+    if (timer) return;
+    const wait = Math.max(0, last + interval() - Date.now());
+    timer = setTimeout(() => requestAnimationFrame(() => {
+      timer = null;
+      last = Date.now();
+      fn();
+    }), wait);
+  };
+}
+
+/** showScoreboard renders the scoreboard view; it returns {destroy}. */
+export function showScoreboard(el, model, meId) {
+  const tableBox = h('div', { class: 'table-box' });
+  const canvas = h('canvas', { role: 'img', 'aria-label': 'Score over time of the top 10 players' });
+  const status = h('p', { class: 'muted live-note' });
+  replace(el,
+    h('div', { class: 'page-head' }, h('h1', { text: 'Scoreboard' }), status),
+    h('section', { class: 'panel chart-panel', 'aria-label': 'Score over time' },
+      h('h2', { text: 'Top 10 over time' }),
+      h('div', { class: 'chart-box' }, canvas)),
+    h('section', { class: 'panel', 'aria-label': 'Ranking' }, tableBox));
+  const chart = new ScoreChart(canvas, model);
+  const draw = () => {
+    const n = model.players.size;
+    status.textContent = model.ready ? `${n} player${n === 1 ? '' : 's'} · live` : 'Connecting to the live scoreboard…';
+    replace(tableBox, n ? rankTable(model, { meId }) : h('p', { class: 'empty', text: model.ready ? 'No scores yet.' : 'Loading…' }));
+    chart.update();
+  };
+  draw();
+  const schedule = throttled(draw, () => (model.players.size > 1000 ? 1000 : 250));
+  const unsubscribe = model.subscribe(schedule);
+  // The lines run up to "now": move them along even when nothing happens.
+  const tick = setInterval(() => chart.update(), 30_000);
+  return {
+    destroy() {
+      unsubscribe();
+      clearInterval(tick);
+      chart.destroy();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// The score-over-time chart of the leaders: Chart.js with a linear x axis
+// fed Unix milliseconds (no date adapter needed), stepped lines.
+
+import { Chart, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip } from 'chart.js';
+import { formatClock } from './dom.js';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
+
+export const PALETTE = [
+  '#22d3ee', '#f472b6', '#a3e635', '#fbbf24', '#a78bfa',
+  '#fb7185', '#34d399', '#60a5fa', '#f97316', '#e879f9',
+];
+
+/**
+ * ScoreChart draws model.chartSeries() into a canvas and redraws on
+ * update(). opts.large: bigger type for the projector.
+ */
+export class ScoreChart {
+  constructor(canvas, model, { large = false } = {}) {
+    this.model = model;
+    const font = large ? 18 : 12;
+    Chart.defaults.color = '#cbd5e1';
+    Chart.defaults.borderColor = 'rgba(148, 163, 184, 0.18)';
+    this.chart = new Chart(canvas, {
+      type: 'line',
+      data: { datasets: [] },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        parsing: false,
+        normalized: true,
+        interaction: { mode: 'nearest', intersect: false },
+        elements: { point: { radius: 0, hitRadius: 6, hoverRadius: 4 }, line: { borderWidth: large ? 4 : 2 } },
+        scales: {
+          x: {
+            type: 'linear',
+            ticks: { maxTicksLimit: 7, font: { size: font }, callback: (v) => formatClock(v) },
+          },
+          y: { type: 'linear', beginAtZero: true, ticks: { precision: 0, font: { size: font } } },
+        },
+        plugins: {
+          legend: { position: 'bottom', labels: { boxWidth: large ? 18 : 10, font: { size: font } } },
+          tooltip: {
+            callbacks: {
+              title: (items) => (items.length ? formatClock(items[0].parsed.x, true) : ''),
+              label: (item) => `${item.dataset.label}: ${item.parsed.y}`,
+            },
+          },
+        },
+      },
+    });
+    this.update();
+  }
+
+  update() {
+    const lines = this.model.chartSeries(10);
+    this.chart.data.datasets = lines.map((line, i) => ({
+      label: line.label,
+      data: line.points,
+      stepped: 'before',
+      borderColor: PALETTE[i % PALETTE.length],
+      backgroundColor: PALETTE[i % PALETTE.length],
+    }));
+    this.chart.update('none');
+  }
+
+  destroy() {
+    this.chart.destroy();
+  }
+}
