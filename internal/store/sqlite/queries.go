@@ -1,0 +1,67 @@
+package sqlite
+
+// The SQL the backend runs on its hot paths, as named constants so that
+// TestQueryPlans checks exactly the statements that run.
+const (
+	// qInsertEvent appends one event. ON CONFLICT DO NOTHING turns a
+	// duplicate solve or hint purchase (the partial unique indexes
+	// events_one_score and events_one_hint) into "no row returned"
+	// instead of an error; every other constraint still fails.
+	qInsertEvent = `INSERT INTO events (type, user_id, challenge_id, hint_id, points, ts, name)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+RETURNING id`
+
+	// qNameOwner finds who holds a display name key.
+	qNameOwner = `SELECT user_id FROM names WHERE name_key = ?`
+
+	// qUpsertName sets a user's current display name.
+	qUpsertName = `INSERT INTO names (user_id, name, name_key) VALUES (?, ?, ?)
+ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, name_key = excluded.name_key`
+
+	// qEventsPage reads the log in pages by id, so no read transaction
+	// stays open while the caller's callback runs (an open reader would
+	// hold back WAL checkpoints).
+	qEventsPage = `SELECT id, type, user_id, challenge_id, hint_id, points, ts, name
+FROM events WHERE id > ? ORDER BY id LIMIT ?`
+
+	// qSessionUser resolves a session on every logged-in request.
+	qSessionUser = `SELECT user_id FROM sessions WHERE token_hash = ?`
+
+	qInsertSession = `INSERT INTO sessions (token_hash, user_id, created_ms) VALUES (?, ?, ?)`
+	qDeleteSession = `DELETE FROM sessions WHERE token_hash = ?`
+
+	qMeta    = `SELECT value FROM meta WHERE key = ?`
+	qSetMeta = `INSERT INTO meta (key, value) VALUES (?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value`
+
+	qInsertUser = `INSERT INTO users (username, created_ms) VALUES (?, ?)
+ON CONFLICT (username) DO NOTHING`
+	// qAllUsers reads every user on purpose (once per start); it is not
+	// a hot query and scans by design.
+	qAllUsers = `SELECT id, username FROM users`
+)
+
+// eventsPageSize is how many events one read transaction of Events
+// fetches.
+const eventsPageSize = 512
+
+// hotQueries lists every query that runs per request or per event, with
+// sample arguments; TestQueryPlans asserts each is answered through an
+// index or primary key, never by scanning a table.
+var hotQueries = []struct {
+	name  string
+	query string
+	args  []any
+}{
+	{"insert event", qInsertEvent, []any{"score", 1, 1, 0, 100, 0, ""}},
+	{"name owner", qNameOwner, []any{"alice"}},
+	{"upsert name", qUpsertName, []any{1, "Alice", "alice"}},
+	{"events page", qEventsPage, []any{0, eventsPageSize}},
+	{"session user", qSessionUser, []any{[]byte("hash")}},
+	{"insert session", qInsertSession, []any{[]byte("hash"), 1, 0}},
+	{"delete session", qDeleteSession, []any{[]byte("hash")}},
+	{"meta", qMeta, []any{"k"}},
+	{"set meta", qSetMeta, []any{"k", "v"}},
+	{"insert user", qInsertUser, []any{"alice", 0}},
+}
