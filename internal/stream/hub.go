@@ -225,7 +225,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "since must be an event id", http.StatusBadRequest)
 			return
 		}
-		since, hasSince = v, true
+		// since=0 (or less) is a client that has nothing: it gets a snapshot.
+		since, hasSince = v, v > 0
 	}
 	h.fanMu.Lock()
 	closed := h.closed
@@ -245,8 +246,13 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.attach(c, since, hasSince) {
 		return
 	}
-	defer h.conns.Done()
-	c.readLoop()
+	// Read on a fresh goroutine and let this one return: net/http's
+	// per-connection state (buffers, request, response) then becomes
+	// garbage instead of living as long as the socket.
+	go func() {
+		defer h.conns.Done()
+		c.readLoop()
+	}()
 }
 
 // attach registers c and prepares its first frames: the events it missed
@@ -468,7 +474,7 @@ func (h *Hub) flush() {
 func (h *Hub) Reset() {
 	h.fanMu.Lock()
 	h.pubMu.Lock()
-	h.ring.clear()
+	h.ring.clear(h.lastID)
 	h.pending = nil
 	h.pubMu.Unlock()
 	h.gen++

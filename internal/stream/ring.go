@@ -10,6 +10,7 @@ type ring struct {
 	start   int   // index of the oldest event
 	n       int   // events held
 	evicted int64 // id of the newest event pushed out, 0 if none
+	mark    int64 // the last id before a reset: nobody resumes from the old game
 }
 
 func newRing(size int) *ring {
@@ -34,16 +35,17 @@ func (r *ring) push(e Event) {
 }
 
 // covers reports whether every event after since is in the ring (or
-// there is none). Without an eviction the hub knows nothing older than
-// its first event, so since must be at least that id; after one, at least
-// the id of the last event evicted.
+// there is none). Ids are integers that only grow, so a client that has
+// everything up to the first held id minus one misses nothing the ring
+// lacks; once events were evicted, since must be at least the newest
+// evicted id. After a reset, no id from the old game counts.
 func (r *ring) covers(since int64) bool {
-	if r.n == 0 {
+	if r.n == 0 || since <= r.mark {
 		return false
 	}
 	floor := r.evicted
 	if floor == 0 {
-		floor = r.at(0).ID
+		floor = r.at(0).ID - 1
 	}
 	return since >= floor && since <= r.at(r.n-1).ID
 }
@@ -70,8 +72,8 @@ func (r *ring) last() int64 {
 	return r.at(r.n - 1).ID
 }
 
-// clear forgets every event.
-func (r *ring) clear() {
+// clear forgets every event; ids up to mark can no longer be resumed.
+func (r *ring) clear(mark int64) {
 	clear(r.buf)
-	r.start, r.n, r.evicted = 0, 0, 0
+	r.start, r.n, r.evicted, r.mark = 0, 0, 0, mark
 }

@@ -22,7 +22,7 @@ func TestRing(t *testing.T) {
 	for _, id := range []int64{10, 11, 13} {
 		r.push(Event{ID: id})
 	}
-	for since, want := range map[int64]bool{9: false, 10: true, 12: true, 13: true, 14: false} {
+	for since, want := range map[int64]bool{8: false, 9: true, 10: true, 12: true, 13: true, 14: false} {
 		if got := r.covers(since); got != want {
 			t.Errorf("covers(%d) = %v before eviction", since, got)
 		}
@@ -48,8 +48,14 @@ func TestRing(t *testing.T) {
 	if r.last() != 16 {
 		t.Fatalf("last %d", r.last())
 	}
-	r.clear()
+	r.clear(16)
 	if r.covers(16) || r.last() != 0 || r.between(0, 100) != nil {
 		t.Fatal("clear left events")
+	}
+	// After a reset at 16, the old game's ids are not resumable, even the
+	// one just before the first new event.
+	r.push(Event{ID: 17})
+	if r.covers(16) || !r.covers(17) {
+		t.Fatal("resume across a reset")
 	}
 }
