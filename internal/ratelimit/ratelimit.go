@@ -1,201 +1,245 @@
 // Package ratelimit provides per-key token buckets with idle eviction.
 //
-// The server keeps one Limiter per action, keyed by player or client
-// address: flag submissions (burst 10, one token per 2 s, charged only for
-// wrong guesses — while the bucket is empty every submission is refused),
-// hint purchases (20, 1/s), set-name and award (100, 10/s), failed logins
-// per username and per address (charged only on failure, so a room behind
-// one NAT logs in freely), and a general per-player request cap.
+// The HTTP server keeps one Limiter per action, keyed by player or client
+// address (keys such as "u:42", "ip:10.0.0.1", "user:alice"):
 //
-// A missing bucket is full, so buckets that refilled and went idle are
-// evicted without changing any answer: memory stays proportional to the
-// players who are actually being limited.
+//   - flag submission: burst 10, one token per 2 s, charged only for wrong
+//     guesses. The handler asks Ready before checking the flag and answers
+//     429 (with RetryAfter) while the bucket is empty — for right and
+//     wrong guesses alike — then calls Charge after a wrong guess. Fast
+//     honest players are never slowed; guessers are.
+//   - hint purchase: 20 + 1/s; set-name and award: 100 + 10/s (Allow).
+//   - failed logins, per username and per client address: Ready before
+//     checking the password, Charge on failure only, so a whole room behind
+//     one NAT logs in freely.
+//   - a general per-player request cap against floods (Allow).
+//
+// A bucket that is missing is full, so a bucket that has refilled and sat
+// idle can be forgotten without changing any answer; Sweep (or Run) does
+// that, and memory stays proportional to the keys actually being limited.
+//
+// Each bucket is stored as a single number, the time at which it will be
+// full again (the "generic cell rate algorithm" form of a token bucket):
+// the math is exact integer nanoseconds, a bucket costs no allocation of
+// its own, and a clock that steps backwards never mints tokens.
 package ratelimit
 
 import (
 	"context"
 	"hash/maphash"
+	"math"
 	"sync"
 	"time"
 )
 
-const shards = 64
-
-// DefaultIdleTTL is how long a full bucket is kept after its last use.
+// DefaultIdleTTL is how long a bucket must have been full before Sweep
+// forgets it.
 const DefaultIdleTTL = 10 * time.Minute
 
-// Config is the shape of every bucket of a Limiter.
-type Config struct {
-	Burst   float64          // capacity in tokens
-	Every   time.Duration    // one token is added every Every
-	Now     func() time.Time // nil = time.Now
-	IdleTTL time.Duration    // 0 = DefaultIdleTTL
-}
+// DefaultEvery is the refill period used when Config.Every is not
+// positive (one token per second).
+const DefaultEvery = time.Second
 
-type bucket struct {
-	tokens float64
-	last   time.Time // when tokens was computed
+// defaultSweep is Run's interval when it is given none.
+const defaultSweep = time.Minute
+
+// shardCount spreads keys over independent locks so thousands of players
+// do not contend on one mutex; a power of two keeps the index a mask.
+const shardCount = 64
+
+// maxSpan caps Burst*Every so sums of spans never overflow int64; a bucket
+// that large (about 73 years) is unlimited in practice.
+const maxSpan = math.MaxInt64 / 4
+
+// Config is the shape shared by every bucket of a Limiter.
+type Config struct {
+	Burst   float64          // capacity in tokens; below 1 (or NaN) is raised to 1
+	Every   time.Duration    // one token is added every Every; not positive = DefaultEvery
+	Now     func() time.Time // nil = time.Now
+	IdleTTL time.Duration    // full buckets idle this long are evicted; not positive = DefaultIdleTTL
 }
 
 type shard struct {
-	mu      sync.Mutex
-	buckets map[string]*bucket
+	mu sync.Mutex
+	// full maps a key to when its bucket is full again, in nanoseconds
+	// since Limiter.base. A key whose bucket is full has no entry or an
+	// entry in the past.
+	full map[string]int64
+	_    [64 - 16]byte // keep each shard's lock on its own cache line
 }
 
-// Limiter is a set of token buckets, one per key. It is safe for
-// concurrent use; keys are spread over shards with their own locks.
+// Limiter is a set of token buckets, one per key, all of one shape. It is
+// safe for concurrent use.
 type Limiter struct {
-	cfg    Config
-	seed   maphash.Seed
-	shards [shards]shard
+	now   func() time.Time
+	base  time.Time // times are kept as offsets from base (monotonic when Now is time.Now)
+	every int64     // ns per token
+	span  int64     // ns to refill an empty bucket: Burst*Every
+	ttl   int64     // ns
+	seed  maphash.Seed
+	shard [shardCount]shard
 }
 
-// New returns a limiter whose buckets all have cfg's shape.
+// New returns a limiter whose buckets all have cfg's shape. Out-of-range
+// settings are replaced as documented on Config rather than rejected, so a
+// limiter always grants at least one request per key and refills.
 func New(cfg Config) *Limiter {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if !(cfg.Burst >= 1) {
+		cfg.Burst = 1
+	}
+	if cfg.Every <= 0 {
+		cfg.Every = DefaultEvery
+	}
 	if cfg.IdleTTL <= 0 {
 		cfg.IdleTTL = DefaultIdleTTL
 	}
-	if cfg.Every <= 0 {
-		cfg.Every = time.Second
+	l := &Limiter{
+		now:   cfg.Now,
+		base:  cfg.Now(),
+		every: int64(cfg.Every),
+		span:  spanOf(cfg.Burst, cfg.Every),
+		ttl:   int64(cfg.IdleTTL),
+		seed:  maphash.MakeSeed(),
 	}
-	l := &Limiter{cfg: cfg, seed: maphash.MakeSeed()}
-	for i := range l.shards {
-		l.shards[i].buckets = map[string]*bucket{}
+	for i := range l.shard {
+		l.shard[i].full = map[string]int64{}
 	}
 	return l
 }
 
-func (l *Limiter) shard(key string) *shard {
-	return &l.shards[maphash.String(l.seed, key)%shards]
+// spanOf returns n tokens' worth of refill time, saturated at maxSpan.
+func spanOf(n float64, every time.Duration) int64 {
+	f := math.Ceil(n * float64(every))
+	if f >= maxSpan {
+		return maxSpan
+	}
+	return int64(f)
 }
 
-// refill brings b's tokens up to now.
-func (l *Limiter) refill(b *bucket, now time.Time) {
-	if el := now.Sub(b.last); el > 0 {
-		b.tokens += float64(el) / float64(l.cfg.Every)
-		if b.tokens > l.cfg.Burst {
-			b.tokens = l.cfg.Burst
-		}
-		b.last = now
-	}
+func (l *Limiter) clock() int64 { return int64(l.now().Sub(l.base)) }
+
+func (l *Limiter) shardOf(key string) *shard {
+	return &l.shard[maphash.String(l.seed, key)&(shardCount-1)]
 }
 
-// with runs fn on key's bucket, brought up to date, under its shard lock.
-// create says whether a missing bucket is created (as full) or fn gets
-// nil.
-func (l *Limiter) with(key string, create bool, fn func(b *bucket)) {
-	now := l.cfg.Now()
-	s := l.shard(key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := s.buckets[key]
-	if b == nil && create {
-		b = &bucket{tokens: l.cfg.Burst, last: now}
-		s.buckets[key] = b
+// debt returns how far key's bucket is below full, in ns of refill
+// (0 = full), with the shard lock held.
+func (s *shard) debt(key string, now int64) int64 {
+	if t, ok := s.full[key]; ok && t > now {
+		return t - now
 	}
-	if b != nil {
-		l.refill(b, now)
-	}
-	fn(b)
+	return 0
 }
 
 // Allow takes one token from key's bucket if there is one.
-func (l *Limiter) Allow(key string) bool { return l.AllowN(key, 1) }
+func (l *Limiter) Allow(key string) bool { return l.take(key, l.every) }
 
-// AllowN takes n tokens from key's bucket if there are that many.
+// AllowN takes n tokens from key's bucket if there are that many. It
+// returns true for n == 0 and false for n above Burst, negative n or NaN.
 func (l *Limiter) AllowN(key string, n float64) bool {
-	ok := false
-	l.with(key, true, func(b *bucket) {
-		if b.tokens >= n {
-			b.tokens -= n
-			ok = true
-		}
-	})
+	switch {
+	case n == 0:
+		return true
+	case !(n > 0):
+		return false
+	}
+	return l.take(key, spanOf(n, time.Duration(l.every)))
+}
+
+func (l *Limiter) take(key string, cost int64) bool {
+	now := l.clock()
+	s := l.shardOf(key)
+	s.mu.Lock()
+	d := s.debt(key, now) + cost
+	ok := d <= l.span
+	if ok {
+		s.full[key] = now + d
+	}
+	s.mu.Unlock()
 	return ok
 }
 
-// Ready reports whether key's bucket holds at least one token, taking
-// nothing.
-func (l *Limiter) Ready(key string) bool {
-	ok := true
-	l.with(key, false, func(b *bucket) {
-		if b != nil {
-			ok = b.tokens >= 1
-		}
-	})
-	return ok
-}
+// Ready reports whether key's bucket holds at least one token. It takes
+// nothing and never creates a bucket.
+func (l *Limiter) Ready(key string) bool { return l.RetryAfter(key) == 0 }
 
-// Charge takes one token from key's bucket even if that empties it; the
-// bucket never goes below zero, so a burst of failures costs at most a
-// full refill period to recover from.
+// Charge takes one token from key's bucket whether or not it has one, for
+// costs that are known only after the work is done (a wrong flag, a bad
+// password). The bucket never goes below empty: a burst of concurrent
+// failures that all passed Ready leaves it empty, not in debt, so the
+// player waits one period (Every) after the last failure — the penalty is
+// refusal while empty, not a growing ban.
 func (l *Limiter) Charge(key string) {
-	l.with(key, true, func(b *bucket) {
-		b.tokens--
-		if b.tokens < 0 {
-			b.tokens = 0
-		}
-	})
+	now := l.clock()
+	s := l.shardOf(key)
+	s.mu.Lock()
+	s.full[key] = now + min(s.debt(key, now)+l.every, l.span)
+	s.mu.Unlock()
 }
 
-// RetryAfter returns how long until key's bucket holds one token (0 if it
-// does now).
+// RetryAfter returns how long until key's bucket holds one token: 0 if it
+// holds one now. Callers writing a Retry-After header round it up to whole
+// seconds.
 func (l *Limiter) RetryAfter(key string) time.Duration {
-	var d time.Duration
-	l.with(key, false, func(b *bucket) {
-		if b != nil && b.tokens < 1 {
-			d = time.Duration((1 - b.tokens) * float64(l.cfg.Every))
-		}
-	})
-	return d
+	now := l.clock()
+	s := l.shardOf(key)
+	s.mu.Lock()
+	d := s.debt(key, now)
+	s.mu.Unlock()
+	// One token is available once the debt is at most span-every.
+	return time.Duration(max(0, d+l.every-l.span))
 }
 
-// Reset forgets every bucket (admin reset).
+// Reset forgets every bucket, so every key starts full (admin reset).
 func (l *Limiter) Reset() {
-	for i := range l.shards {
-		s := &l.shards[i]
+	for i := range l.shard {
+		s := &l.shard[i]
 		s.mu.Lock()
-		s.buckets = map[string]*bucket{}
+		clear(s.full)
 		s.mu.Unlock()
 	}
 }
 
-// Len returns the number of live buckets.
+// Len returns the number of buckets held in memory, full or not, until
+// the next Sweep.
 func (l *Limiter) Len() int {
 	n := 0
-	for i := range l.shards {
-		s := &l.shards[i]
+	for i := range l.shard {
+		s := &l.shard[i]
 		s.mu.Lock()
-		n += len(s.buckets)
+		n += len(s.full)
 		s.mu.Unlock()
 	}
 	return n
 }
 
-// Sweep evicts buckets that are full and unused for IdleTTL; forgetting
-// them changes no answer, since a missing bucket is full.
+// Sweep forgets buckets that have been full for at least IdleTTL.
+// Forgetting them changes no answer, since a missing bucket is full; a
+// partly drained bucket stays until it has refilled and then idled.
 func (l *Limiter) Sweep() {
-	now := l.cfg.Now()
-	for i := range l.shards {
-		s := &l.shards[i]
+	cutoff := l.clock() - l.ttl
+	for i := range l.shard {
+		s := &l.shard[i]
 		s.mu.Lock()
-		for k, b := range s.buckets {
-			idle := now.Sub(b.last)
-			full := b.tokens+float64(idle)/float64(l.cfg.Every) >= l.cfg.Burst
-			if full && idle >= l.cfg.IdleTTL {
-				delete(s.buckets, k)
+		for k, t := range s.full {
+			if t <= cutoff {
+				delete(s.full, k)
 			}
 		}
 		s.mu.Unlock()
 	}
 }
 
-// Run sweeps every interval until ctx is done.
-func (l *Limiter) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+// Run calls Sweep every interval (a minute if interval is not positive)
+// until ctx is done.
+func (l *Limiter) Run(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = defaultSweep
+	}
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {

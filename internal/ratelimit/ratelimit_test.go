@@ -1,6 +1,8 @@
 package ratelimit
 
 import (
+	"context"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -8,111 +10,312 @@ import (
 	"time"
 )
 
+// clock is a settable clock for Config.Now, safe for concurrent use.
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
 func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
 
-func newTest(burst float64, every time.Duration) (*Limiter, *clock) {
+// MustLimiter returns a limiter of the given shape on a fake clock.
+func MustLimiter(tb testing.TB, burst float64, every, ttl time.Duration) (*Limiter, *clock) {
+	tb.Helper()
 	c := &clock{t: time.Unix(1_700_000_000, 0)}
-	return New(Config{Burst: burst, Every: every, Now: c.Now, IdleTTL: time.Minute}), c
+	return New(Config{Burst: burst, Every: every, Now: c.Now, IdleTTL: ttl}), c
+}
+
+// drain takes every token from key and returns how many it got.
+func drain(tb testing.TB, l *Limiter, key string) int {
+	tb.Helper()
+	n := 0
+	for l.Allow(key) {
+		n++
+		if n > 1_000_000 {
+			tb.Fatal("bucket never empties")
+		}
+	}
+	return n
 }
 
 func TestBurstThenRefill(t *testing.T) {
-	l, c := newTest(10, 2*time.Second)
-	for i := 0; i < 10; i++ {
-		if !l.Allow("k") {
-			t.Fatalf("request %d refused within burst", i)
-		}
-	}
-	if l.Allow("k") {
-		t.Fatal("11th request allowed")
-	}
-	if d := l.RetryAfter("k"); d != 2*time.Second {
-		t.Fatalf("RetryAfter %v", d)
+	l, c := MustLimiter(t, 10, 2*time.Second, time.Minute)
+	if n := drain(t, l, "k"); n != 10 {
+		t.Fatalf("burst granted %d, want 10", n)
 	}
 	c.Add(1999 * time.Millisecond)
 	if l.Allow("k") {
-		t.Fatal("refilled too early")
+		t.Fatal("refilled before one period")
 	}
 	c.Add(time.Millisecond)
 	if !l.Allow("k") || l.Allow("k") {
-		t.Fatal("one token per 2 s")
+		t.Fatal("want exactly one token after 2 s")
+	}
+	c.Add(7 * time.Second) // 3.5 tokens
+	if n := drain(t, l, "k"); n != 3 {
+		t.Fatalf("after 7 s got %d, want 3", n)
+	}
+	c.Add(time.Second) // the half token left over plus half a period
+	if !l.Allow("k") {
+		t.Fatal("fractional refill lost")
 	}
 	c.Add(time.Hour)
-	n := 0
-	for l.Allow("k") {
-		n++
-	}
-	if n != 10 {
-		t.Fatalf("refill capped at burst: got %d", n)
+	if n := drain(t, l, "k"); n != 10 {
+		t.Fatalf("refill not capped at burst: got %d", n)
 	}
 	if !l.Allow("other") {
-		t.Fatal("keys are independent")
+		t.Fatal("keys are not independent")
 	}
 }
 
-func TestReadyAndCharge(t *testing.T) {
-	l, c := newTest(3, time.Second)
-	if !l.Ready("k") || l.Len() != 0 {
-		t.Fatal("a missing bucket is full and Ready creates nothing")
+func TestFractionalBurst(t *testing.T) {
+	l, c := MustLimiter(t, 2.5, time.Second, time.Minute)
+	if n := drain(t, l, "k"); n != 2 {
+		t.Fatalf("burst 2.5 granted %d, want 2", n)
 	}
-	for i := 0; i < 3; i++ {
+	if d := l.RetryAfter("k"); d != 500*time.Millisecond {
+		t.Fatalf("RetryAfter with half a token left = %v, want 500ms", d)
+	}
+	c.Add(500 * time.Millisecond)
+	if !l.Allow("k") {
+		t.Fatal("half a token plus half a period is one token")
+	}
+}
+
+func TestAllowN(t *testing.T) {
+	l, c := MustLimiter(t, 10, time.Second, time.Minute)
+	for _, tc := range []struct {
+		n    float64
+		want bool
+	}{
+		{11, false}, {math.NaN(), false}, {-1, false}, {math.Inf(1), false},
+		{0, true}, {7, true}, {3.5, false}, {3, true}, {0.5, false},
+	} {
+		if got := l.AllowN("k", tc.n); got != tc.want {
+			t.Fatalf("AllowN(%v) = %v, want %v", tc.n, got, tc.want)
+		}
+	}
+	if l.Len() != 1 {
+		t.Fatalf("Len = %d, want 1", l.Len())
+	}
+	c.Add(2500 * time.Millisecond)
+	if !l.AllowN("k", 2.5) || l.AllowN("k", 0.001) {
+		t.Fatal("want exactly 2.5 tokens after 2.5 s")
+	}
+	if !l.AllowN("fresh", 0) || l.Len() != 1 {
+		t.Fatal("AllowN(0) created a bucket")
+	}
+}
+
+func TestRetryAfterIsExact(t *testing.T) {
+	every := 3 * time.Second / 7 // not a round number of anything
+	l, c := MustLimiter(t, 4, every, time.Minute)
+	if d := l.RetryAfter("k"); d != 0 {
+		t.Fatalf("full bucket RetryAfter = %v", d)
+	}
+	drain(t, l, "k")
+	l.Charge("k") // already empty: changes nothing
+	d := l.RetryAfter("k")
+	if d != every {
+		t.Fatalf("empty bucket RetryAfter = %v, want %v", d, every)
+	}
+	c.Add(d - 1)
+	if l.Ready("k") || l.RetryAfter("k") != 1 {
+		t.Fatalf("ready 1ns early (RetryAfter %v)", l.RetryAfter("k"))
+	}
+	c.Add(1)
+	if !l.Ready("k") || l.RetryAfter("k") != 0 {
+		t.Fatal("not ready when RetryAfter said")
+	}
+}
+
+// TestSubmitFlow is the flag-submission pattern from the package comment:
+// Ready before checking, Charge only for wrong guesses.
+func TestSubmitFlow(t *testing.T) {
+	l, c := MustLimiter(t, 10, 2*time.Second, time.Minute)
+	submit := func(correct bool) (accepted bool) {
+		if !l.Ready("u:1") {
+			return false
+		}
+		if !correct {
+			l.Charge("u:1")
+		}
+		return true
+	}
+	for i := 0; i < 100; i++ {
+		if !submit(true) {
+			t.Fatal("correct guesses are never charged")
+		}
+	}
+	for i := 0; i < 10; i++ {
+		if !submit(false) {
+			t.Fatalf("wrong guess %d refused within burst", i)
+		}
+	}
+	if submit(false) || submit(true) {
+		t.Fatal("while empty every submission is refused")
+	}
+	c.Add(2 * time.Second)
+	if !submit(false) || submit(true) {
+		t.Fatal("one wrong guess per 2 s once empty")
+	}
+}
+
+func TestReadyAndChargeFloor(t *testing.T) {
+	l, c := MustLimiter(t, 3, time.Second, time.Minute)
+	if !l.Ready("k") || l.Len() != 0 {
+		t.Fatal("a missing bucket is full and Ready must not create it")
+	}
+	for i := 0; i < 50; i++ {
 		l.Charge("k")
 	}
 	if l.Ready("k") {
-		t.Fatal("charged empty bucket is ready")
+		t.Fatal("charged-out bucket is ready")
 	}
-	l.Charge("k") // does not go below zero
 	c.Add(time.Second)
 	if !l.Ready("k") {
-		t.Fatal("one token after one period")
+		t.Fatal("Charge went below empty: no token after one period")
+	}
+	if !l.Ready("k") || !l.Allow("k") || l.Ready("k") {
+		t.Fatal("Ready must take nothing; one token was there")
+	}
+}
+
+func TestClockBackwardsMintsNothing(t *testing.T) {
+	l, c := MustLimiter(t, 2, time.Second, time.Minute)
+	drain(t, l, "k")
+	c.Add(-time.Hour)
+	if l.Allow("k") || l.Ready("k") {
+		t.Fatal("stepping the clock back granted a token")
+	}
+	c.Add(time.Hour + time.Second)
+	if !l.Allow("k") || l.Allow("k") {
+		t.Fatal("want one token one period after draining")
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	for _, burst := range []float64{0, -3, 0.5, math.NaN()} {
+		l, c := MustLimiter(t, burst, 0, 0)
+		if !l.Allow("k") || l.Allow("k") {
+			t.Fatalf("Burst %v: want it raised to 1", burst)
+		}
+		c.Add(DefaultEvery)
+		if !l.Allow("k") {
+			t.Fatalf("Burst %v: Every 0 should refill every %v", burst, DefaultEvery)
+		}
+		c.Add(DefaultIdleTTL - 1)
+		l.Sweep()
+		if l.Len() != 1 {
+			t.Fatal("swept before DefaultIdleTTL")
+		}
+		c.Add(DefaultEvery + 1)
+		l.Sweep()
+		if l.Len() != 0 {
+			t.Fatal("not swept after DefaultIdleTTL")
+		}
+	}
+	// A huge bucket saturates instead of overflowing.
+	l, _ := MustLimiter(t, 1e30, time.Hour, time.Minute)
+	for i := 0; i < 1000; i++ {
+		if !l.Allow("k") {
+			t.Fatalf("huge bucket refused request %d", i)
+		}
 	}
 	if l.RetryAfter("k") != 0 {
-		t.Fatal("ready means no wait")
+		t.Fatal("huge bucket wants a wait")
+	}
+	// Nil Now uses the wall clock.
+	if rl := New(Config{Burst: 1, Every: time.Hour}); !rl.Allow("k") || rl.Allow("k") {
+		t.Fatal("wall-clock limiter")
 	}
 }
 
 func TestSweepEvictsOnlyIdleFull(t *testing.T) {
-	l, c := newTest(5, time.Second)
-	l.Allow("used") // 4 tokens
-	for i := 0; i < 5; i++ {
-		l.Allow("drained")
+	l, c := MustLimiter(t, 5, time.Second, time.Minute)
+	l.Allow("used")    // full again at +1 s
+	drain(t, l, "dry") // full again at +5 s
+	l.Ready("looked")  // creates nothing
+	if l.Len() != 2 {
+		t.Fatalf("Len = %d, want 2", l.Len())
 	}
-	c.Add(2 * time.Second)
+	c.Add(time.Second + time.Minute - 1)
 	l.Sweep()
 	if l.Len() != 2 {
-		t.Fatalf("nothing idle yet: %d", l.Len())
+		t.Fatalf("evicted a bucket full for less than IdleTTL: Len %d", l.Len())
 	}
-	c.Add(time.Minute)
+	c.Add(1) // "used" has been full for exactly IdleTTL
+	l.Sweep()
+	if l.Len() != 1 {
+		t.Fatalf("want only the bucket full for IdleTTL evicted: Len %d", l.Len())
+	}
+	if !l.Allow("dry") {
+		t.Fatal("refilled bucket refused")
+	}
+	// "dry" is partly drained again: it stays until full plus IdleTTL.
+	c.Add(time.Second + time.Minute - 1)
+	l.Sweep()
+	if l.Len() != 1 {
+		t.Fatal("partly drained bucket evicted")
+	}
+	c.Add(1)
 	l.Sweep()
 	if l.Len() != 0 {
-		t.Fatalf("idle full buckets stay: %d", l.Len())
+		t.Fatalf("idle full bucket kept: Len %d", l.Len())
 	}
-	// A bucket that is idle but not yet full survives.
-	l2 := New(Config{Burst: 100, Every: time.Hour, Now: c.Now, IdleTTL: time.Second})
-	l2.Charge("slow")
-	c.Add(time.Minute)
-	l2.Sweep()
-	if l2.Len() != 1 {
-		t.Fatal("partially drained bucket evicted")
+	// Evicting is invisible: the key starts full.
+	if n := drain(t, l, "dry"); n != 5 {
+		t.Fatalf("evicted key granted %d, want 5", n)
 	}
-	l.Allow("x")
+}
+
+func TestReset(t *testing.T) {
+	l, _ := MustLimiter(t, 3, time.Hour, time.Minute)
+	for i := 0; i < 100; i++ {
+		drain(t, l, "p:"+strconv.Itoa(i))
+	}
+	if l.Len() != 100 {
+		t.Fatalf("Len = %d, want 100", l.Len())
+	}
 	l.Reset()
 	if l.Len() != 0 {
-		t.Fatal("Reset keeps buckets")
+		t.Fatal("Reset kept buckets")
+	}
+	if n := drain(t, l, "p:7"); n != 3 {
+		t.Fatalf("after Reset got %d tokens, want 3", n)
+	}
+}
+
+func TestRunSweepsUntilCancelled(t *testing.T) {
+	l, c := MustLimiter(t, 1, time.Second, time.Minute)
+	l.Allow("k")
+	c.Add(time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx, time.Millisecond); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for l.Len() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("Run did not sweep")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
 	}
 }
 
 func TestConcurrentNeverOverGrants(t *testing.T) {
-	l, _ := newTest(10, time.Hour)
+	l, _ := MustLimiter(t, 10, time.Hour, time.Minute)
 	var granted atomic.Int64
 	var wg sync.WaitGroup
 	for i := 0; i < 64; i++ {
@@ -132,12 +335,60 @@ func TestConcurrentNeverOverGrants(t *testing.T) {
 	}
 }
 
+// TestConcurrentMixed runs every operation at once on shared keys (for
+// -race) and checks each key still granted no more than its burst.
+func TestConcurrentMixed(t *testing.T) {
+	l, _ := MustLimiter(t, 5, time.Hour, time.Nanosecond)
+	const keys = 200
+	var granted [keys]atomic.Int64
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 2000; j++ {
+				k := (j*7 + g) % keys
+				key := "u:" + strconv.Itoa(k)
+				switch j % 5 {
+				case 0, 1, 2:
+					if l.Allow(key) {
+						granted[k].Add(1)
+					}
+				case 3:
+					l.Ready(key)
+					l.RetryAfter(key)
+				case 4:
+					l.Sweep() // never evicts: nothing refills within the hour
+					l.Len()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for k := range granted {
+		if n := granted[k].Load(); n > 5 {
+			t.Fatalf("key %d granted %d, burst is 5", k, n)
+		}
+	}
+	if l.Len() != keys {
+		t.Fatalf("Len = %d, want %d", l.Len(), keys)
+	}
+}
+
+func benchKeys(n int) []string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "u:" + strconv.Itoa(i)
+	}
+	return keys
+}
+
+// BenchmarkAllowParallel is the server's hot path: thousands of players,
+// each on their own bucket, from every core.
 func BenchmarkAllowParallel(b *testing.B) {
 	l := New(Config{Burst: 1e9, Every: time.Millisecond})
-	keys := make([]string, 5000)
-	for i := range keys {
-		keys[i] = "p:" + strconv.Itoa(i)
-	}
+	keys := benchKeys(5000)
+	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
@@ -145,4 +396,26 @@ func BenchmarkAllowParallel(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// BenchmarkAllowOneKeyParallel is the worst case: everyone on one lock.
+func BenchmarkAllowOneKeyParallel(b *testing.B) {
+	l := New(Config{Burst: 1e9, Every: time.Millisecond})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			l.Allow("hot")
+		}
+	})
+}
+
+func BenchmarkSweep5000(b *testing.B) {
+	l := New(Config{Burst: 10, Every: time.Hour})
+	for _, k := range benchKeys(5000) {
+		l.Allow(k)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l.Sweep()
+	}
 }
