@@ -690,3 +690,30 @@ func TestSnapshotReusedDuringConnectStorm(t *testing.T) {
 		t.Fatalf("last_id %d after new event", s.LastID)
 	}
 }
+
+// TestLaggingSourcePatchedFromRing: a Source that has not folded events
+// the hub already sent gets its snapshot followed by those events.
+func TestLaggingSourcePatchedFromRing(t *testing.T) {
+	src := &fixedSource{snap: Snapshot{LastID: 3, Events: scoreEvents(1, 3)}}
+	var logs syncBuffer
+	for _, replay := range []int{100, 2} {
+		logger := slog.New(slog.NewTextHandler(&logs, nil))
+		h, srv := MustHub(t, Config{ReplayLen: replay, Logger: logger}, src)
+		h.Publish(scoreEvents(1, 6)...)
+		waitFor(t, "sent", func() bool { h.fanMu.Lock(); defer h.fanMu.Unlock(); return h.lastSent == 6 })
+		c := MustDial(t, srv, "token=tok-alice", nil)
+		if s := c.snapshot(); s.LastID != 3 {
+			t.Fatalf("snapshot last_id %d", s.LastID)
+		}
+		h.Publish(scoreEvent(7))
+		want := []int64{4, 5, 6, 7}
+		if replay == 2 {
+			// 4 is gone from the ring: the hub says so and cannot patch.
+			want = []int64{7}
+			waitFor(t, "warning", func() bool { return strings.Contains(logs.String(), "snapshot older than the published events") })
+		}
+		if ids := c.eventsUpTo(7); !slices.Equal(ids, want) {
+			t.Fatalf("replay %d: got %v, want %v", replay, ids, want)
+		}
+	}
+}
