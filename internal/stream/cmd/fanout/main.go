@@ -32,6 +32,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,17 +55,18 @@ func main() {
 		storm    = flag.Int("storm", 2000, "clients in the connect storm; 0 skips it")
 		compress = flag.Bool("compress", true, "clients negotiate permessage-deflate, as browsers do")
 		dialPar  = flag.Int("dial-parallel", 200, "concurrent dials while opening the sockets")
+		profile  = flag.String("cpuprofile", "", "write the hub's CPU profile to this file")
 	)
 	flag.Parse()
 	raiseFileLimit()
 	if *serve {
-		if err := runServer(); err != nil {
+		if err := runServer(*profile); err != nil {
 			fmt.Fprintln(os.Stderr, "fanout server:", err)
 			os.Exit(1)
 		}
 		return
 	}
-	d := &driver{clients: *clients, rounds: *rounds, storm: *storm, compress: *compress, dialPar: *dialPar}
+	d := &driver{clients: *clients, rounds: *rounds, storm: *storm, compress: *compress, dialPar: *dialPar, profile: *profile}
 	if err := d.run(*inproc); err != nil {
 		fmt.Fprintln(os.Stderr, "fanout:", err)
 		os.Exit(1)
@@ -200,10 +202,21 @@ func rss() uint64 {
 	return 0
 }
 
-func runServer() error {
+func runServer(profile string) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
+	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	s := newServer()
 	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -229,6 +242,7 @@ type driver struct {
 	addr                            string
 	inproc                          *server
 	next                            int64 // id of the last event published
+	profile                         string
 }
 
 func (d *driver) run(inproc bool) error {
@@ -304,7 +318,7 @@ func (d *driver) startChild() (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, "-serve")
+	cmd := exec.Command(exe, "-serve", "-cpuprofile", d.profile)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
