@@ -147,3 +147,28 @@ func (db *DB) eventsPageAfter(ctx context.Context, after int64, page []game.Even
 	}
 	return page, rows.Err()
 }
+
+// Reset deletes every event, display name and session in one transaction
+// and returns how many events it removed. Users stay, and so does the
+// AUTOINCREMENT counter, so ids keep increasing afterwards.
+func (db *DB) Reset(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `DELETE FROM events`)
+		if err != nil {
+			return err
+		}
+		if n, err = r.RowsAffected(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM names`); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions`)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: reset: %w", err)
+	}
+	return n, nil
+}

@@ -31,6 +31,11 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	return nil
 }
 
+// DefaultMaintenanceInterval is the RunMaintenance tick used when the
+// given one is not positive (30 seconds): quiet moments of that length are
+// common between bursts of solves, and a truncation costs milliseconds.
+const DefaultMaintenanceInterval = 30 * time.Second
+
 // RunMaintenance keeps the WAL small over a long event until ctx is done
 // or the DB is closed. Every tick it truncates the WAL (Checkpoint) if no
 // write committed since the previous tick: a quiet moment, when the
@@ -39,6 +44,9 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 // journal_size_limit, which bound it without stalling the writer. Servers
 // start it in a goroutine.
 func (db *DB) RunMaintenance(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = DefaultMaintenanceInterval
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	last := db.writes.Load()

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path"
 	"sort"
 	"strconv"
@@ -57,7 +58,7 @@ func loadMigrations() ([]migration, error) {
 // either the whole migration or none of it. The check runs inside the
 // (IMMEDIATE) transaction, so two processes opening the same new file
 // cannot both apply a migration.
-func migrate(ctx context.Context, w *sql.DB, now func() time.Time) error {
+func migrate(ctx context.Context, w *sql.DB, now func() time.Time, log *slog.Logger) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -70,8 +71,12 @@ func migrate(ctx context.Context, w *sql.DB, now func() time.Time) error {
 		return fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
 	for _, m := range ms {
-		if err := applyMigration(ctx, w, m, now); err != nil {
+		applied, err := applyMigration(ctx, w, m, now)
+		if err != nil {
 			return fmt.Errorf("migrate: %s: %w", m.name, err)
+		}
+		if applied {
+			log.Info("sqlite: migration applied", "migration", m.name)
 		}
 	}
 	var newest sql.NullInt64
@@ -84,25 +89,28 @@ func migrate(ctx context.Context, w *sql.DB, now func() time.Time) error {
 	return nil
 }
 
-func applyMigration(ctx context.Context, w *sql.DB, m migration, now func() time.Time) error {
+func applyMigration(ctx context.Context, w *sql.DB, m migration, now func() time.Time) (applied bool, err error) {
 	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
-		return err
+		return false, err
 	}
 	if n > 0 {
-		return nil
+		return false, nil
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)`,
 		m.version, m.name, now().UnixMilli()); err != nil {
-		return err
+		return false, err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return false, err
+	}
+	return true, nil
 }

@@ -44,55 +44,6 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	return nil
 }
 
-// Meta returns a persistent server value, or store.ErrNotFound.
-func (db *DB) Meta(ctx context.Context, key string) (string, error) {
-	var v string
-	err := db.r.QueryRowContext(ctx, qMeta, key).Scan(&v)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return "", store.ErrNotFound
-	case err != nil:
-		return "", fmt.Errorf("sqlite: meta %q: %w", key, err)
-	}
-	return v, nil
-}
-
-// SetMeta stores a persistent server value.
-func (db *DB) SetMeta(ctx context.Context, key, value string) error {
-	if key == "" {
-		return errors.New("sqlite: set meta: empty key")
-	}
-	if err := db.exec(ctx, qSetMeta, key, value); err != nil {
-		return fmt.Errorf("sqlite: set meta %q: %w", key, err)
-	}
-	return nil
-}
-
-// Reset deletes every event, display name and session in one transaction
-// and returns how many events it removed. Users stay, and so does the
-// AUTOINCREMENT counter, so ids keep increasing afterwards.
-func (db *DB) Reset(ctx context.Context) (int64, error) {
-	var n int64
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `DELETE FROM events`)
-		if err != nil {
-			return err
-		}
-		if n, err = r.RowsAffected(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM names`); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions`)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: reset: %w", err)
-	}
-	return n, nil
-}
-
 // exec runs one write statement in its own (autocommit) transaction on
 // the writer connection. A single statement takes the write lock when it
 // starts, so it needs no explicit BEGIN IMMEDIATE.

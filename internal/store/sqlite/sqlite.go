@@ -151,7 +151,7 @@ func (db *DB) open(ctx context.Context) error {
 	if err := db.w.PingContext(ctx); err != nil {
 		return err
 	}
-	if err := migrate(ctx, db.w, db.now); err != nil {
+	if err := migrate(ctx, db.w, db.now, db.log); err != nil {
 		return err
 	}
 
