@@ -1,0 +1,118 @@
+package emulate_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ctfg/ctfg/internal/emulate"
+	"github.com/ctfg/ctfg/internal/emulate/emutest"
+	"github.com/ctfg/ctfg/internal/gamefile"
+)
+
+// mustConfig loads the game directory the way the command line does.
+func mustConfig(tb testing.TB, url, dir string, players int) emulate.Config {
+	tb.Helper()
+	users, err := gamefile.LoadCredentials(filepath.Join(dir, gamefile.CredentialsFile))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	chs, err := gamefile.LoadChallenges(filepath.Join(dir, gamefile.ChallengesFile))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := emulate.DefaultConfig(url, players)
+	cfg.Users, cfg.Challenges = users, chs
+	cfg.Seed = 42
+	return cfg
+}
+
+// TestRunAgainstServer plays 50 players with no think time against a real
+// ctfg server: every one must solve everything with zero deviations, and
+// every scorestream must have seen every solve.
+func TestRunAgainstServer(t *testing.T) {
+	bin := emutest.MustBuild(t)
+	const players = 50
+	dir := emutest.MustGameDir(t, players+5)
+	srv := emutest.MustServer(t, bin, dir)
+
+	cfg := mustConfig(t, srv.URL, dir, players)
+	cfg.Think = 0
+	cfg.HintChance = 0.5
+	cfg.SettleTimeout = 10 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var progress strings.Builder
+	cfg.ProgressInterval = 100 * time.Millisecond
+	res, err := emulate.Run(ctx, cfg, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summary strings.Builder
+	_ = res.WriteSummary(&summary)
+	if n := res.ErrorCount(); n != 0 {
+		t.Fatalf("%d errors:\n%s", n, summary.String())
+	}
+	nch := len(emutest.Challenges())
+	if res.PlayersDone != players || res.Flags != int64(players*nch) {
+		t.Fatalf("done %d flags %d, want %d and %d\n%s", res.PlayersDone, res.Flags, players, players*nch, summary.String())
+	}
+	if res.Hints == 0 {
+		t.Errorf("no hint was bought with a hint chance of 0.5")
+	}
+	// Each player's stream sees at least every solve made after it
+	// connected; together far more than the solves themselves.
+	if res.EventsReceived < int64(players*nch) {
+		t.Errorf("only %d scorestream events received", res.EventsReceived)
+	}
+	for _, name := range []string{"GET /", "GET assets", "POST /api/login", "GET /api/me", "POST /api/set-name", "GET /api/challenges", "POST /api/submit", "POST /api/hint", "GET /api/scoreboard"} {
+		if e, ok := res.Endpoint(name); !ok || e.Count == 0 || e.P50MS <= 0 || e.MaxMS < e.P99MS {
+			t.Errorf("endpoint %s: %+v", name, e)
+		}
+	}
+	if res.WSConnect.Count != players || res.EventDelay.Count == 0 {
+		t.Errorf("ws connect %+v, event delay %+v", res.WSConnect, res.EventDelay)
+	}
+	if !strings.Contains(progress.String(), "logged in") {
+		t.Errorf("no progress written: %q", progress.String())
+	}
+
+	// A second run against the same server finds everything solved by
+	// those players already: still no deviation, and nothing to submit.
+	cfg.Players = 5
+	res2, err := emulate.Run(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary.Reset()
+	_ = res2.WriteSummary(&summary)
+	if res2.ErrorCount() != 0 || res2.PlayersDone != 5 || res2.Flags != 0 {
+		t.Fatalf("rerun: %s", summary.String())
+	}
+}
+
+// TestRunDetectsWrongTestflag shows the emulator is a checker: a testflag
+// the server rejects is counted, and the run reports players not done.
+func TestRunDetectsWrongTestflag(t *testing.T) {
+	bin := emutest.MustBuild(t)
+	dir := emutest.MustGameDir(t, 3)
+	srv := emutest.MustServer(t, bin, dir)
+	cfg := mustConfig(t, srv.URL, dir, 2)
+	cfg.Think = 0
+	for _, c := range cfg.Challenges {
+		if c.ID == 3 {
+			c.TestFlag = "wrong"
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := emulate.Run(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors["POST /api/submit: testflag not accepted"] != 2*3 || res.Errors["player stuck"] != 2 || res.PlayersDone != 0 {
+		t.Fatalf("errors %v, done %d", res.Errors, res.PlayersDone)
+	}
+}
