@@ -146,8 +146,9 @@ export class Scoreboard {
   }
 
   /**
-   * chartSeries returns the score-over-time lines of the top n players:
-   * [{player_id, label, points: [{x, y}]}], each ending at `now`.
+   * chartSeries returns the score-over-time lines of the top n players,
+   * {start, end, lines: [{player_id, label, points: [{x, y}]}]}, each line
+   * running to `end` (now).
    */
   chartSeries(n = 10, now = Date.now()) {
     const top = this.ranked().slice(0, n);
@@ -156,9 +157,10 @@ export class Scoreboard {
       const s = this.series.get(p.player_id);
       if (s && s.points.length) start = Math.min(start, s.points[0][0]);
     }
-    if (!Number.isFinite(start)) start = now - 60_000;
-    const end = Math.max(now, start + 60_000);
-    return top.map((p) => {
+    const end = Math.max(now, Number.isFinite(start) ? start + 60_000 : now);
+    // A little room left of the first event, so the first step shows.
+    start = Number.isFinite(start) ? start - Math.max(30_000, (end - start) * 0.03) : end - 60_000;
+    const lines = top.map((p) => {
       const s = this.series.get(p.player_id);
       const pts = [];
       if (!s || s.points.length === 0) {
@@ -170,5 +172,6 @@ export class Scoreboard {
       pts.push({ x: end, y: p.score });
       return { player_id: p.player_id, label: p.displayname || `#${p.player_id}`, points: pts };
     });
+    return { start, end, lines };
   }
 }

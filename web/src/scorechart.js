@@ -2,7 +2,7 @@
 // fed Unix milliseconds (no date adapter needed), stepped lines.
 
 import { Chart, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip } from 'chart.js';
-import { formatClock } from './dom.js';
+import { h, formatClock } from './dom.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
@@ -18,6 +18,7 @@ export const PALETTE = [
 export class ScoreChart {
   constructor(canvas, model, { large = false } = {}) {
     this.model = model;
+    this.span = 0;
     const font = large ? 18 : 12;
     Chart.defaults.color = '#cbd5e1';
     Chart.defaults.borderColor = 'rgba(148, 163, 184, 0.18)';
@@ -35,7 +36,7 @@ export class ScoreChart {
         scales: {
           x: {
             type: 'linear',
-            ticks: { maxTicksLimit: 7, font: { size: font }, callback: (v) => formatClock(v) },
+            ticks: { maxTicksLimit: 7, font: { size: font }, callback: (v) => formatClock(v, this.span < 15 * 60_000) },
           },
           y: { type: 'linear', beginAtZero: true, ticks: { precision: 0, font: { size: font } } },
         },
@@ -54,7 +55,18 @@ export class ScoreChart {
   }
 
   update() {
-    const lines = this.model.chartSeries(10);
+    const { start, end, lines } = this.model.chartSeries(10);
+    // The canvas's fallback content says in text what the chart draws.
+    const canvas = this.chart.canvas;
+    canvas.replaceChildren(h('ul', {}, lines.map((line) => h('li', {
+      'data-player-id': line.player_id,
+      text: `${line.label}: ${line.points[line.points.length - 1].y}`,
+    }))));
+    // The axis spans exactly the data: from the first event to now.
+    const x = this.chart.options.scales.x;
+    x.min = start;
+    x.max = end;
+    this.span = end - start;
     this.chart.data.datasets = lines.map((line, i) => ({
       label: line.label,
       data: line.points,
