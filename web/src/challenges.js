@@ -57,6 +57,10 @@ export function renderChallengeList(el, list) {
     list.length ? sections : h('p', { class: 'empty', text: 'No challenges are available yet.' }));
 }
 
+// Without Retry-After, wait as long as the flag bucket takes to refill
+// one guess (SPEC §6: one per 2 s).
+const retryWait = (err) => Math.min(err.retryAfter || 2, 30);
+
 function submitMessage(err) {
   switch (err.status) {
     case 0:
@@ -64,7 +68,7 @@ function submitMessage(err) {
     case 403:
       return 'This challenge is locked: solve the challenges it requires first.';
     case 429: {
-      const wait = err.retryAfter || 5;
+      const wait = retryWait(err);
       return `Too many attempts. Wait ${wait} second${wait === 1 ? '' : 's'} and try again.`;
     }
     case 400:
@@ -245,7 +249,7 @@ export function renderChallengeDetail(el, ch, ctx) {
       } catch (err) {
         if (err.status === 401) return;
         say(err.status === 429 ? 'warn' : 'err', submitMessage(err));
-        const wait = err.status === 429 ? Math.min(err.retryAfter || 3, 10) * 1000 : 0;
+        const wait = err.status === 429 ? retryWait(err) * 1000 : 0;
         setTimeout(() => {
           button.disabled = false;
         }, wait);

@@ -61,7 +61,7 @@ export class Scoreboard {
         complete: true,
       });
     }
-    this.recent = (snap.events || []).filter((e) => e && e.type !== 'system').slice(-RECENT_MAX);
+    this.recent = (snap.events || []).filter((e) => e && (e.type === 'score' || e.type === 'hint')).slice(-RECENT_MAX);
     this.lastId = snap.last_id || 0;
     let newest = 0;
     for (const e of this.recent) newest = Math.max(newest, e.ts || 0);

@@ -102,3 +102,39 @@ test('an admin reset logs every browser out', async () => {
     await b.context.close();
   });
 });
+
+test('the projector board asks for a login unless the scoreboard is public', async () => {
+  const viewer = await browser.newContext({ viewport: { width: 1600, height: 900 }, baseURL: server.url });
+  const page = await viewer.newPage();
+  const pub = await startServer(bin, writeGame(), { args: ['--public-scoreboard'] });
+  const projector = await browser.newContext({ viewport: { width: 1920, height: 1080 }, baseURL: pub.url });
+  const screen = await projector.newPage();
+  const player = await newPlayer(browser, pub);
+  try {
+    await withShots('board', [page, screen, player.page], async () => {
+      // Private: the login comes first, then the board.
+      await page.goto('/board');
+      await page.getByRole('heading', { name: 'Log in to show the scoreboard' }).waitFor();
+      await page.getByPlaceholder('Username').fill(PLAYERS[6][0]);
+      await page.getByPlaceholder('Password').fill(PLAYERS[6][1]);
+      await page.getByRole('button', { name: 'Login', exact: true }).click();
+      await page.getByRole('heading', { name: 'Scoreboard', level: 1 }).waitFor();
+      await page.locator('table.ranking').waitFor();
+
+      // Public: no login at all, and it follows the game live.
+      await screen.goto('/board');
+      await screen.getByRole('heading', { name: 'Scoreboard', level: 1 }).waitFor();
+      await loginAs(player.page, PLAYERS[7], 'On Screen');
+      await solve(player.page, CHALLENGES[0]);
+      await scoreCell(screen, 'On Screen').filter({ hasText: '100' }).waitFor({ timeout: 5000 });
+      await chartEntry(screen, 'On Screen: 100').waitFor({ state: 'attached' });
+      await screen.getByText('On Screen solved Warm Up').waitFor();
+      assert.equal(await screen.getByPlaceholder('Username').count(), 0);
+    });
+  } finally {
+    await viewer.close();
+    await projector.close();
+    await player.context.close();
+    await pub.stop();
+  }
+});
