@@ -21,13 +21,13 @@ export function startApp(root) {
     view: null, // {destroy} of the current view
     seq: 0, // bumps on every route change; stale async renders check it
     shell: null,
-    inAppNavigations: 0,
+    prevRoute: null, // the route before the current one, when inside the app
   };
 
   onUnauthorized(() => loggedOut('Your session has ended. Please log in again.'));
-  window.addEventListener('hashchange', () => {
+  window.addEventListener('hashchange', (ev) => {
     if (s.shell) {
-      s.inAppNavigations++;
+      s.prevRoute = parseRoute(new URL(ev.oldURL).hash).name;
       route();
     }
   });
@@ -180,11 +180,7 @@ export function startApp(root) {
   }
 
   function currentRoute() {
-    const hash = decodeURIComponent(location.hash.replace(/^#\/?/, ''));
-    if (hash === 'scoreboard') return { name: 'scoreboard' };
-    const m = /^challenge\/(\d+)$/.exec(hash);
-    if (m) return { name: 'challenge', id: Number(m[1]) };
-    return { name: 'challenges' };
+    return parseRoute(location.hash);
   }
 
   function route() {
@@ -256,9 +252,18 @@ export function startApp(root) {
   }
 
   function back() {
-    // Go back through history when we came from inside the app, so the
-    // browser's back and ours agree; a deep link goes to the list.
-    if (s.inAppNavigations > 0) history.back();
+    // Step back through history when we came from the list, so that the
+    // browser's back button and ours agree; otherwise go to the list.
+    if (s.prevRoute === 'challenges') history.back();
     else location.hash = '#challenges';
   }
+}
+
+/** parseRoute reads a location hash: #scoreboard, #challenge/<id>, else the list. */
+export function parseRoute(hash) {
+  const h = String(hash || '').replace(/^#\/?/, '');
+  if (h === 'scoreboard') return { name: 'scoreboard' };
+  const m = /^challenge\/(\d+)$/.exec(h);
+  if (m) return { name: 'challenge', id: Number(m[1]) };
+  return { name: 'challenges' };
 }

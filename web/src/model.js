@@ -65,7 +65,8 @@ export class Scoreboard {
     this.lastId = snap.last_id || 0;
     let newest = 0;
     for (const e of this.recent) newest = Math.max(newest, e.ts || 0);
-    this.snapshotTs = Math.max(newest, Date.now());
+    // What the snapshot says held at its newest event (server time).
+    this.snapshotTs = newest || Date.now();
     this.ready = true;
     this.changed();
   }

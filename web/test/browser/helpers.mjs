@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const ADMIN_TOKEN = 'admin-token-for-browser-tests-0123456789';
 export const API_TOKEN = 'api-token-for-browser-tests-0123456789';
 export const shotDir = join(tmpdir(), 'ctfg-browser-shots');

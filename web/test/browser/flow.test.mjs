@@ -109,6 +109,10 @@ test('a player logs in, names themselves, plays every challenge and sees the sco
     await page.reload();
     await page.getByRole('heading', { level: 2, name: 'Locked Door' }).waitFor();
     await page.getByText('Challenge Solved!').waitFor();
+    // Our back control from a deep link leads to the list, not off the app.
+    await page.locator('#back-btn').click();
+    await page.getByRole('heading', { name: 'Challenges', level: 1 }).waitFor();
+    assert.equal(new URL(page.url()).hash, '#challenges');
 
     await page.getByRole('button', { name: 'Scoreboard', exact: true }).click();
     assert.equal(new URL(page.url()).hash, '#scoreboard');
