@@ -48,6 +48,10 @@ test('a solve in one browser shows up live in the other', async () => {
     await scoreCell(a.page, 'Solver').filter({ hasText: '250' }).waitFor({ timeout: 5000 });
     await chartEntry(a.page, 'Solver: 250').waitFor({ state: 'attached', timeout: 5000 });
     assert.deepEqual(a.record.errors, []);
+    // The app itself (list, chart, live table) needs nothing the policy forbids.
+    for (const r of [a.record, b.record]) {
+      assert.deepEqual(r.console.filter((m) => /Content Security Policy/i.test(m)), []);
+    }
     await a.context.close();
     await b.context.close();
   });
