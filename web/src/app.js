@@ -202,7 +202,11 @@ export function startApp(root) {
     }
     if (r.name === 'challenges' && s.challenges) renderChallengeList(el, s.challenges);
     else if (!s.challenges) replace(el, h('p', { class: 'muted', role: 'status', text: 'Loading challenges…' }));
-    loadChallenges(r.name === 'challenges').then((list) => {
+    const loading = r.name === 'challenges'
+      ? loadChallenges(true)
+      // A challenge missing from the cached list may have unlocked since.
+      : loadChallenges().then((list) => (list.some((c) => c.id === r.id) ? list : loadChallenges(true)));
+    loading.then((list) => {
       if (seq !== s.seq) return;
       if (r.name === 'challenges') {
         document.title = 'Challenges · ctfg';

@@ -38,7 +38,7 @@ export function recentList(model, n) {
 }
 
 /**
- * throttledRender calls fn at most every interval ms (ms chosen by fn's
+ * throttled calls fn at most every interval() ms (chosen by fn's
  * cost: a big table redraws less often), on an animation frame.
  */
 export function throttled(fn, interval) {
