@@ -129,6 +129,11 @@ export async function startServer(bin, gameDir, { addr = '127.0.0.1:0', args = [
   process.on('exit', () => {
     if (!exited) proc.kill('SIGKILL');
   });
+  const index = await (await fetch(`${server.url}/`)).text();
+  if (!index.includes('/assets/app.')) {
+    await server.stop();
+    throw new Error('ctfg does not serve the embedded web app at / (is web.Handler mounted?)');
+  }
   return server;
 }
 
