@@ -25,6 +25,7 @@ import (
 	"github.com/ctfg/ctfg/internal/httpapi"
 	"github.com/ctfg/ctfg/internal/store/sqlite"
 	"github.com/ctfg/ctfg/internal/stream"
+	"github.com/ctfg/ctfg/web"
 )
 
 // Defaults of the serve flags.
@@ -177,6 +178,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		KeepAlive:      cfg.KeepAlive,
 		PingTimeout:    cfg.PingTimeout,
 		LogPingLatency: cfg.LogPingLatency,
+		Coalesce:       50 * time.Millisecond,
 		AllowedOrigins: cfg.AllowedOrigins,
 		Logger:         cfg.Logger,
 		Now:            cfg.Now,
@@ -188,7 +190,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	if cfg.WebSocketURL != "" {
 		connect = append(connect, originOf(cfg.WebSocketURL))
 	}
-	static, err := staticHandler(cfg, connect)
+	static, err := web.Handler(web.Options{DevMode: cfg.DevMode, GameDir: cfg.GameDir, ConnectSrc: connect, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}

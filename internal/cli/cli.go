@@ -73,7 +73,10 @@ func Run(ctx context.Context, args []string, stdio IO) int {
 		default:
 			// Game-file errors come one problem per line, each with
 			// the file, line or JSON path; print every line prefixed.
-			if probs := gamefile.Problems(err); len(probs) > 0 {
+			var list gamefile.ErrorList
+			var one *gamefile.Error
+			if errors.As(err, &list) || errors.As(err, &one) {
+				probs := gamefile.Problems(err)
 				for _, p := range probs {
 					fmt.Fprintf(stdio.Err, "ctfg %s: %v\n", name, p)
 				}
