@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -159,5 +160,61 @@ func BenchmarkSolves64Writers(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "solves/s")
 	if n := batches.Load(); n > 0 {
 		b.ReportMetric(float64(events.Load())/float64(n), "events/commit")
+	}
+}
+
+// BenchmarkStartup5000x100 measures rebuilding the state of a game of
+// 5,000 players and 100 challenges from 100,000 stored events, and the
+// heap it holds afterwards.
+func BenchmarkStartup5000x100(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "events.db")
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := engine.Config{Store: db, Challenges: challenges(100), Users: users(5000)}
+	e, err := engine.New(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.Close()
+	evs := make([]game.Event, 0, 1000)
+	for i := 0; i < 100_000; i++ {
+		evs = append(evs, game.Event{Type: game.EventScore, UserID: int64(i%5000 + 1), ChallengeID: i/5000 + 1, Points: 10, TS: int64(i)})
+		if len(evs) == cap(evs) {
+			if _, err := db.Append(ctx, evs); err != nil {
+				b.Fatal(err)
+			}
+			evs = evs[:0]
+		}
+	}
+	db.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var before runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		db, err := sqlite.Open(ctx, path, sqlite.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg.Store, cfg.Challenges = db, challenges(100)
+		e, err := engine.New(ctx, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(start)
+		var after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if last := e.State().LastID(); last < 100_000 {
+			b.Fatalf("loaded up to event %d", last)
+		}
+		b.ReportMetric(float64(took.Milliseconds()), "ms/start")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heapMB")
+		e.Close()
+		db.Close()
 	}
 }
