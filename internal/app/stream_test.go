@@ -99,4 +99,3 @@ func TestScorestreamEndToEnd(t *testing.T) {
 		t.Fatalf("token from before the reset still works: %v", err)
 	}
 }
-
