@@ -153,11 +153,16 @@ export function launchBrowser() {
  * newPlayer opens a fresh context (its own cookies) and page, recording
  * every request URL, dialog and page error.
  */
-export async function newPlayer(browser, server, { viewport = { width: 1280, height: 860 } } = {}) {
+export async function newPlayer(browser, server, { viewport = { width: 1280, height: 860 }, timeout = 30_000 } = {}) {
   const context = await browser.newContext({ viewport, baseURL: server.url });
+  context.setDefaultTimeout(timeout);
   const page = await context.newPage();
-  const record = { requests: [], dialogs: [], errors: [], console: [] };
+  const record = { requests: [], dialogs: [], errors: [], console: [], failed: [] };
   context.on('request', (r) => record.requests.push(r.url()));
+  context.on('response', (r) => {
+    if (r.status() >= 400) record.failed.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
+  context.on('requestfailed', (r) => record.failed.push(`${r.failure()?.errorText} ${r.method()} ${r.url()}`));
   page.on('dialog', (d) => {
     record.dialogs.push(d.message());
     d.dismiss().catch(() => {});
