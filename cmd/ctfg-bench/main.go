@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ctfg/ctfg/internal/game"
 )
 
 func main() {
@@ -83,31 +85,15 @@ func writeGame(args []string) error {
 	for i := 0; i < *players; i++ {
 		fmt.Fprintf(&creds, "p%d,pw%d\n", i, i)
 	}
-	type hint struct {
-		ID   int    `json:"id"`
-		Text string `json:"text"`
-		Cost int    `json:"cost"`
-	}
-	type chal struct {
-		ID          int    `json:"id"`
-		Title       string `json:"title"`
-		Category    string `json:"category"`
-		Difficulty  string `json:"difficulty"`
-		Points      int    `json:"points"`
-		Description string `json:"description"`
-		Flag        string `json:"flag"`
-		TestFlag    string `json:"testflag"`
-		Hints       []hint `json:"hints"`
-	}
-	chs := make([]chal, *challenges)
+	chs := make([]game.Challenge, *challenges)
 	for i := range chs {
 		id := i + 1
-		chs[i] = chal{
+		chs[i] = game.Challenge{
 			ID: id, Title: fmt.Sprintf("Challenge %d", id), Category: fmt.Sprintf("Category %d", i%6),
 			Difficulty: "Medium", Points: 100 + 10*(i%10),
 			Description: fmt.Sprintf("Solve **puzzle %d**. The answer is a word in the <b>description</b>:\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\nflag{...}\n```", id),
 			Flag:        fmt.Sprintf(`^flag\{c%d\}$`, id), TestFlag: fmt.Sprintf("flag{c%d}", id),
-			Hints: []hint{{1, "Look closer.", 10}, {2, "Closer still.", 20}},
+			Hints: []game.Hint{{ID: 1, Text: "Look closer.", Cost: 10}, {ID: 2, Text: "Closer still.", Cost: 20}},
 		}
 	}
 	js, err := json.MarshalIndent(chs, "", " ")
