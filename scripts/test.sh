@@ -18,8 +18,8 @@ go vet ./...
 echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...
 
-echo "== browser tests"
+echo "== web unit and browser tests"
 if [ ! -x /usr/bin/chromium ]; then
   echo "Chromium is missing: apt-get install -y chromium (the browser tests need it)"; exit 1
 fi
-(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent test:browser)
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm test --silent && npm run --silent test:browser)
