@@ -17,8 +17,8 @@ import (
 // never logged; attempts are rate limited per client address.
 func (s *Server) handleAward(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if !s.limits.award.Allow("a:" + s.clientAddr(r)) {
-		s.fail(w, r, game.ErrRateLimited)
+	if key := "a:" + s.clientAddr(r); !s.limits.award.Allow(key) {
+		s.rateLimited(w, r, s.limits.award.RetryAfter(key))
 		return
 	}
 	token := strings.TrimSpace(r.Header.Get("Authorization"))

@@ -246,6 +246,11 @@ func TestSubmitRateLimit(t *testing.T) {
 	if status != 429 || !strings.Contains(string(body), "rate_limit_exceeded") {
 		t.Fatalf("empty bucket: %d %s", status, body)
 	}
+	resp := c.Request(t, "POST", "/api/submit", map[string]any{"id": 2, "flag": "x"}, nil)
+	resp.Body.Close()
+	if ra := resp.Header.Get("Retry-After"); resp.StatusCode != 429 || (ra != "1" && ra != "2") {
+		t.Fatalf("429 without a Retry-After of one refill (2 s): %d %q", resp.StatusCode, ra)
+	}
 	// Another player is not affected.
 	b := srv.MustLogin(t, "bob")
 	if status, _ := b.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"}); status != 200 {

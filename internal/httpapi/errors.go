@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/ctfg/ctfg/internal/game"
 )
@@ -78,4 +80,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeError writes {"error": code}.
 func writeError(w http.ResponseWriter, status int, code string) {
 	writeJSON(w, status, map[string]string{"error": code})
+}
+
+// rateLimited answers 429 with a Retry-After header: whole seconds,
+// rounded up, at least 1.
+func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	secs := int((wait + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	s.fail(w, r, game.ErrRateLimited)
 }

@@ -40,7 +40,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// honest players behind one NAT logs in at once without a 429.
 	userKey, addrKey := "u:"+req.Username.V, "a:"+s.clientAddr(r)
 	if !s.limits.loginUser.Ready(userKey) || !s.limits.loginAddr.Ready(addrKey) {
-		s.fail(w, r, game.ErrRateLimited)
+		s.rateLimited(w, r, max(s.limits.loginUser.RetryAfter(userKey), s.limits.loginAddr.RetryAfter(addrKey)))
 		return
 	}
 	p, ok := s.cfg.Engine.State().PlayerByUsername(req.Username.V)
@@ -104,7 +104,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleSetName(w http.ResponseWriter, r *http.Request, player int64) {
 	if !s.limits.setName.Allow(playerKey(player)) {
-		s.fail(w, r, game.ErrRateLimited)
+		s.rateLimited(w, r, s.limits.setName.RetryAfter(playerKey(player)))
 		return
 	}
 	var req struct {
@@ -131,7 +131,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 	// Only wrong guesses are charged; while the bucket is empty every
 	// submission is refused, so guessing is slowed but playing fast is not.
 	if !s.limits.submit.Ready(key) {
-		s.fail(w, r, game.ErrRateLimited)
+		s.rateLimited(w, r, s.limits.submit.RetryAfter(key))
 		return
 	}
 	var req struct {
@@ -167,7 +167,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 
 func (s *Server) handleHint(w http.ResponseWriter, r *http.Request, player int64) {
 	if !s.limits.hint.Allow(playerKey(player)) {
-		s.fail(w, r, game.ErrRateLimited)
+		s.rateLimited(w, r, s.limits.hint.RetryAfter(playerKey(player)))
 		return
 	}
 	var req struct {

@@ -48,7 +48,7 @@ func (s *Server) authed(h authedHandler) http.HandlerFunc {
 		}
 		setLogPlayer(r, id)
 		if !s.limits.request.Allow(playerKey(id)) {
-			s.fail(w, r, game.ErrRateLimited)
+			s.rateLimited(w, r, s.limits.request.RetryAfter(playerKey(id)))
 			return
 		}
 		h(w, r, id)
