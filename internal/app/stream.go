@@ -7,8 +7,13 @@ import (
 	"github.com/ctfg/ctfg/internal/stream"
 )
 
-// SnapshotSeries is how many leaders' score series a snapshot carries.
-const SnapshotSeries = 10
+// What a snapshot carries: the score series of the top 10 and the latest
+// 25 events. Together with the whole ranked board (without the rank
+// field, which is the order) a game of 500 players stays under 64 KB.
+const (
+	SnapshotSeries = 10
+	SnapshotEvents = 25
+)
 
 // toStream turns a committed event into its wire form.
 func toStream(st *game.State, ev game.Event) stream.Event {
@@ -34,8 +39,14 @@ type snapshotSource struct{ st *game.State }
 
 func (s snapshotSource) Snapshot() stream.Snapshot {
 	snap := s.st.TakeSnapshot(SnapshotSeries)
-	out := stream.Snapshot{LastID: snap.LastID, Players: snap.Players, Series: snap.Series, Events: make([]stream.Event, len(snap.Events))}
-	for i, ev := range snap.Events {
+	players := make([]game.Standing, len(snap.Players))
+	for i, p := range snap.Players {
+		p.Rank = 0
+		players[i] = p
+	}
+	evs := snap.Events[max(0, len(snap.Events)-SnapshotEvents):]
+	out := stream.Snapshot{LastID: snap.LastID, Players: players, Series: snap.Series, Events: make([]stream.Event, len(evs))}
+	for i, ev := range evs {
 		out.Events[i] = toStream(s.st, ev)
 	}
 	return out

@@ -154,6 +154,9 @@ var (
 		req("rank", kInt), req("player_id", kInt), req("displayname", kString),
 		req("score", kInt), req("solves", kInt), req("last_solve_ts", kInt),
 	}
+	// snapshotStandingShape: snapshots leave rank out (the order is the
+	// rank) to stay small for big games.
+	snapshotStandingShape = standingShape[1:]
 )
 
 // listedHint is a hint as /api/challenges lists it; Text is nil until the

@@ -362,7 +362,7 @@ func checkSnapshot(m *snapshotMsg, full bool, frame []byte) error {
 		return fmt.Errorf("snapshot: %v", err)
 	}
 	for i, st := range raw[0].Players {
-		if err := checkFields(st, standingShape); err != nil {
+		if err := checkFields(st, snapshotStandingShape); err != nil {
 			return fmt.Errorf("snapshot players[%d]: %w", i, err)
 		}
 	}

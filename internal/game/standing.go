@@ -3,7 +3,7 @@ package game
 // Standing is one player's line on the scoreboard. Its JSON form is the
 // one of /api/scoreboard and of the scorestream snapshot.
 type Standing struct {
-	Rank        int    `json:"rank"`
+	Rank        int    `json:"rank,omitempty"` // 0 (omitted) in snapshots: the order is the rank
 	PlayerID    int64  `json:"player_id"`
 	DisplayName string `json:"displayname"`
 	Score       int    `json:"score"`

@@ -18,7 +18,7 @@ type Params struct {
 	Challenges int
 	Events     int   // total events: one rename per player, then solves and hints
 	Leaders    int   // players with a series (top N); 0 = 10
-	Latest     int   // latest events kept in the snapshot; 0 = 50
+	Latest     int   // latest events kept in the snapshot; 0 = 25 (as the server)
 	Seed       int64 // same seed, same game
 }
 
@@ -28,7 +28,7 @@ func Game(p Params) stream.Snapshot {
 		p.Leaders = 10
 	}
 	if p.Latest <= 0 {
-		p.Latest = 50
+		p.Latest = 25
 	}
 	rng := rand.New(rand.NewPCG(uint64(p.Seed), 0x5eed))
 	type chal struct {
@@ -115,7 +115,7 @@ func Game(p Params) stream.Snapshot {
 	})
 	snap := stream.Snapshot{LastID: id}
 	for i, pl := range ranked {
-		snap.Players = append(snap.Players, game.Standing{Rank: i + 1, PlayerID: pl.id, DisplayName: pl.name,
+		snap.Players = append(snap.Players, game.Standing{PlayerID: pl.id, DisplayName: pl.name,
 			Score: pl.score, Solves: pl.solves, LastSolveTS: pl.lastTS})
 		if i < p.Leaders {
 			snap.Series = append(snap.Series, game.Series{PlayerID: pl.id, DisplayName: pl.name, Points: pl.series})
