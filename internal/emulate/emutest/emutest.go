@@ -17,28 +17,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ctfg/ctfg/internal/game"
 )
 
-// Challenge is a challenges.json entry as tests write it.
-type Challenge struct {
-	ID           int    `json:"id"`
-	Title        string `json:"title"`
-	Category     string `json:"category"`
-	Difficulty   string `json:"difficulty"`
-	Points       int    `json:"points"`
-	Description  string `json:"description"`
-	Flag         string `json:"flag"`
-	TestFlag     string `json:"testflag"`
-	Hints        []Hint `json:"hints,omitempty"`
-	Requirements []int  `json:"requirements,omitempty"`
-}
-
-// Hint is a challenges.json hint.
-type Hint struct {
-	ID   int    `json:"id"`
-	Text string `json:"text"`
-	Cost int    `json:"cost"`
-}
+// Challenge and Hint are the game's own types: tests write challenges.json
+// with exactly the fields the server reads.
+type (
+	Challenge = game.Challenge
+	Hint      = game.Hint
+)
 
 // Challenges is a small game with a prerequisite graph two levels deep,
 // free and paid hints (one too dear to buy early) and a regular-expression
@@ -46,15 +34,15 @@ type Hint struct {
 func Challenges() []Challenge {
 	return []Challenge{
 		{ID: 1, Title: "Warm-up", Category: "Intro", Difficulty: "easy", Points: 100, Description: "Say **warm**, @DISPLAYNAME@.",
-			Flag: "^warm$", TestFlag: "warm", Hints: []Hint{{1, "It is a temperature.", 0}, {2, "Not cold.", 10}}},
+			Flag: "^warm$", TestFlag: "warm", Hints: []Hint{{ID: 1, Text: "It is a temperature.", Cost: 0}, {ID: 2, Text: "Not cold.", Cost: 10}}},
 		{ID: 2, Title: "Second step", Category: "Intro", Difficulty: "easy", Points: 150, Description: "After the warm-up.",
-			Flag: "^second$", TestFlag: "second", Hints: []Hint{{1, "Count.", 20}}, Requirements: []int{1}},
+			Flag: "^second$", TestFlag: "second", Hints: []Hint{{ID: 1, Text: "Count.", Cost: 20}}, Requirements: []int{1}},
 		{ID: 3, Title: "Third step", Category: "Crypto", Difficulty: "medium", Points: 200, Description: "| a | b |\n|---|---|\n| 1 | 2 |",
-			Flag: "^third$", TestFlag: "third", Hints: []Hint{{1, "Ordinal.", 30}, {2, "Three.", 40}}, Requirements: []int{1}},
+			Flag: "^third$", TestFlag: "third", Hints: []Hint{{ID: 1, Text: "Ordinal.", Cost: 30}, {ID: 2, Text: "Three.", Cost: 40}}, Requirements: []int{1}},
 		{ID: 4, Title: "Both before", Category: "Crypto", Difficulty: "hard", Points: 250, Description: "Needs two &amp; three.",
 			Flag: "^both$", TestFlag: "both", Requirements: []int{2, 3}},
 		{ID: 5, Title: "Standalone 🚩", Category: "Misc", Difficulty: "easy", Points: 120, Description: "No prerequisites.",
-			Flag: "^alone$", TestFlag: "alone", Hints: []Hint{{1, "Expensive.", 500}}},
+			Flag: "^alone$", TestFlag: "alone", Hints: []Hint{{ID: 1, Text: "Expensive.", Cost: 500}}},
 		{ID: 6, Title: "Pattern", Category: "Misc", Difficulty: "hard", Points: 300, Description: "Braces.",
 			Flag: `^flag\{[a-z]+\}$`, TestFlag: "flag{abc}", Requirements: []int{4}},
 	}
