@@ -141,10 +141,14 @@ func New(cfg Config) *Server {
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// ResetLimits forgets every rate-limit bucket (after an admin reset).
+// ResetLimits forgets every player's rate-limit buckets (after an admin
+// reset). Failed admin attempts stay counted: a reset is no reason to let
+// someone guess the admin token faster.
 func (s *Server) ResetLimits() {
-	for _, l := range []*ratelimit.Limiter{s.limits.submit, s.limits.hint, s.limits.setName, s.limits.award, s.limits.loginUser, s.limits.loginAddr, s.limits.request} {
-		l.Reset()
+	for _, l := range s.Limiters() {
+		if l != s.limits.admin {
+			l.Reset()
+		}
 	}
 }
 
