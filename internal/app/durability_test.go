@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -197,17 +198,9 @@ func post(c *ctftest.Client, path, body string) bool {
 		return false
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 512)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	if resp.StatusCode != 200 {
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
 		return false
 	}
-	return path == "/api/login" || strings.Contains(b.String(), `"correct"`)
+	return path == "/api/login" || strings.Contains(string(b), `"correct"`)
 }

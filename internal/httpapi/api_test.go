@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -46,18 +47,10 @@ func runScenarios(t *testing.T, c *ctftest.Client, scenarios []scenario) {
 	}
 }
 
+// ioCopy reads and closes a response body into b.
 func ioCopy(b *strings.Builder, resp *http.Response) (int64, error) {
 	defer resp.Body.Close()
-	var total int64
-	buf := make([]byte, 4096)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		total += int64(n)
-		if err != nil {
-			return total, nil
-		}
-	}
+	return io.Copy(b, resp.Body)
 }
 
 func TestLoginAndSession(t *testing.T) {
