@@ -43,14 +43,3 @@ func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	}
 	return nil
 }
-
-// exec runs one write statement in its own (autocommit) transaction on
-// the writer connection. A single statement takes the write lock when it
-// starts, so it needs no explicit BEGIN IMMEDIATE.
-func (db *DB) exec(ctx context.Context, query string, args ...any) error {
-	if _, err := db.w.ExecContext(ctx, query, args...); err != nil {
-		return err
-	}
-	db.writes.Add(1)
-	return nil
-}

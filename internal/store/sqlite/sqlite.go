@@ -87,6 +87,10 @@ type DB struct {
 	eventsPage  *sql.Stmt
 	sessionUser *sql.Stmt
 
+	// batch group-commits small writes (sessions, meta); nil on
+	// connections that never write through it.
+	batch *batcher
+
 	// writes counts committed write transactions; RunMaintenance reads it
 	// to find quiet moments.
 	writes atomic.Uint64
@@ -122,6 +126,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.closeAll()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
+	db.startBatcher()
 	return db, nil
 }
 
@@ -213,6 +218,7 @@ func (db *DB) Path() string { return db.path }
 // again returns nil. Methods called after Close return errors.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		db.stopBatcher()
 		close(db.closed)
 		// The query planner's statistics help the next start; optimize is
 		// cheap when there is nothing to do.
