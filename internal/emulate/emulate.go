@@ -144,6 +144,7 @@ type runner struct {
 	errs     map[string]int
 	samples  map[string]string
 	snapShot atomic.Int64 // snapshots whose standings got a full shape check
+	lists    listCache
 }
 
 // maxSampleLen bounds one stored error sample.

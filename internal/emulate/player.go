@@ -527,7 +527,7 @@ func (p *player) listChallenges(ctx context.Context, known map[int]bool) ([]list
 	if !p.expect(epChallenges, rep, 200, true) {
 		return nil, false
 	}
-	list, err := parseChallenges(rep.body)
+	list, err := p.r.lists.parse(rep.body)
 	if err != nil {
 		p.shapeErr(epChallenges, rep, err)
 		return nil, false

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 )
 
 // jsonKind is the JSON type a contract field must have.
@@ -174,6 +175,43 @@ type listedChallenge struct {
 	Points int
 	Solved bool
 	Hints  []listedHint
+}
+
+// listCache remembers parsed challenge listings by their exact bytes.
+// Players who have solved the same challenges get byte-identical lists, so
+// at thousands of players most listings repeat; a repeated list needs no
+// second shape check (it is the same bytes) and skipping the JSON decode
+// keeps the emulator's CPU for driving the server. Cached slices are
+// shared: callers must not modify them.
+type listCache struct {
+	mu sync.RWMutex
+	m  map[string][]listedChallenge
+}
+
+// maxCachedLists bounds the cache; later distinct lists are parsed every
+// time.
+const maxCachedLists = 4096
+
+func (c *listCache) parse(body []byte) ([]listedChallenge, error) {
+	c.mu.RLock()
+	list, ok := c.m[string(body)] // no allocation for the lookup
+	c.mu.RUnlock()
+	if ok {
+		return list, nil
+	}
+	list, err := parseChallenges(body)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string][]listedChallenge{}
+	}
+	if len(c.m) < maxCachedLists {
+		c.m[string(body)] = list
+	}
+	c.mu.Unlock()
+	return list, nil
 }
 
 // parseChallenges checks the shape of a /api/challenges reply and returns

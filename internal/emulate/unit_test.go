@@ -178,6 +178,30 @@ func TestParseChallenges(t *testing.T) {
 	}
 }
 
+// The listing cache answers repeated bytes with the first parse and never
+// remembers a malformed listing.
+func TestListCache(t *testing.T) {
+	var c listCache
+	body := []byte(`[{"id":1,"title":"A","category":"c","difficulty":"easy","points":100,"solved":false,"description":"d","hints":[],"content":null}]`)
+	a, err := c.parse(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.parse(append([]byte(nil), body...))
+	if err != nil || &a[0] != &b[0] {
+		t.Fatalf("second parse of the same bytes not served from the cache: %v", err)
+	}
+	bad := []byte(`[{"id":"1"}]`)
+	for range 2 {
+		if _, err := c.parse(bad); err == nil {
+			t.Fatal("malformed listing accepted")
+		}
+	}
+	if len(c.m) != 1 {
+		t.Errorf("cache holds %d listings, want 1", len(c.m))
+	}
+}
+
 func testGame() map[int]*game.Challenge {
 	return map[int]*game.Challenge{
 		1: {ID: 1, Title: "one", Points: 100, Hints: []game.Hint{{ID: 1, Cost: 10}}},
