@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/ctfg/ctfg/internal/game"
 )
@@ -27,6 +28,18 @@ type Result struct {
 	// duplication: game.ErrNameTaken for a rename to a name another player
 	// holds (compared with game.NameKey).
 	Err error
+}
+
+// WrongGuess is one incorrect flag submission, kept for disputes and
+// brute-force review. It is never broadcast and never logged; only the
+// admin dashboard shows it. Callers bound Guess (the app keeps at most 200
+// bytes, cut on a UTF-8 boundary).
+type WrongGuess struct {
+	ID        int64 // assigned by the store
+	UserID    int64
+	Challenge int
+	Guess     string
+	TS        time.Time
 }
 
 // Store is the persistence of one game. Every method is safe for
@@ -55,8 +68,15 @@ type Store interface {
 	// DeleteSession removes one session; removing a missing one is no error.
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 
-	// Reset deletes every event, display name and session in one
-	// transaction and returns how many events it removed.
+	// RecordWrong stores wrong flag submissions in one transaction; an
+	// error means none was stored.
+	RecordWrong(ctx context.Context, gs []WrongGuess) error
+	// WrongGuesses returns the latest wrong submissions, newest first, at
+	// most limit of them.
+	WrongGuesses(ctx context.Context, limit int) ([]WrongGuess, error)
+
+	// Reset deletes every event, display name, session and wrong guess in
+	// one transaction and returns how many events it removed.
 	Reset(ctx context.Context) (int64, error)
 
 	// Meta returns a persistent server value, or ErrNotFound.

@@ -148,9 +148,9 @@ func (db *DB) eventsPageAfter(ctx context.Context, after int64, page []game.Even
 	return page, rows.Err()
 }
 
-// Reset deletes every event, display name and session in one transaction
-// and returns how many events it removed. Users stay, and so does the
-// AUTOINCREMENT counter, so ids keep increasing afterwards.
+// Reset deletes every event, display name, wrong guess and session in one
+// transaction and returns how many events it removed. Users stay, and so
+// does the AUTOINCREMENT counter, so ids keep increasing afterwards.
 func (db *DB) Reset(ctx context.Context) (int64, error) {
 	var n int64
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
@@ -162,6 +162,9 @@ func (db *DB) Reset(ctx context.Context) (int64, error) {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM names`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM wrong_guesses`); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM sessions`)
