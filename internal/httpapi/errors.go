@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ctfg/ctfg/internal/game"
@@ -82,9 +83,23 @@ func writeError(w http.ResponseWriter, status int, code string) {
 	writeJSON(w, status, map[string]string{"error": code})
 }
 
-// rateLimited answers 429 with a Retry-After header: whole seconds,
-// rounded up, at least 1.
+// rateLimited answers 429 for the route's own limiter; the metrics name
+// the limiter after the route ("POST /api/award" counts as "award").
+// Where a route has several limiters, call rateLimitedBy.
 func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	name := r.Pattern
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	s.rateLimitedBy(w, r, name, wait)
+}
+
+// rateLimitedBy answers 429 with a Retry-After header (whole seconds,
+// rounded up, at least 1) and reports which limiter refused.
+func (s *Server) rateLimitedBy(w http.ResponseWriter, r *http.Request, limiter string, wait time.Duration) {
+	if s.cfg.OnRateLimited != nil {
+		s.cfg.OnRateLimited(limiter)
+	}
 	secs := int((wait + time.Second - 1) / time.Second)
 	if secs < 1 {
 		secs = 1

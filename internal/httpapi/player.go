@@ -39,8 +39,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// Only failures are charged, per username and per address: a room of
 	// honest players behind one NAT logs in at once without a 429.
 	userKey, addrKey := "u:"+req.Username.V, "a:"+s.clientAddr(r)
-	if !s.limits.loginUser.Ready(userKey) || !s.limits.loginAddr.Ready(addrKey) {
-		s.rateLimited(w, r, max(s.limits.loginUser.RetryAfter(userKey), s.limits.loginAddr.RetryAfter(addrKey)))
+	if userOK, addrOK := s.limits.loginUser.Ready(userKey), s.limits.loginAddr.Ready(addrKey); !userOK || !addrOK {
+		limiter := "login_user"
+		if userOK {
+			limiter = "login_addr"
+		}
+		s.rateLimitedBy(w, r, limiter, max(s.limits.loginUser.RetryAfter(userKey), s.limits.loginAddr.RetryAfter(addrKey)))
 		return
 	}
 	p, ok := s.cfg.Engine.State().PlayerByUsername(req.Username.V)
@@ -51,8 +55,14 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.Passwords.Check(stored, req.Password.V) || !ok {
 		s.limits.loginUser.Charge(userKey)
 		s.limits.loginAddr.Charge(addrKey)
+		if s.cfg.OnLogin != nil {
+			s.cfg.OnLogin(false)
+		}
 		s.fail(w, r, errInvalidCredentials)
 		return
+	}
+	if s.cfg.OnLogin != nil {
+		s.cfg.OnLogin(true)
 	}
 	token, err := s.cfg.Sessions.Create(r.Context(), p.ID)
 	if err != nil {
@@ -104,7 +114,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleSetName(w http.ResponseWriter, r *http.Request, player int64) {
 	if !s.limits.setName.Allow(playerKey(player)) {
-		s.rateLimited(w, r, s.limits.setName.RetryAfter(playerKey(player)))
+		s.rateLimitedBy(w, r, "set_name", s.limits.setName.RetryAfter(playerKey(player)))
 		return
 	}
 	var req struct {
@@ -131,7 +141,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 	// Only wrong guesses are charged; while the bucket is empty every
 	// submission is refused, so guessing is slowed but playing fast is not.
 	if !s.limits.submit.Ready(key) {
-		s.rateLimited(w, r, s.limits.submit.RetryAfter(key))
+		s.rateLimitedBy(w, r, "submit", s.limits.submit.RetryAfter(key))
 		return
 	}
 	var req struct {
@@ -167,7 +177,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 
 func (s *Server) handleHint(w http.ResponseWriter, r *http.Request, player int64) {
 	if !s.limits.hint.Allow(playerKey(player)) {
-		s.rateLimited(w, r, s.limits.hint.RetryAfter(playerKey(player)))
+		s.rateLimitedBy(w, r, "hint", s.limits.hint.RetryAfter(playerKey(player)))
 		return
 	}
 	var req struct {

@@ -6,6 +6,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -57,8 +58,21 @@ type Config struct {
 	OnWrongFlag func(player int64, challenge int, guess string)
 	// OnRequest, when set, observes every request (metrics).
 	OnRequest func(route, method string, status int, took time.Duration)
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// OnLogin, when set, observes every password check of a login: ok, or
+	// failed for a wrong username or password (metrics).
+	OnLogin func(ok bool)
+	// OnRateLimited, when set, observes every 429 with the name of the
+	// limiter that refused it (metrics). It must not block.
+	OnRateLimited func(limiter string)
+	// Health, when set, reports whether the server can work (the database
+	// answers); GET /healthz answers 503 while it returns an error. It must
+	// be cheap: probes are neither authenticated nor rate limited.
+	Health func(ctx context.Context) error
+	// Metrics serves GET /metrics (already guarded by its token, if any);
+	// nil answers 404, e.g. when metrics live on their own listener.
+	Metrics http.Handler
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Limits are the rate limit settings (burst, then one token every Every).
@@ -180,6 +194,8 @@ func (s *Server) routes() http.Handler {
 		{"GET", "/reset", s.handleResetPage},
 		{"POST", "/admin/reset", s.handleReset},
 		{"GET", "/scorestream", s.handleStream},
+		{"GET", "/healthz", s.handleHealth},
+		{"GET", "/metrics", s.handleMetrics},
 	}
 	for _, rt := range table {
 		mux.HandleFunc(rt.method+" "+rt.path, rt.h)
@@ -207,4 +223,26 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.cfg.Stream.ServeHTTP(w, r)
+}
+
+// handleHealth answers probes: 200 while the database answers, else 503.
+// The reason is logged, never sent: it could hold a file path.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if s.cfg.Health != nil {
+		if err := s.cfg.Health(r.Context()); err != nil {
+			s.log.WarnContext(r.Context(), "health check failed", "request_id", requestID(r), "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Metrics == nil {
+		writeError(w, http.StatusNotFound, "not_found")
+		return
+	}
+	s.cfg.Metrics.ServeHTTP(w, r)
 }

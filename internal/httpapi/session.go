@@ -48,7 +48,7 @@ func (s *Server) authed(h authedHandler) http.HandlerFunc {
 		}
 		setLogPlayer(r, id)
 		if !s.limits.request.Allow(playerKey(id)) {
-			s.rateLimited(w, r, s.limits.request.RetryAfter(playerKey(id)))
+			s.rateLimitedBy(w, r, "request", s.limits.request.RetryAfter(playerKey(id)))
 			return
 		}
 		h(w, r, id)
