@@ -145,6 +145,24 @@ type runner struct {
 	samples  map[string]string
 	snapShot atomic.Int64 // snapshots whose standings got a full shape check
 	lists    listCache
+
+	// firstFlag and lastFlag (Unix ns) bound the solving phase, whose
+	// rate is the throughput figure: the wall time also holds page loads,
+	// logins and the final scorestream settling.
+	firstFlag, lastFlag atomic.Int64
+}
+
+// flagSeen records one correct flag acknowledged at t.
+func (r *runner) flagSeen(t time.Time) {
+	r.flagLine.record(t, 0, false)
+	ns := t.UnixNano()
+	r.firstFlag.CompareAndSwap(0, ns)
+	for {
+		last := r.lastFlag.Load()
+		if ns <= last || r.lastFlag.CompareAndSwap(last, ns) {
+			return
+		}
+	}
 }
 
 // maxSampleLen bounds one stored error sample.

@@ -59,6 +59,10 @@ func TestRunAgainstServer(t *testing.T) {
 	if res.PlayersDone != players || res.Flags != int64(players*nch) {
 		t.Fatalf("done %d flags %d, want %d and %d\n%s", res.PlayersDone, res.Flags, players, players*nch, summary.String())
 	}
+	if res.SolvingSec <= 0 || res.SolvingSec > res.WallSec || res.SolvingRate < res.FlagsPerSec {
+		t.Errorf("solving phase %.3fs at %.1f flags/s, wall %.3fs at %.1f/s: the phase must lie within the run and be at least as fast",
+			res.SolvingSec, res.SolvingRate, res.WallSec, res.FlagsPerSec)
+	}
 	if res.Hints == 0 {
 		t.Errorf("no hint was bought with a hint chance of 0.5")
 	}

@@ -509,7 +509,7 @@ func (p *player) handleSubmit(res subResult, c *game.Challenge, known map[int]bo
 		}
 		known[c.ID] = true
 		p.r.flags.Add(1)
-		p.r.flagLine.record(time.Now(), 0, false)
+		p.r.flagSeen(time.Now())
 		return true
 	case "already_solved":
 		p.r.fail("POST /api/submit: already_solved for an unsolved challenge", fmt.Sprintf("%s → %s", rep.desc, abbreviate(rep.body, 200)))

@@ -64,7 +64,7 @@ code{font-size:12px;word-break:break-all}
 	kv("wall time", fmt.Sprintf("%.2f s", r.WallSec))
 	kv("start jitter / think / in flight", fmt.Sprintf("%g s / %g ms / %d", r.JitterSec, r.ThinkMS, r.InFlight))
 	kv("challenges", fmt.Sprint(r.Challenges))
-	kv("flags", fmt.Sprintf("%d (%.1f/s)", r.Flags, r.FlagsPerSec))
+	kv("flags", fmt.Sprintf("%d (%.1f/s over the wall time, %.1f/s from first to last flag)", r.Flags, r.FlagsPerSec, r.SolvingRate))
 	kv("hints bought", fmt.Sprint(r.Hints))
 	kv("requests", fmt.Sprintf("%d (%.1f/s)", r.Requests, r.RequestsPerSec))
 	kv("scorestream", fmt.Sprintf("%d events in %d frames, %d reconnects", r.EventsReceived, r.Frames, r.WSReconnects))

@@ -22,21 +22,26 @@ type EndpointStats struct {
 // Result is what a run measured and found. Durations are in the units
 // their names say; JSON field names are metrics.json's.
 type Result struct {
-	URL            string    `json:"url"`
-	Players        int       `json:"players"`
-	PlayersDone    int       `json:"players_done"`
-	JitterSec      float64   `json:"jitter_s"`
-	ThinkMS        float64   `json:"think_ms"`
-	InFlight       int       `json:"in_flight"`
-	Challenges     int       `json:"challenges"`
-	Seed           uint64    `json:"seed"`
-	Started        time.Time `json:"started"`
-	WallSec        float64   `json:"wall_s"`
-	Flags          int64     `json:"flags"`
-	FlagsPerSec    float64   `json:"flags_per_s"`
-	Hints          int64     `json:"hints"`
-	Requests       int64     `json:"requests"`
-	RequestsPerSec float64   `json:"requests_per_s"`
+	URL         string    `json:"url"`
+	Players     int       `json:"players"`
+	PlayersDone int       `json:"players_done"`
+	JitterSec   float64   `json:"jitter_s"`
+	ThinkMS     float64   `json:"think_ms"`
+	InFlight    int       `json:"in_flight"`
+	Challenges  int       `json:"challenges"`
+	Seed        uint64    `json:"seed"`
+	Started     time.Time `json:"started"`
+	WallSec     float64   `json:"wall_s"`
+	Flags       int64     `json:"flags"`
+	FlagsPerSec float64   `json:"flags_per_s"`
+	// SolvingSec is from the first to the last correct flag; SolvingRate
+	// is the flags per second within it (the throughput of the solving
+	// phase, without page loads, logins and the final settling).
+	SolvingSec     float64 `json:"solving_s"`
+	SolvingRate    float64 `json:"solving_flags_per_s"`
+	Hints          int64   `json:"hints"`
+	Requests       int64   `json:"requests"`
+	RequestsPerSec float64 `json:"requests_per_s"`
 
 	// Errors counts deviations by kind; a clean run has none.
 	Errors map[string]int `json:"errors"`
@@ -107,6 +112,10 @@ func (r *runner) result(wall time.Duration, cpuUser, cpuSys time.Duration, nofil
 		res.RequestsPerSec = float64(res.Requests) / wall.Seconds()
 		res.CPUPercent = 100 * (cpuUser + cpuSys).Seconds() / wall.Seconds()
 	}
+	if first, last := r.firstFlag.Load(), r.lastFlag.Load(); last > first {
+		res.SolvingSec = time.Duration(last - first).Seconds()
+		res.SolvingRate = float64(res.Flags-1) / res.SolvingSec
+	}
 	r.mu.Lock()
 	for k, v := range r.errs {
 		res.Errors[k] = v
@@ -139,7 +148,8 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	fmt.Fprintf(&b, "  players         %d done of %d (jitter %gs, think %gms, %d in flight, %d challenges)\n",
 		r.PlayersDone, r.Players, r.JitterSec, r.ThinkMS, r.InFlight, r.Challenges)
 	fmt.Fprintf(&b, "  wall time       %.2fs\n", r.WallSec)
-	fmt.Fprintf(&b, "  flags           %d (%.1f/s), hints %d\n", r.Flags, r.FlagsPerSec, r.Hints)
+	fmt.Fprintf(&b, "  flags           %d (%.1f/s over the wall time; %.1f/s in the %.2fs from first to last), hints %d\n",
+		r.Flags, r.FlagsPerSec, r.SolvingRate, r.SolvingSec, r.Hints)
 	fmt.Fprintf(&b, "  requests        %d (%.1f/s)\n", r.Requests, r.RequestsPerSec)
 	fmt.Fprintf(&b, "  scorestream     %d events in %d frames, %d reconnects\n", r.EventsReceived, r.Frames, r.WSReconnects)
 	fmt.Fprintf(&b, "  emulator CPU    %.2fs user + %.2fs system = %.0f%% of one core (%d cores)\n",
