@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -61,7 +62,11 @@ const childEnv = "CTFG_TEST_CHILD_SERVER"
 
 func TestMain(m *testing.M) {
 	if args := os.Getenv(childEnv); args != "" {
-		os.Exit(cli.Run(context.Background(), strings.Split(args, "\x1f"), cli.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}))
+		// As cmd/ctfg does: SIGTERM and SIGINT shut down gracefully.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := cli.Run(ctx, strings.Split(args, "\x1f"), cli.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }
