@@ -23,6 +23,7 @@ import (
 	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/gamefile"
 	"github.com/ctfg/ctfg/internal/httpapi"
+	"github.com/ctfg/ctfg/internal/metrics"
 	"github.com/ctfg/ctfg/internal/store/sqlite"
 	"github.com/ctfg/ctfg/internal/stream"
 	"github.com/ctfg/ctfg/web"
@@ -61,6 +62,18 @@ type Config struct {
 	Limits          httpapi.Limits
 	OnListen        func(addr net.Addr) // called once listening
 	DisableWatching bool                // developer mode without the file watcher (tests)
+
+	// Version is the build's version, exported as ctfg_build_info.
+	Version string
+	// MetricsAddr, when set, moves GET /metrics off the main port onto a
+	// listener of its own (e.g. 127.0.0.1:9090), which also serves
+	// /debug/pprof/. Empty: /metrics on the main port, no pprof.
+	MetricsAddr string
+	// MetricsToken, when set, is the bearer token /metrics (and pprof)
+	// require, wherever they are served.
+	MetricsToken string
+	// OnMetricsListen is called once the metrics listener is bound.
+	OnMetricsListen func(addr net.Addr)
 }
 
 // Server is an assembled ctfg server.
@@ -74,6 +87,7 @@ type Server struct {
 	API      *httpapi.Server
 	Sessions *auth.Sessions
 	Tokens   *auth.Tokens
+	Metrics  *metrics.Metrics
 	http     *http.Server
 }
 
@@ -148,6 +162,12 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	s.Tokens = auth.NewTokens(key, epoch, cfg.Now)
 	s.Sessions = auth.NewSessions(s.Store)
+	s.Metrics = metrics.New(metrics.Config{
+		Version:  cfg.Version,
+		DBSize:   s.Store.Size,
+		WALSize:  s.Store.WALSize,
+		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	})
 	ph := game.Placeholders{ObfuscationKey: cfg.ObfuscationKey}
 	if c := s.Game.Clusters; c != nil {
 		ph.ControlCluster, ph.PlayerClusters = c.Control, c.Players
@@ -160,7 +180,9 @@ func (s *Server) assemble(ctx context.Context) error {
 		Placeholders: ph,
 		Logger:       cfg.Logger,
 		Now:          cfg.Now,
+		OnBatch:      s.Metrics.ObserveBatch,
 		OnCommit: func(evs []game.Event) {
+			s.Metrics.ObserveEvents(evs)
 			out := make([]stream.Event, len(evs))
 			for i, ev := range evs {
 				out[i] = toStream(st, ev)
@@ -180,6 +202,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		LogPingLatency: cfg.LogPingLatency,
 		Coalesce:       50 * time.Millisecond,
 		AllowedOrigins: cfg.AllowedOrigins,
+		Metrics:        s.Metrics.StreamMetrics(),
 		Logger:         cfg.Logger,
 		Now:            cfg.Now,
 	}, snapshotSource{st}, func(token string) (stream.Viewer, bool) {
@@ -194,6 +217,12 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// /metrics on the main port unless it has a listener of its own.
+	var metricsHandler http.Handler
+	if cfg.MetricsAddr == "" {
+		metricsHandler = metrics.RequireToken(cfg.MetricsToken, s.Metrics.Handler())
+	}
+	health := metrics.NewHealth(metrics.HealthConfig{Check: s.Store.Ping})
 	s.API = httpapi.New(httpapi.Config{
 		Engine:           eng,
 		Sessions:         s.Sessions,
@@ -208,6 +237,12 @@ func (s *Server) assemble(ctx context.Context) error {
 		DevMode:          cfg.DevMode,
 		TrustProxy:       cfg.TrustProxy,
 		Limits:           cfg.Limits,
+		OnRequest:        s.Metrics.ObserveRequest,
+		OnLogin:          s.Metrics.Login,
+		OnRateLimited:    s.Metrics.RateLimited,
+		OnWrongFlag:      func(int64, int, string) { s.Metrics.WrongFlag() },
+		Health:           health.Check,
+		Metrics:          metricsHandler,
 		Logger:           cfg.Logger,
 		Now:              cfg.Now,
 	})
@@ -254,6 +289,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	msrv, err := s.serveMetrics()
+	if err != nil {
+		ln.Close()
+		s.close()
+		return err
+	}
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go s.Store.RunMaintenance(bg, maintenanceEvery)
@@ -271,6 +312,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- s.http.Serve(ln) }()
 	select {
 	case err := <-errc:
+		if msrv != nil {
+			msrv.Close()
+		}
 		s.close()
 		return err
 	case <-ctx.Done():
@@ -282,10 +326,44 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := s.http.Shutdown(sctx); err != nil {
 		s.log.Warn("shutdown: in-flight requests cut off", "err", err)
 	}
+	if msrv != nil {
+		if err := msrv.Shutdown(sctx); err != nil {
+			msrv.Close() // a long CPU profile, most likely
+		}
+	}
 	<-errc
 	s.close()
 	s.log.Info("stopped")
 	return nil
+}
+
+// serveMetrics starts the private metrics listener (/metrics and pprof)
+// when MetricsAddr is set; it returns nil without one.
+func (s *Server) serveMetrics() (*http.Server, error) {
+	if s.cfg.MetricsAddr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listener on %s: %w", s.cfg.MetricsAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.Metrics.PrivateHandler(s.cfg.MetricsToken),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	s.log.Info("metrics listening", "addr", ln.Addr().String(), "token", s.cfg.MetricsToken != "")
+	if s.cfg.OnMetricsListen != nil {
+		s.cfg.OnMetricsListen(ln.Addr())
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	return srv, nil
 }
 
 func (s *Server) close() {

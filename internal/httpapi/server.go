@@ -225,6 +225,12 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Stream.ServeHTTP(w, r)
 }
 
+// health is the body of /healthz; a struct keeps "status" first.
+type health struct {
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
 // handleHealth answers probes: 200 while the database answers, else 503.
 // The reason is logged, never sent: it could hold a file path.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -232,11 +238,11 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Health != nil {
 		if err := s.cfg.Health(r.Context()); err != nil {
 			s.log.WarnContext(r.Context(), "health check failed", "request_id", requestID(r), "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database"})
+			writeJSON(w, http.StatusServiceUnavailable, health{"unavailable", "database"})
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, health{Status: "ok"})
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
