@@ -36,6 +36,8 @@ func commands() []command {
 		{"init", "write a playable sample game into DIR", runInit},
 		{"check", "validate a game directory and summarize it", runCheck},
 		{"emulate", "play N emulated players against a running server", runEmulate},
+		{"export", "write the final scoreboard and every event (JSON or CSV)", runExport},
+		{"backup", "copy the database of a running server consistently, then verify the copy", runBackup},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -1,0 +1,448 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ctfg/ctfg/internal/engine"
+	"github.com/ctfg/ctfg/internal/game"
+	"github.com/ctfg/ctfg/internal/gamefile"
+	"github.com/ctfg/ctfg/internal/store"
+	"github.com/ctfg/ctfg/internal/store/sqlite"
+)
+
+// ExportFormat names the version of the export's layout; it changes only
+// when a field is removed or changes meaning.
+const ExportFormat = "ctfg-export/1"
+
+// dbFileName is the database the server keeps in its database directory.
+const dbFileName = "events.db"
+
+const exportUsage = `export [--game DIR] [-b|--dbdir DIR] [--db FILE] [--challenges FILE]
+            [--format json|csv] [--what all|scoreboard|events] [--out FILE]
+
+Writes the final scoreboard and every event of a game, with usernames,
+display names and challenge titles, from the database of a running or
+stopped server. It only reads: the server is not disturbed. The scoreboard
+is folded from the events by the server's own rules, so it equals
+GET /api/scoreboard (rank, score after hint costs, ties).
+
+JSON (the default) is one object:
+  {"format": "ctfg-export/1", "exported_at": RFC 3339 time, "database": path,
+   "last_event_id": N,
+   "scoreboard": [{"rank", "player_id", "username", "displayname", "score",
+                   "solves", "last_solve_ts" (Unix ms, 0 = none),
+                   "last_solve" (RFC 3339 or null)}, ...],
+   "events": [{"id", "ts" (Unix ms), "time" (RFC 3339), "type" (score|hint|rename),
+               "player_id", "username", "displayname" (as of this event; for a
+               rename, the new name), "challenge_id", "challenge_title" (score
+               and hint only), "hint_id" (hint only), "points" (negative for
+               hints)}, ...]}
+--what scoreboard or events leaves the other list out.
+
+CSV has the same columns, one table per file, with a header row. With
+--what all (the default) it needs --out FILE: the scoreboard goes to FILE
+and the events to FILE with "-events" before its extension (results.csv,
+results-events.csv). With --what scoreboard or events, one table goes to
+--out or stdout. Text cells that start with = + - @ tab or CR get a leading
+' so spreadsheets do not run them as formulas.
+
+Files are replaced atomically; the database is never a valid --out.
+Docs: docs/EXPORT.md.`
+
+// dbLocation holds the flags that find a server's database, shared by
+// export and backup with the names serve uses.
+type dbLocation struct {
+	game, dbdir, db string
+}
+
+func (l *dbLocation) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.game, "game", ".", "game `directory`")
+	for _, n := range []string{"b", "dbdir", "db-dir"} {
+		fs.StringVar(&l.dbdir, n, "", "`directory` of "+dbFileName+" (default: the game directory)")
+	}
+	fs.StringVar(&l.db, "db", "", "database `file` to read instead of DBDIR/"+dbFileName+" (e.g. a backup)")
+}
+
+// path returns the database file the flags name.
+func (l *dbLocation) path() string {
+	if l.db != "" {
+		return l.db
+	}
+	dir := l.dbdir
+	if dir == "" {
+		dir = l.game
+	}
+	return filepath.Join(dir, dbFileName)
+}
+
+// openDB opens the database read-only with an error message that says
+// what to check.
+func openDB(ctx context.Context, path string) (*sqlite.DB, error) {
+	db, err := sqlite.OpenReadOnly(ctx, path, sqlite.Options{})
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("no database at %s (check --game, --dbdir or --db; the server creates it when it first starts)", path)
+	case err != nil:
+		return nil, err
+	}
+	return db, nil
+}
+
+// isDatabaseFile reports whether path is the database at db or one of
+// the files SQLite keeps beside it, which no output may replace.
+func isDatabaseFile(path, db string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(db)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	for _, s := range []string{"", "-wal", "-shm", "-journal"} {
+		if p == d+s {
+			return true
+		}
+	}
+	if a, err := os.Stat(p); err == nil {
+		if b, err := os.Stat(d); err == nil && os.SameFile(a, b) {
+			return true
+		}
+	}
+	return false
+}
+
+func runExport(ctx context.Context, stdio IO, args []string) error {
+	fs := newFlagSet("export", exportUsage, stdio)
+	var loc dbLocation
+	loc.register(fs)
+	challenges := fs.String("challenges", "", "challenges `file` (default GAME/challenges.json), for the titles")
+	format := fs.String("format", "json", "output format: json or csv")
+	what := fs.String("what", "all", "what to write: all, scoreboard or events")
+	out := fs.String("out", "", "output `file` (default: stdout)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stdio.Err, "ctfg export: unexpected argument %q\n", pos[0])
+		fs.Usage()
+		return errUsage
+	}
+	usage := func(format string, a ...any) error {
+		fmt.Fprintf(stdio.Err, "ctfg export: "+format+"\n", a...)
+		return errUsage
+	}
+	switch *format {
+	case "json", "csv":
+	default:
+		return usage("--format must be json or csv, not %q", *format)
+	}
+	switch *what {
+	case "all", "scoreboard", "events":
+	default:
+		return usage("--what must be all, scoreboard or events, not %q", *what)
+	}
+	if *format == "csv" && *what == "all" && *out == "" {
+		return usage("CSV holds one table per file: give --out FILE (the events go beside it) or --what scoreboard|events")
+	}
+	dbPath := loc.path()
+	targets := []string{*out}
+	if *format == "csv" && *what == "all" {
+		targets = append(targets, eventsSibling(*out))
+	}
+	for _, t := range targets {
+		if t != "" && isDatabaseFile(t, dbPath) {
+			return usage("refusing to write the export over the database %s", t)
+		}
+	}
+
+	g, err := gamefile.Load(loc.game, *challenges)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ex, err := buildExport(ctx, db, g, time.Now())
+	if err != nil {
+		return err
+	}
+	var summary []string
+	switch *what {
+	case "scoreboard":
+		ex.Events = nil
+	case "events":
+		ex.Scoreboard = nil
+	}
+	if ex.Scoreboard != nil {
+		summary = append(summary, "the scoreboard of "+plural(len(*ex.Scoreboard), "player"))
+	}
+	if ex.Events != nil {
+		summary = append(summary, plural(len(*ex.Events), "event"))
+	}
+
+	var writers []func(io.Writer) error
+	switch {
+	case *format == "json":
+		writers = append(writers, ex.writeJSON)
+	case *what == "all":
+		writers = append(writers, ex.writeScoreboardCSV, ex.writeEventsCSV)
+	case *what == "scoreboard":
+		writers = append(writers, ex.writeScoreboardCSV)
+	default:
+		writers = append(writers, ex.writeEventsCSV)
+	}
+	if *out == "" {
+		return writers[0](stdio.Out)
+	}
+	if err := writeFilesAtomic(targets, writers); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdio.Err, "exported %s to %s\n", strings.Join(summary, " and "), strings.Join(targets, " and "))
+	return nil
+}
+
+// eventsSibling names the events file of a CSV export: "-events" before
+// the extension of the scoreboard file.
+func eventsSibling(path string) string {
+	ext := filepath.Ext(path)
+	if strings.ContainsAny(ext, `/\`) || ext == path || ext == filepath.Base(path) {
+		ext = "" // ".csv" alone, or a dot in a directory name
+	}
+	return strings.TrimSuffix(path, ext) + "-events" + ext
+}
+
+// writeFilesAtomic writes each file through a temporary file in its
+// directory and renames them all only once every one is complete, so a
+// failed export leaves the previous files as they were.
+func writeFilesAtomic(paths []string, writers []func(io.Writer) error) error {
+	tmps := make([]string, 0, len(paths))
+	defer func() {
+		for _, t := range tmps {
+			os.Remove(t) // gone already after a successful rename
+		}
+	}()
+	for i, p := range paths {
+		f, err := os.CreateTemp(filepath.Dir(p), ".ctfg-export-*")
+		if err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
+		}
+		tmps = append(tmps, f.Name())
+		err = writers[i](f)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
+		}
+	}
+	for i, p := range paths {
+		if err := os.Rename(tmps[i], p); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// Export is the document ctfg export writes (JSON); the CSV tables have
+// the same rows and columns.
+// A list left out by --what is nil and omitted; an empty one is [].
+type Export struct {
+	Format      string           `json:"format"`
+	ExportedAt  string           `json:"exported_at"`
+	Database    string           `json:"database"`
+	LastEventID int64            `json:"last_event_id"`
+	Scoreboard  *[]ScoreboardRow `json:"scoreboard,omitempty"`
+	Events      *[]ExportedEvent `json:"events,omitempty"`
+}
+
+// ScoreboardRow is one player's line of the final scoreboard: the fields
+// of /api/scoreboard plus the username and a readable time.
+type ScoreboardRow struct {
+	Rank        int     `json:"rank"`
+	PlayerID    int64   `json:"player_id"`
+	Username    string  `json:"username"`
+	DisplayName string  `json:"displayname"`
+	Score       int     `json:"score"`
+	Solves      int     `json:"solves"`
+	LastSolveTS int64   `json:"last_solve_ts"`
+	LastSolve   *string `json:"last_solve"`
+}
+
+// ExportedEvent is one event of the log with names resolved.
+type ExportedEvent struct {
+	ID             int64  `json:"id"`
+	TS             int64  `json:"ts"`
+	Time           string `json:"time"`
+	Type           string `json:"type"`
+	PlayerID       int64  `json:"player_id"`
+	Username       string `json:"username"`
+	DisplayName    string `json:"displayname"`
+	ChallengeID    *int   `json:"challenge_id,omitempty"`
+	ChallengeTitle string `json:"challenge_title,omitempty"`
+	HintID         *int   `json:"hint_id,omitempty"`
+	Points         int    `json:"points"`
+}
+
+// recorder hands Replay the store's events and keeps a copy of each, so
+// the scoreboard and the event list come from the very same read.
+type recorder struct {
+	store.Store
+	events []game.Event
+}
+
+func (r *recorder) Events(ctx context.Context, after int64, fn func(game.Event) error) error {
+	return r.Store.Events(ctx, after, func(ev game.Event) error {
+		r.events = append(r.events, ev)
+		return fn(ev)
+	})
+}
+
+// buildExport reads the database and folds it exactly as a starting
+// server does: the users of credentials.csv with their database ids, the
+// challenges of the game, every event through engine.Replay.
+func buildExport(ctx context.Context, db *sqlite.DB, g *gamefile.Game, now time.Time) (*Export, error) {
+	dbUsers, err := db.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	usernames := make(map[int64]string, len(dbUsers))
+	ids := make(map[string]int64, len(dbUsers))
+	for _, u := range dbUsers {
+		usernames[u.ID] = u.Username
+		ids[u.Username] = u.ID
+	}
+	// A player of credentials.csv the database does not know yet was
+	// added after the server last started: no id, no event, not ranked.
+	var users []game.User
+	for _, u := range g.Users {
+		if id, ok := ids[u.Username]; ok {
+			users = append(users, game.User{ID: id, Username: u.Username})
+		}
+	}
+	rec := &recorder{Store: db}
+	st, err := engine.Replay(ctx, rec, g.Challenges, users)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	board, _ := st.Scoreboard()
+	scoreboard := make([]ScoreboardRow, 0, len(board))
+	events := make([]ExportedEvent, 0, len(rec.events))
+	ex := &Export{
+		Format:     ExportFormat,
+		ExportedAt: now.UTC().Format(time.RFC3339Nano),
+		Database:   db.Path(),
+		Scoreboard: &scoreboard,
+		Events:     &events,
+	}
+	for _, s := range board {
+		p, _ := st.Player(s.PlayerID)
+		row := ScoreboardRow{Rank: s.Rank, PlayerID: s.PlayerID, Username: p.Username, DisplayName: s.DisplayName,
+			Score: s.Score, Solves: s.Solves, LastSolveTS: s.LastSolveTS}
+		if s.LastSolveTS != 0 {
+			t := formatMS(s.LastSolveTS)
+			row.LastSolve = &t
+		}
+		scoreboard = append(scoreboard, row)
+	}
+	catalog := st.Catalog()
+	names := map[int64]string{} // display names as of the event being written
+	for _, ev := range rec.events {
+		if ev.Type == game.EventRename {
+			names[ev.UserID] = ev.Name
+		}
+		row := ExportedEvent{ID: ev.ID, TS: ev.TS, Time: formatMS(ev.TS), Type: string(ev.Type), PlayerID: ev.UserID,
+			Username: usernames[ev.UserID], DisplayName: names[ev.UserID], Points: ev.Points}
+		if ev.Type == game.EventScore || ev.Type == game.EventHint {
+			cid := ev.ChallengeID
+			row.ChallengeID = &cid
+			if c, ok := catalog.Get(cid); ok {
+				row.ChallengeTitle = c.Title
+			}
+		}
+		if ev.Type == game.EventHint {
+			hid := ev.HintID
+			row.HintID = &hid
+		}
+		events = append(events, row)
+		ex.LastEventID = max(ex.LastEventID, ev.ID)
+	}
+	return ex, nil
+}
+
+func formatMS(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+func (ex *Export) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(ex)
+}
+
+// Columns of the CSV tables, in order.
+var (
+	scoreboardColumns = []string{"rank", "player_id", "username", "displayname", "score", "solves", "last_solve_ts", "last_solve"}
+	eventColumns      = []string{"id", "ts", "time", "type", "player_id", "username", "displayname", "challenge_id", "challenge_title", "hint_id", "points"}
+)
+
+func (ex *Export) writeScoreboardCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write(scoreboardColumns)
+	for _, r := range *ex.Scoreboard {
+		last := ""
+		if r.LastSolve != nil {
+			last = *r.LastSolve
+		}
+		cw.Write([]string{itoa(r.Rank), i64(r.PlayerID), cell(r.Username), cell(r.DisplayName),
+			itoa(r.Score), itoa(r.Solves), i64(r.LastSolveTS), last})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func (ex *Export) writeEventsCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write(eventColumns)
+	opt := func(p *int) string {
+		if p == nil {
+			return ""
+		}
+		return itoa(*p)
+	}
+	for _, e := range *ex.Events {
+		cw.Write([]string{i64(e.ID), i64(e.TS), e.Time, e.Type, i64(e.PlayerID), cell(e.Username), cell(e.DisplayName),
+			opt(e.ChallengeID), cell(e.ChallengeTitle), opt(e.HintID), itoa(e.Points)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func itoa(n int) string  { return strconv.Itoa(n) }
+func i64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// cell neutralises spreadsheet formula injection in a text cell (names
+// and titles come from players and organizers): a cell that starts with
+// = + - @ tab or CR gets a leading apostrophe, which spreadsheets show as
+// text. Numbers are written by us and are never changed.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
