@@ -40,6 +40,12 @@ More:
   --allowed-origins LIST          comma-separated Origins allowed on the scorestream (default any)
   --trust-proxy                   take client addresses and scheme from X-Forwarded-* headers
   --obfuscation-key KEY           key of @OBFUSCATED_DISPLAYNAME@ (env CTFG_OBFUSCATION_KEY)
+  --metrics-addr HOST:PORT        serve /metrics and /debug/pprof/ on this address only, not on
+                                  the main port (e.g. 127.0.0.1:9090). Without it /metrics is on
+                                  the main port and pprof is off
+  --metrics-token TOKEN           /metrics (and pprof) need "Authorization: Bearer TOKEN"
+                                  (env CTFG_METRICS_TOKEN). With neither metrics flag, /metrics
+                                  on the main port is open to anyone; /healthz always is
   --log-format text|json          log format (default text)
   --log-level debug|info|warn|error
   --version                       print the version
@@ -47,6 +53,7 @@ More:
 Environment (also read from GAME_DIR/.env; real environment variables win):
   CTFG_API_TOKEN    token for POST /api/award
   CTFG_ADMIN_TOKEN  token for admin reset
+  CTFG_METRICS_TOKEN  token for /metrics (see --metrics-token)
   SENTRY_DSN        report internal errors to Sentry
 `
 
@@ -58,6 +65,8 @@ type serveFlags struct {
 	logFormat, logLevel         string
 	dev, logPing, public, proxy bool
 	keepalive, pingTimeout      float64
+
+	metricsAddr, metricsToken string
 }
 
 func parseServeFlags(stdio IO, args []string) (*serveFlags, []string, error) {
@@ -83,6 +92,8 @@ func parseServeFlags(stdio IO, args []string) (*serveFlags, []string, error) {
 	fs.StringVar(&f.obfKey, "obfuscation-key", "", "")
 	fs.StringVar(&f.logFormat, "log-format", "text", "")
 	fs.StringVar(&f.logLevel, "log-level", "info", "")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "")
+	fs.StringVar(&f.metricsToken, "metrics-token", "", "")
 	help := false
 	fs.BoolVar(&help, "h", false, "")
 	fs.BoolVar(&help, "help", false, "")
@@ -171,6 +182,15 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 	if obf == "" {
 		obf = getenv("CTFG_OBFUSCATION_KEY")
 	}
+	if f.metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(f.metricsAddr); err != nil {
+			return fmt.Errorf("--metrics-addr: %q is not HOST:PORT", f.metricsAddr)
+		}
+	}
+	metricsToken := f.metricsToken
+	if metricsToken == "" {
+		metricsToken = getenv("CTFG_METRICS_TOKEN")
+	}
 	cfg := app.Config{
 		GameDir:        f.game,
 		ChallengesPath: challenges,
@@ -189,6 +209,9 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 		APIToken:       getenv("CTFG_API_TOKEN"),
 		AdminToken:     getenv("CTFG_ADMIN_TOKEN"),
 		Logger:         log,
+		Version:        Version,
+		MetricsAddr:    f.metricsAddr,
+		MetricsToken:   metricsToken,
 		OnListen: func(a net.Addr) {
 			if f.portFile != "" {
 				if err := writeFileAtomic(f.portFile, a.String()+"\n"); err != nil {
@@ -206,6 +229,9 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 	}
 	if cfg.AdminToken == "" {
 		log.Warn("CTFG_ADMIN_TOKEN is not set: admin reset is disabled")
+	}
+	if cfg.MetricsAddr == "" && cfg.MetricsToken == "" {
+		log.Info("/metrics is open on the main port; restrict it with --metrics-addr or CTFG_METRICS_TOKEN")
 	}
 	return srv.Run(ctx)
 }

@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ctfg/ctfg/internal/ctftest"
+)
+
+func TestServeMetricsFlags(t *testing.T) {
+	var out bytes.Buffer
+	f, _, err := parseServeFlags(IO{Out: &out, Err: &out}, []string{"--metrics-addr", "127.0.0.1:9090", "--metrics-token", "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.metricsAddr != "127.0.0.1:9090" || f.metricsToken != "tok" {
+		t.Fatalf("parsed %q %q", f.metricsAddr, f.metricsToken)
+	}
+	for _, want := range []string{"--metrics-addr", "--metrics-token", "CTFG_METRICS_TOKEN", "open to anyone"} {
+		if !strings.Contains(serveUsage, want) {
+			t.Errorf("usage does not mention %q", want)
+		}
+	}
+	code, _, stderr := runCLI(t, "--game", ctftest.MustGameDir(t), "--addr", "127.0.0.1:0", "--metrics-addr", "no-port-here")
+	if code != 1 || !strings.Contains(stderr, "--metrics-addr") {
+		t.Fatalf("bad --metrics-addr: exit %d, %s", code, stderr)
+	}
+}
+
+// syncBuffer is a log sink that the server writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func httpGet(t *testing.T, url, authorization string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// freeAddr returns a loopback address that was free a moment ago (the
+// serve command reports only its main address).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestServeMetricsEndToEnd runs the serve command with --metrics-addr and
+// the token from the game's .env.
+func TestServeMetricsEndToEnd(t *testing.T) {
+	const token = "env-metrics-token-4d2a"
+	dir := ctftest.MustGameDir(t)
+	env, err := os.OpenFile(filepath.Join(dir, ".env"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(env, "CTFG_METRICS_TOKEN="+token+"\n")
+	env.Close()
+	portFile := filepath.Join(t.TempDir(), "port")
+	private := freeAddr(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"--game", dir, "--addr", "127.0.0.1:0", "--port-file", portFile, "--metrics-addr", private},
+			IO{In: strings.NewReader(""), Out: io.Discard, Err: &logs})
+	}()
+	var main string
+	for deadline := time.Now().Add(10 * time.Second); main == ""; {
+		if b, err := os.ReadFile(portFile); err == nil {
+			main = "http://" + strings.TrimSpace(string(b))
+		} else if time.Now().After(deadline) {
+			t.Fatalf("server did not start: %s", logs.String())
+		} else {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	if status, _ := httpGet(t, main+"/healthz", ""); status != http.StatusOK {
+		t.Errorf("healthz: %d", status)
+	}
+	if status, _ := httpGet(t, main+"/metrics", "Bearer "+token); status != http.StatusNotFound {
+		t.Errorf("main port /metrics: %d, want 404", status)
+	}
+	if status, _ := httpGet(t, "http://"+private+"/metrics", ""); status != http.StatusUnauthorized {
+		t.Errorf("private /metrics without the .env token: %d, want 401", status)
+	}
+	status, body := httpGet(t, "http://"+private+"/metrics", "Bearer "+token)
+	if status != http.StatusOK || !strings.Contains(body, `ctfg_build_info{goversion=`) || !strings.Contains(body, `version="`+Version+`"`) {
+		t.Errorf("private /metrics: %d %.300s", status, body)
+	}
+	if status, body := httpGet(t, "http://"+private+"/debug/pprof/", "Bearer "+token); status != http.StatusOK || !strings.Contains(body, "heap") {
+		t.Errorf("private pprof: %d", status)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if strings.Contains(logs.String(), token) {
+		t.Error("the metrics token was logged")
+	}
+	if !strings.Contains(logs.String(), "metrics listening") {
+		t.Errorf("no log line for the metrics listener: %s", logs.String())
+	}
+}
