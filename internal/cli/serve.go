@@ -165,6 +165,15 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 		}
 		return env[key]
 	}
+	if dsn := getenv("SENTRY_DSN"); dsn != "" {
+		reporting, flush, err := withSentry(log, dsn, getenv("SENTRY_ENVIRONMENT"))
+		if err != nil {
+			return err
+		}
+		defer flush()
+		log = reporting
+		log.Info("reporting internal errors to Sentry")
+	}
 	addr := f.addr
 	if addr == "" {
 		addr = ":" + strconv.Itoa(f.port)
