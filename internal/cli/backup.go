@@ -10,7 +10,7 @@ import (
 	"github.com/ctfg/ctfg/internal/store/sqlite"
 )
 
-const backupUsage = `backup [--game DIR] [-b|--dbdir DIR] [--db FILE] FILE
+const backupUsage = `backup [flags] FILE
 
 Copies the game's database to FILE while the server keeps running: one
 consistent snapshot (SQLite VACUUM INTO) read beside the server, which
@@ -22,10 +22,18 @@ and counts its events, and prints one line:
 Never overwrites FILE. The copy is private to its owner (mode 0600): it
 holds session hashes. Exit status 1 on any failure; a copy that fails
 verification is removed. To restore, stop the server and put the copy in
-place of DBDIR/events.db (and remove events.db-wal and events.db-shm).`
+place of DBDIR/events.db (and remove events.db-wal and events.db-shm).
+
+Flags:
+  --game DIR          game directory (default .)
+  -b, --dbdir DIR     directory of events.db (default: the game directory; also --db-dir)
+  --db FILE           copy this database file instead
+
+More: docs/EXPORT.md`
 
 func runBackup(ctx context.Context, stdio IO, args []string) error {
 	flags := newFlagSet("backup", backupUsage, stdio)
+	flags.Usage = func() { fmt.Fprintf(stdio.Err, "Usage: ctfg %s\n", backupUsage) }
 	var loc dbLocation
 	loc.register(flags)
 	pos, err := parseInterleaved(flags, args)

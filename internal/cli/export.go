@@ -29,8 +29,7 @@ const ExportFormat = "ctfg-export/1"
 // dbFileName is the database the server keeps in its database directory.
 const dbFileName = "events.db"
 
-const exportUsage = `export [--game DIR] [-b|--dbdir DIR] [--db FILE] [--challenges FILE]
-            [--format json|csv] [--what all|scoreboard|events] [--out FILE]
+const exportUsage = `export [flags]
 
 Writes the final scoreboard and every event of a game, with usernames,
 display names and challenge titles, from the database of a running or
@@ -38,7 +37,17 @@ stopped server. It only reads: the server is not disturbed. The scoreboard
 is folded from the events by the server's own rules, so it equals
 GET /api/scoreboard (rank, score after hint costs, ties).
 
-JSON (the default) is one object:
+Flags:
+  --game DIR              game directory (default .)
+  -b, --dbdir DIR         directory of events.db (default: the game directory; also --db-dir)
+  --db FILE               read this database file instead, e.g. a backup
+  --challenges FILE       challenges file for the titles (default GAME/challenges.json)
+  --format json|csv       output format (default json)
+  --what all|scoreboard|events
+                          what to write (default all)
+  --out FILE              output file (default: stdout); replaced atomically, mode 0600
+
+JSON is one object:
   {"format": "ctfg-export/1", "exported_at": RFC 3339 time, "database": path,
    "last_event_id": N,
    "scoreboard": [{"rank", "player_id", "username", "displayname", "score",
@@ -48,18 +57,17 @@ JSON (the default) is one object:
                "player_id", "username", "displayname" (as of this event; for a
                rename, the new name), "challenge_id", "challenge_title" (score
                and hint only), "hint_id" (hint only), "points" (negative for
-               hints)}, ...]}
+               paid hints)}, ...]}
 --what scoreboard or events leaves the other list out.
 
 CSV has the same columns, one table per file, with a header row. With
---what all (the default) it needs --out FILE: the scoreboard goes to FILE
-and the events to FILE with "-events" before its extension (results.csv,
-results-events.csv). With --what scoreboard or events, one table goes to
---out or stdout. Text cells that start with = + - @ tab or CR get a leading
-' so spreadsheets do not run them as formulas.
+--what all it needs --out FILE: the scoreboard goes to FILE and the events
+to FILE with "-events" before its extension (results.csv and
+results-events.csv). With --what scoreboard or events, that one table goes
+to --out or stdout. Text cells that start with = + - @ tab or CR get a
+leading ' so spreadsheets do not run them as formulas.
 
-Files are replaced atomically; the database is never a valid --out.
-Docs: docs/EXPORT.md.`
+More: docs/EXPORT.md`
 
 // dbLocation holds the flags that find a server's database, shared by
 // export and backup with the names serve uses.
@@ -123,6 +131,7 @@ func isDatabaseFile(path, db string) bool {
 
 func runExport(ctx context.Context, stdio IO, args []string) error {
 	fs := newFlagSet("export", exportUsage, stdio)
+	fs.Usage = func() { fmt.Fprintf(stdio.Err, "Usage: ctfg %s\n", exportUsage) }
 	var loc dbLocation
 	loc.register(fs)
 	challenges := fs.String("challenges", "", "challenges `file` (default GAME/challenges.json), for the titles")
