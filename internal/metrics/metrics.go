@@ -156,7 +156,7 @@ func New(cfg Config) *Metrics {
 		func() float64 { return cfg.Now().Sub(start).Seconds() })
 
 	m.requests = f.counterVec("http_requests_total",
-		"HTTP requests answered, by route pattern (not the raw path; \"unmatched\" for redirects and unroutable requests), method and status code.",
+		"HTTP requests answered, by route pattern (never the raw path: every web-app file counts under \"/\", a request no route matched under \"unmatched\"), method and status code.",
 		"route", "method", "code")
 	m.latency = f.histogramVec("http_request_duration_seconds",
 		"Time to answer an HTTP request, by route pattern and status code. Scorestream upgrades (101) are left out: their duration is the socket's lifetime.",
