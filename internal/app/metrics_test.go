@@ -147,6 +147,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 	srv := ctftest.MustServer(t, ctftest.MustGameDir(t), func(c *app.Config) {
 		c.Version = "v9.8.7-test"
 		c.Limits.SetName = httpapi.Limit{Burst: 1, Every: time.Hour}
+		c.Limits.Award = httpapi.Limit{Burst: 1, Every: time.Hour}
 	})
 	url := srv.URL + "/metrics"
 	before := mustScrape(t, url, "")
@@ -187,6 +188,12 @@ func TestMetricsEndToEnd(t *testing.T) {
 	if status, _ := alice.Do(t, "POST", "/api/set-name", map[string]string{"name": "Alicia"}); status != http.StatusTooManyRequests {
 		t.Fatalf("second set-name: %d, want 429", status)
 	}
+	// Award calls the unnamed rateLimited: the limiter is named after the route.
+	judge := srv.NewClient()
+	judge.Do(t, "POST", "/api/award", map[string]any{"username": "bob", "id": 1})
+	if status, _ := judge.Do(t, "POST", "/api/award", map[string]any{"username": "bob", "id": 1}); status != http.StatusTooManyRequests {
+		t.Fatalf("second award: %d, want 429", status)
+	}
 	conn := dialStream(t, alice, "")
 	readFrame(t, conn) // the snapshot: the client is registered
 
@@ -204,6 +211,8 @@ func TestMetricsEndToEnd(t *testing.T) {
 		{"ctfg_logins_total", map[string]string{"result": "failed"}, 1},
 		{"ctfg_rate_limited_total", map[string]string{"limiter": "set_name"}, 1},
 		{"ctfg_rate_limited_total", map[string]string{"limiter": "submit"}, 0},
+		{"ctfg_rate_limited_total", map[string]string{"limiter": "award"}, 1},
+		{"ctfg_rate_limited_total", map[string]string{"limiter": "other"}, 0},
 		{"ctfg_http_requests_total", map[string]string{"route": "POST /api/submit", "method": "POST", "code": "200"}, 2},
 		{"ctfg_http_requests_total", map[string]string{"route": "POST /api/set-name", "code": "429"}, 1},
 		{"ctfg_http_requests_total", map[string]string{"route": "GET /scorestream", "code": "101"}, 1},
