@@ -89,6 +89,12 @@ type Server struct {
 	Tokens   *auth.Tokens
 	Metrics  *metrics.Metrics
 	http     *http.Server
+
+	// The admin dashboard's sources (admin.go, wrongs.go).
+	wrongs  *wrongLog
+	solves  *httpapi.SolveStats
+	started time.Time
+	version string
 }
 
 // New loads the game directory, opens the database and rebuilds the state.
@@ -160,6 +166,11 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stream secret: %w", err)
 	}
+	s.started, s.version = cfg.Now(), cfg.Version
+	if s.version == "" {
+		s.version = buildVersion()
+	}
+	s.solves = httpapi.NewSolveStats()
 	s.Tokens = auth.NewTokens(key, epoch, cfg.Now)
 	s.Sessions = auth.NewSessions(s.Store)
 	s.Metrics = metrics.New(metrics.Config{
@@ -174,7 +185,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	var st *game.State
 	eng, err := engine.New(ctx, engine.Config{
-		Store:        s.Store,
+		Store:        &solveFeed{Store: s.Store, stats: s.solves}, // the start-up load also fills s.solves
 		Challenges:   s.Game.Challenges,
 		Users:        s.Game.Users,
 		Placeholders: ph,
@@ -183,6 +194,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		OnBatch:      s.Metrics.ObserveBatch,
 		OnCommit: func(evs []game.Event) {
 			s.Metrics.ObserveEvents(evs)
+			s.solves.Apply(evs...)
 			out := make([]stream.Event, len(evs))
 			for i, ev := range evs {
 				out[i] = toStream(st, ev)
@@ -223,6 +235,11 @@ func (s *Server) assemble(ctx context.Context) error {
 		metricsHandler = metrics.RequireToken(cfg.MetricsToken, s.Metrics.Handler())
 	}
 	health := metrics.NewHealth(metrics.HealthConfig{Check: s.Store.Ping})
+	s.wrongs = newWrongLog(s.Store, cfg.Logger, cfg.Now)
+	onWrongFlag := func(player int64, challenge int, guess string) {
+		s.Metrics.WrongFlag()
+		s.wrongs.Record(player, challenge, guess)
+	}
 	s.API = httpapi.New(httpapi.Config{
 		Engine:           eng,
 		Sessions:         s.Sessions,
@@ -240,7 +257,8 @@ func (s *Server) assemble(ctx context.Context) error {
 		OnRequest:        s.Metrics.ObserveRequest,
 		OnLogin:          s.Metrics.Login,
 		OnRateLimited:    s.Metrics.RateLimited,
-		OnWrongFlag:      func(int64, int, string) { s.Metrics.WrongFlag() },
+		OnWrongFlag:      onWrongFlag,
+		Admin:            adminSource{s},
 		Health:           health.Check,
 		Metrics:          metricsHandler,
 		Logger:           cfg.Logger,
@@ -262,6 +280,8 @@ func (s *Server) afterReset() {
 	if s.API != nil {
 		s.API.ResetLimits()
 	}
+	s.solves.Reset()
+	s.wrongs.forget(s.cfg.Now())
 	s.Hub.Reset()
 }
 
@@ -368,6 +388,9 @@ func (s *Server) serveMetrics() (*http.Server, error) {
 
 func (s *Server) close() {
 	s.Engine.Close()
+	// The HTTP server has stopped: no guess can come in any more. Write
+	// the queued ones while the store is still open.
+	s.wrongs.Close()
 	if err := s.Store.Checkpoint(context.Background()); err != nil {
 		s.log.Warn("final checkpoint", "err", err)
 	}

@@ -37,8 +37,12 @@ type Config struct {
 	Static http.Handler
 	// APIToken authorizes POST /api/award; "" refuses every award.
 	APIToken string
-	// AdminToken authorizes admin reset; "" disables it (503).
+	// AdminToken authorizes admin reset and the admin dashboard; ""
+	// disables both (503).
 	AdminToken string
+	// Admin supplies the admin dashboard (GET /admin) with what the HTTP
+	// layer cannot see itself; nil leaves those figures empty.
+	Admin AdminSource
 	// WebSocketURL overrides the scorestream URL handed to browsers (for
 	// TLS proxies); "" derives it from each request.
 	WebSocketURL string
@@ -121,6 +125,7 @@ type Server struct {
 	limits  limiters
 	chal    challengeEncoder
 	handler http.Handler
+	dash    dashboard // admin sessions and cached stats (dashboard.go)
 }
 
 type limiters struct {
@@ -193,6 +198,12 @@ func (s *Server) routes() http.Handler {
 		{"GET", "/api/board", s.handleBoard},
 		{"GET", "/reset", s.handleResetPage},
 		{"POST", "/admin/reset", s.handleReset},
+		{"GET", "/admin", s.handleAdmin},
+		{"POST", "/admin/login", s.handleAdminLogin},
+		{"POST", "/admin/logout", s.handleAdminLogout},
+		{"GET", "/admin/api/stats", s.handleAdminStats},
+		{"POST", "/admin/game/reset", s.handleAdminReset},
+		{"GET", "/admin/assets/{name}", s.handleAdminAsset},
 		{"GET", "/scorestream", s.handleStream},
 		{"GET", "/healthz", s.handleHealth},
 		{"GET", "/metrics", s.handleMetrics},

@@ -1,0 +1,53 @@
+package app
+
+import (
+	"context"
+	"runtime/debug"
+	"time"
+
+	"github.com/ctfg/ctfg/internal/httpapi"
+	"github.com/ctfg/ctfg/internal/store"
+)
+
+// adminSource gives the admin dashboard what only the app can see: the
+// hub's sockets, the database files, the wrong-submission log, the solve
+// tally, the version and the start time.
+type adminSource struct{ s *Server }
+
+var _ httpapi.AdminSource = adminSource{}
+
+func (a adminSource) Online() (players, sockets int) {
+	return a.s.Hub.Players(), a.s.Hub.Clients()
+}
+
+func (a adminSource) StorageSize() (db, wal int64) {
+	return a.s.Store.Size(), a.s.Store.WALSize()
+}
+
+func (a adminSource) WrongGuesses(ctx context.Context, limit int) ([]store.WrongGuess, error) {
+	return a.s.Store.WrongGuesses(ctx, limit)
+}
+
+func (a adminSource) Solves(now time.Time) httpapi.SolveSummary { return a.s.solves.Summary(now) }
+
+func (a adminSource) Version() string { return a.s.version }
+
+func (a adminSource) Started() time.Time { return a.s.started }
+
+// buildVersion is the version to show when the serve command gives none:
+// the module version or the VCS revision the binary was built from.
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "dev-" + s.Value[:12]
+		}
+	}
+	return "dev"
+}

@@ -1,0 +1,93 @@
+// ctfg admin dashboard: polls /admin/api/stats and redraws the figures.
+// Every value goes into the page through textContent or attributes, never
+// as HTML, so a guess or a name cannot inject markup.
+(function () {
+  'use strict';
+  var POLL_MS = 3000;
+  if (!document.getElementById('dash')) return;
+
+  function $(id) { return document.getElementById(id); }
+  function setText(id, v) { var el = $(id); if (el) el.textContent = String(v); }
+
+  function bytes(n) {
+    if (n < 1024) return n + ' B';
+    var units = 'KMGTP', div = 1024, exp = 0;
+    for (var m = Math.floor(n / 1024); m >= 1024 && exp < 4; m = Math.floor(m / 1024)) { div *= 1024; exp++; }
+    return (n / div).toFixed(1) + ' ' + units[exp] + 'iB';
+  }
+  function clock(ms) {
+    if (!ms) return '';
+    return new Date(ms).toISOString().slice(11, 19) + ' UTC';
+  }
+  function uptime(s) {
+    var d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24, m = Math.floor(s / 60) % 60;
+    if (d > 0) return d + 'd ' + h + 'h ' + m + 'm';
+    if (h > 0) return h + 'h ' + m + 'm';
+    return m + 'm ' + (s % 60) + 's';
+  }
+  function meter(value, max) {
+    var el = document.createElement('meter');
+    el.min = 0; el.max = Math.max(max, 1); el.value = value;
+    return el;
+  }
+  function cell(v, cls) {
+    var td = document.createElement('td');
+    if (v instanceof Node) td.appendChild(v); else td.textContent = v === undefined || v === null ? '' : String(v);
+    if (cls) td.className = cls;
+    return td;
+  }
+  function fill(tableId, rows) {
+    var tbody = $(tableId).tBodies[0];
+    var frag = document.createDocumentFragment();
+    rows.forEach(function (cells) {
+      var tr = document.createElement('tr');
+      cells.forEach(function (c) { tr.appendChild(c); });
+      frag.appendChild(tr);
+    });
+    tbody.replaceChildren(frag);
+  }
+
+  function render(s) {
+    setText('version', s.version);
+    setText('uptime', uptime(s.uptime_seconds));
+    setText('updated', clock(s.generated_ms));
+    setText('players-online', s.players_online);
+    setText('players-active', s.players_active);
+    setText('players-total', s.players_total);
+    setText('sockets', s.sockets);
+    setText('solves', s.solves);
+    setText('db-size', bytes(s.db_bytes));
+    setText('wal-size', bytes(s.wal_bytes));
+    var maxMin = 1;
+    s.solves_per_minute.forEach(function (m) { maxMin = Math.max(maxMin, m.solves); });
+    fill('spm', s.solves_per_minute.map(function (m) {
+      return [cell(clock(m.start_ms)), cell(m.solves, 'n'), cell(meter(m.solves, maxMin))];
+    }));
+    fill('challenges', s.challenges.map(function (c) {
+      return [cell(c.id, 'n'), cell(c.title), cell(c.category), cell(c.points, 'n'), cell(c.solves, 'n'),
+        cell(meter(c.solves, s.players_active)), cell(c.first_solver), cell(clock(c.first_solve_ms))];
+    }));
+    fill('wrong', s.wrong.map(function (w) {
+      var code = document.createElement('code');
+      code.textContent = w.guess;
+      return [cell(clock(w.ts)), cell(w.player), cell(w.challenge || ('#' + w.challenge_id)), cell(code)];
+    }));
+  }
+
+  function tick() {
+    fetch('/admin/api/stats', { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (r) {
+        if (r.status === 401) { window.location.reload(); return null; }
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.json();
+      })
+      .then(function (s) {
+        if (!s) return;
+        render(s);
+        setText('live', '· live');
+      })
+      .catch(function () { setText('live', '· offline, retrying'); })
+      .then(function () { setTimeout(tick, POLL_MS); });
+  }
+  setTimeout(tick, POLL_MS);
+})();

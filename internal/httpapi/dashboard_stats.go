@@ -1,0 +1,324 @@
+package httpapi
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ctfg/ctfg/internal/game"
+	"github.com/ctfg/ctfg/internal/store"
+)
+
+// SolveMinutes is how many minutes of solves-per-minute the dashboard shows.
+const SolveMinutes = 10
+
+// Dashboard sizes.
+const (
+	// dashboardWrong is how many of the latest wrong submissions the
+	// dashboard lists.
+	dashboardWrong = 50
+	// statsTTL is how long computed stats are reused: every open dashboard
+	// polls, and the figures need not be fresher than a second.
+	statsTTL = time.Second
+)
+
+// ChallengeSolves is the tally of one challenge.
+type ChallengeSolves struct {
+	Solves      int
+	FirstPlayer int64 // 0 while unsolved
+	FirstTS     int64 // Unix ms of the first solve
+}
+
+// SolveSummary is what SolveStats knows at one moment.
+type SolveSummary struct {
+	// Total counts every solve since the start or the last reset.
+	Total int
+	// PerMinute holds the solves of each of the last SolveMinutes
+	// minutes, oldest first; the last is the current, unfinished minute,
+	// and MinuteStart is when the oldest began.
+	PerMinute   [SolveMinutes]int
+	MinuteStart time.Time
+	// Challenges maps challenge ids to their tallies; unsolved challenges
+	// may be missing.
+	Challenges map[int]ChallengeSolves
+}
+
+// SolveStats is a running tally of solves — per challenge (count and first
+// solver) and per minute — for the admin dashboard. It is a fold over the
+// committed events like game.State, kept apart so that the dashboard
+// costs O(challenges) instead of a walk over every player's solves. Feed
+// it every committed event once (Apply ignores ids it has seen), and call
+// Reset after an admin reset. Methods are safe for concurrent use.
+type SolveStats struct {
+	mu      sync.Mutex
+	lastID  int64
+	total   int
+	chal    map[int]*ChallengeSolves
+	minutes [SolveMinutes]minuteBucket // ring indexed by minute number
+}
+
+type minuteBucket struct {
+	minute int64 // Unix minute of the bucket's count
+	n      int
+}
+
+// NewSolveStats returns an empty tally.
+func NewSolveStats() *SolveStats {
+	return &SolveStats{chal: map[int]*ChallengeSolves{}}
+}
+
+// Apply folds events, in id order. Only score events count; an event whose
+// id is not above the last one applied is ignored, so a feed that
+// overlaps (start-up load, then live commits) counts nothing twice.
+func (s *SolveStats) Apply(evs ...game.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ev := range evs {
+		if ev.ID <= s.lastID {
+			continue
+		}
+		s.lastID = ev.ID
+		if ev.Type != game.EventScore {
+			continue
+		}
+		s.total++
+		c := s.chal[ev.ChallengeID]
+		if c == nil {
+			c = &ChallengeSolves{}
+			s.chal[ev.ChallengeID] = c
+		}
+		c.Solves++
+		if c.FirstPlayer == 0 || ev.TS < c.FirstTS {
+			c.FirstPlayer, c.FirstTS = ev.UserID, ev.TS
+		}
+		m := ev.TS / int64(time.Minute/time.Millisecond)
+		b := &s.minutes[mod(m, SolveMinutes)]
+		switch {
+		case b.minute == m:
+			b.n++
+		case b.minute < m:
+			*b = minuteBucket{minute: m, n: 1}
+		}
+		// else: older than the bucket's minute, outside every window.
+	}
+}
+
+// Reset forgets every solve (after an admin reset). Event ids are never
+// reused, so the last id seen stays.
+func (s *SolveStats) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.total = 0
+	s.chal = map[int]*ChallengeSolves{}
+	s.minutes = [SolveMinutes]minuteBucket{}
+}
+
+// Summary returns the tally as of now, in O(challenges).
+func (s *SolveStats) Summary(now time.Time) SolveSummary {
+	minute := now.UnixMilli() / int64(time.Minute/time.Millisecond)
+	first := minute - SolveMinutes + 1
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := SolveSummary{
+		Total:       s.total,
+		MinuteStart: time.UnixMilli(first * int64(time.Minute/time.Millisecond)),
+		Challenges:  make(map[int]ChallengeSolves, len(s.chal)),
+	}
+	for i := range SolveMinutes {
+		if b := s.minutes[mod(first+int64(i), SolveMinutes)]; b.minute == first+int64(i) {
+			out.PerMinute[i] = b.n
+		}
+	}
+	for id, c := range s.chal {
+		out.Challenges[id] = *c
+	}
+	return out
+}
+
+func mod(a, n int64) int64 {
+	r := a % n
+	if r < 0 {
+		r += n
+	}
+	return r
+}
+
+// AdminStats is the admin dashboard's data, the JSON of GET
+// /admin/api/stats. It holds no secret: no token, session or password.
+type AdminStats struct {
+	GeneratedMS   int64  `json:"generated_ms"`
+	Version       string `json:"version"`
+	StartedMS     int64  `json:"started_ms"`
+	UptimeSeconds int64  `json:"uptime_seconds"`
+	// PlayersTotal counts the accounts of credentials.csv; PlayersActive
+	// those on the scoreboard (a name or an event); PlayersOnline those
+	// with an open scorestream socket.
+	PlayersTotal  int `json:"players_total"`
+	PlayersActive int `json:"players_active"`
+	PlayersOnline int `json:"players_online"`
+	Sockets       int `json:"sockets"`
+	Solves        int `json:"solves"`
+	// SolvesPerMinute covers the last SolveMinutes minutes, oldest first.
+	SolvesPerMinute []MinuteSolves   `json:"solves_per_minute"`
+	Challenges      []ChallengeStats `json:"challenges"`
+	// Wrong holds the latest wrong submissions, newest first. WrongError
+	// is set when they could not be read (the rest is still valid).
+	Wrong       []WrongStat `json:"wrong"`
+	WrongError  bool        `json:"wrong_error,omitempty"`
+	DBBytes     int64       `json:"db_bytes"`
+	WALBytes    int64       `json:"wal_bytes"`
+	LastEventID int64       `json:"last_event_id"`
+}
+
+// MinuteSolves is the number of solves in the minute starting at StartMS.
+type MinuteSolves struct {
+	StartMS int64 `json:"start_ms"`
+	Solves  int   `json:"solves"`
+}
+
+// ChallengeStats is one challenge's line on the dashboard.
+type ChallengeStats struct {
+	ID           int    `json:"id"`
+	Title        string `json:"title"`
+	Category     string `json:"category"`
+	Points       int    `json:"points"`
+	Solves       int    `json:"solves"`
+	FirstSolver  string `json:"first_solver,omitempty"` // display name (username if none)
+	FirstSolveMS int64  `json:"first_solve_ms,omitempty"`
+}
+
+// WrongStat is one wrong submission as the dashboard shows it.
+type WrongStat struct {
+	TS          int64  `json:"ts"`
+	PlayerID    int64  `json:"player_id"`
+	Player      string `json:"player"`
+	ChallengeID int    `json:"challenge_id"`
+	Challenge   string `json:"challenge"`
+	Guess       string `json:"guess"`
+}
+
+// statsCache reuses computed stats for statsTTL; one computation at a
+// time, the others wait for it and share it.
+type statsCache struct {
+	mu sync.Mutex
+	at time.Time
+	v  *AdminStats
+}
+
+// adminStats returns the dashboard data, at most statsTTL old.
+func (s *Server) adminStats(ctx context.Context) *AdminStats {
+	c := &s.dash.stats
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := s.now()
+	if c.v != nil && now.Sub(c.at) < statsTTL && !now.Before(c.at) {
+		return c.v
+	}
+	c.v, c.at = s.computeStats(ctx, now), now
+	return c.v
+}
+
+// forgetStats drops the cached stats (after a reset from the dashboard).
+func (s *Server) forgetStats() {
+	s.dash.stats.mu.Lock()
+	s.dash.stats.v = nil
+	s.dash.stats.mu.Unlock()
+}
+
+// computeStats gathers the dashboard data from the in-memory state and
+// the AdminSource: O(players + challenges + sockets) plus one indexed
+// query for the latest wrong submissions. Nothing scans the event log.
+func (s *Server) computeStats(ctx context.Context, now time.Time) *AdminStats {
+	st := s.cfg.Engine.State()
+	board, lastID := st.Scoreboard()
+	out := &AdminStats{
+		GeneratedMS:   now.UnixMilli(),
+		PlayersTotal:  len(st.Users()),
+		PlayersActive: len(board),
+		LastEventID:   lastID,
+	}
+	src := s.cfg.Admin
+	var sum SolveSummary
+	if src != nil {
+		out.Version = src.Version()
+		if started := src.Started(); !started.IsZero() {
+			out.StartedMS = started.UnixMilli()
+			out.UptimeSeconds = int64(now.Sub(started) / time.Second)
+		}
+		out.PlayersOnline, out.Sockets = src.Online()
+		out.DBBytes, out.WALBytes = src.StorageSize()
+		sum = src.Solves(now)
+	}
+	out.Solves = sum.Total
+	out.SolvesPerMinute = make([]MinuteSolves, SolveMinutes)
+	for i, n := range sum.PerMinute {
+		out.SolvesPerMinute[i] = MinuteSolves{StartMS: sum.MinuteStart.Add(time.Duration(i) * time.Minute).UnixMilli(), Solves: n}
+	}
+	catalog := st.Catalog()
+	all := catalog.All()
+	out.Challenges = make([]ChallengeStats, len(all))
+	for i, c := range all {
+		cs := ChallengeStats{ID: c.ID, Title: c.Title, Category: c.Category, Points: c.Points}
+		if t, ok := sum.Challenges[c.ID]; ok {
+			cs.Solves = t.Solves
+			if t.FirstPlayer != 0 {
+				cs.FirstSolver, cs.FirstSolveMS = s.playerLabel(st, t.FirstPlayer), t.FirstTS
+			}
+		}
+		out.Challenges[i] = cs
+	}
+	out.Wrong = []WrongStat{}
+	if src != nil {
+		gs, err := src.WrongGuesses(ctx, dashboardWrong)
+		if err != nil {
+			out.WrongError = true
+			if ctx.Err() == nil {
+				s.log.Error("admin dashboard: read wrong submissions", "err", err)
+			}
+		}
+		for _, g := range gs {
+			w := WrongStat{TS: g.TS.UnixMilli(), PlayerID: g.UserID, Player: s.playerLabel(st, g.UserID), ChallengeID: g.Challenge, Guess: g.Guess}
+			if c, ok := catalog.Get(g.Challenge); ok {
+				w.Challenge = c.Title
+			}
+			out.Wrong = append(out.Wrong, w)
+		}
+	}
+	return out
+}
+
+// playerLabel names a player for the admin: the display name, or the
+// username while none is set.
+func (s *Server) playerLabel(st *game.State, id int64) string {
+	p, ok := st.Player(id)
+	switch {
+	case !ok:
+		return "#" + itoa(id)
+	case p.Name != "":
+		return p.Name
+	default:
+		return p.Username
+	}
+}
+
+// AdminSource supplies the admin dashboard with what the HTTP layer cannot
+// see itself; the app implements it over the hub, the store and a
+// SolveStats. Every method must be cheap: the dashboard calls each at most
+// once per statsTTL.
+type AdminSource interface {
+	// Online returns the distinct players with an open scorestream socket
+	// and the number of open sockets.
+	Online() (players, sockets int)
+	// StorageSize returns the sizes in bytes of the database and of its
+	// write-ahead log.
+	StorageSize() (db, wal int64)
+	// WrongGuesses returns at most limit of the latest wrong submissions,
+	// newest first.
+	WrongGuesses(ctx context.Context, limit int) ([]store.WrongGuess, error)
+	// Solves returns the solve tally as of now.
+	Solves(now time.Time) SolveSummary
+	// Version is the server's version.
+	Version() string
+	// Started is when the server started.
+	Started() time.Time
+}
