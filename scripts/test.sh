@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and vet, the Go suite with the race detector
 # (unit, API, crash, store, stream, emulator and fuzz seed corpora), and the
-# browser suite in Debian's Chromium. Needs Go, Node and /usr/bin/chromium
-# (.ci/run installs it: apt-get install chromium).
+# browser suite in Debian's Chromium, and the container image when podman
+# is installed. Needs Go, Node and /usr/bin/chromium (.ci/run installs it
+# and podman: apt-get install chromium podman runc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,13 @@ go vet ./...
 
 echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...
+
+echo "== container image"
+if command -v podman >/dev/null; then
+  bash scripts/container.sh --test
+else
+  echo "podman is missing: skipping the image test (.ci/run installs it: apt-get install podman runc)"
+fi
 
 echo "== web unit and browser tests"
 if [ ! -x /usr/bin/chromium ]; then
