@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -453,4 +454,33 @@ func TestAdminLogout(t *testing.T) {
 		t.Errorf("reset with the old cookie: %d", r.status)
 	}
 	assertNoSecrets(t, bodies, cookie.Value)
+}
+
+// An admin session ends after 12 hours of the server's clock.
+func TestAdminSessionExpires(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	srv := ctftest.MustServer(t, ctftest.MustGameDir(t), func(c *app.Config) { c.Now = clock })
+	var bodies []string
+	b := newAdminBrowser(t, srv, &bodies)
+	csrf := csrfOf(t, b.login().body)
+	mu.Lock()
+	now = now.Add(11 * time.Hour)
+	mu.Unlock()
+	if r := b.get("/admin/api/stats"); r.status != 200 {
+		t.Fatalf("after 11 h: %d", r.status)
+	}
+	mu.Lock()
+	now = now.Add(time.Hour)
+	mu.Unlock()
+	if r := b.get("/admin/api/stats"); r.status != http.StatusUnauthorized {
+		t.Errorf("after 12 h: %d, want 401", r.status)
+	}
+	if r := b.get("/admin"); !strings.Contains(r.body, `name="token"`) {
+		t.Error("after 12 h the dashboard is still shown")
+	}
+	if r := b.post("/admin/game/reset", url.Values{"csrf": {csrf}, "confirm": {"yes"}}); r.status != http.StatusUnauthorized {
+		t.Errorf("reset after 12 h: %d", r.status)
+	}
 }

@@ -1,0 +1,256 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ctfg/ctfg/internal/engine"
+	"github.com/ctfg/ctfg/internal/game"
+	"github.com/ctfg/ctfg/internal/store"
+	"github.com/ctfg/ctfg/internal/store/sqlite"
+	"github.com/ctfg/ctfg/internal/stream"
+)
+
+func score(id, user int64, chal int, ts time.Time) game.Event {
+	return game.Event{ID: id, Type: game.EventScore, UserID: user, ChallengeID: chal, Points: 10, TS: ts.UnixMilli()}
+}
+
+func TestSolveStats(t *testing.T) {
+	t0 := time.Date(2025, 5, 1, 10, 0, 30, 0, time.UTC) // 30 s into a minute
+	s := NewSolveStats()
+	s.Apply(
+		score(1, 7, 1, t0.Add(-20*time.Minute)), // outside the window
+		score(2, 8, 1, t0.Add(-9*time.Minute)),  // first bucket
+		game.Event{ID: 3, Type: game.EventHint, UserID: 8, ChallengeID: 1, HintID: 1, Points: -5, TS: t0.UnixMilli()},
+		game.Event{ID: 4, Type: game.EventRename, UserID: 8, Name: "Eight", TS: t0.UnixMilli()},
+		score(5, 8, 2, t0),
+		score(6, 9, 2, t0.Add(10*time.Second)),
+	)
+	s.Apply(score(5, 9, 3, t0)) // an id already seen: ignored
+	sum := s.Summary(t0.Add(20 * time.Second))
+	if sum.Total != 4 {
+		t.Errorf("total %d, want 4", sum.Total)
+	}
+	want := [SolveMinutes]int{1, 0, 0, 0, 0, 0, 0, 0, 0, 2}
+	if sum.PerMinute != want || !sum.MinuteStart.Equal(time.Date(2025, 5, 1, 9, 51, 0, 0, time.UTC)) {
+		t.Errorf("per minute %v from %v, want %v from 09:51", sum.PerMinute, sum.MinuteStart, want)
+	}
+	if c := sum.Challenges[1]; c.Solves != 2 || c.FirstPlayer != 7 || c.FirstTS != t0.Add(-20*time.Minute).UnixMilli() {
+		t.Errorf("challenge 1: %+v", c)
+	}
+	if c := sum.Challenges[2]; c.Solves != 2 || c.FirstPlayer != 8 {
+		t.Errorf("challenge 2: %+v", c)
+	}
+	if _, ok := sum.Challenges[3]; ok {
+		t.Error("a duplicate id was counted")
+	}
+	// Ten minutes on, the ring's slot of t0's minute holds a new minute.
+	later := t0.Add(10 * time.Minute)
+	s.Apply(score(7, 10, 4, later))
+	sum = s.Summary(later)
+	if want := [SolveMinutes]int{0, 0, 0, 0, 0, 0, 0, 0, 0, 1}; sum.PerMinute != want {
+		t.Errorf("ten minutes later: %v, want %v", sum.PerMinute, want)
+	}
+	// A late event for a minute the ring has moved past changes nothing.
+	s.Apply(score(8, 10, 5, t0))
+	if sum2 := s.Summary(later); sum2.PerMinute != sum.PerMinute || sum2.Total != 6 {
+		t.Errorf("late event: %v total %d", sum2.PerMinute, sum2.Total)
+	}
+	// Summary hands out copies.
+	sum.Challenges[4] = ChallengeSolves{Solves: 99}
+	if s.Summary(later).Challenges[4].Solves != 1 {
+		t.Error("Summary shares its map")
+	}
+	s.Reset()
+	if sum := s.Summary(later); sum.Total != 0 || len(sum.Challenges) != 0 || sum.PerMinute != [SolveMinutes]int{} {
+		t.Errorf("after Reset: %+v", sum)
+	}
+	s.Apply(score(8, 10, 5, later)) // ids are never reused: still ignored
+	s.Apply(score(9, 10, 5, later))
+	if sum := s.Summary(later); sum.Total != 1 || sum.Challenges[5].FirstPlayer != 10 {
+		t.Errorf("after Reset and a new solve: %+v", sum)
+	}
+}
+
+func TestAdminSessionsExpireAndAreBounded(t *testing.T) {
+	var a adminSessions
+	t0 := time.Date(2025, 5, 1, 10, 0, 0, 0, time.UTC)
+	tok := a.create(t0)
+	sess, ok := a.get(tok, t0.Add(adminSessionTTL-time.Second), false)
+	if !ok || len(sess.csrf) < 32 || sess.csrf == tok {
+		t.Fatalf("fresh session: %v %+v", ok, sess)
+	}
+	for _, bad := range []string{"", tok + "x", tok[:len(tok)-1], sess.csrf} {
+		if _, ok := a.get(bad, t0, false); ok {
+			t.Errorf("token %q accepted", bad)
+		}
+	}
+	a.setFlash(tok, "hello")
+	if s, _ := a.get(tok, t0, true); s.flash != "hello" {
+		t.Errorf("flash %q", s.flash)
+	}
+	if s, _ := a.get(tok, t0, true); s.flash != "" {
+		t.Errorf("flash shown twice")
+	}
+	if _, ok := a.get(tok, t0.Add(adminSessionTTL), false); ok {
+		t.Error("session alive after its TTL")
+	}
+	// Many logins: the oldest go, the newest stay.
+	var toks []string
+	for i := range maxAdminSessions + 10 {
+		toks = append(toks, a.create(t0.Add(time.Duration(i)*time.Second)))
+	}
+	if len(a.m) != maxAdminSessions {
+		t.Errorf("%d sessions kept, want %d", len(a.m), maxAdminSessions)
+	}
+	now := t0.Add(time.Hour)
+	if _, ok := a.get(toks[0], now, false); ok {
+		t.Error("the oldest session survived the cap")
+	}
+	if _, ok := a.get(toks[len(toks)-1], now, false); !ok {
+		t.Error("the newest session was dropped")
+	}
+	a.end(toks[len(toks)-1])
+	if _, ok := a.get(toks[len(toks)-1], now, false); ok {
+		t.Error("ended session still valid")
+	}
+}
+
+func TestFormatters(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 5 << 20: "5.0 MiB", 3 << 30: "3.0 GiB"} {
+		if got := formatBytes(n); got != want {
+			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for secs, want := range map[int64]string{59: "0m 59s", 3600: "1h 0m", 90061: "1d 1h 1m"} {
+		if got := formatUptime(secs); got != want {
+			t.Errorf("formatUptime(%d) = %q, want %q", secs, got, want)
+		}
+	}
+	if got := formatClock(time.Date(2025, 5, 1, 13, 4, 5, 0, time.UTC).UnixMilli()); got != "13:04:05 UTC" {
+		t.Errorf("formatClock = %q", got)
+	}
+	if retryAfterSeconds(1500*time.Millisecond) != "2" || retryAfterSeconds(0) != "1" {
+		t.Error("retryAfterSeconds does not round up to whole seconds")
+	}
+}
+
+// benchSource is the app's AdminSource over real parts.
+type benchSource struct {
+	db    *sqlite.DB
+	hub   *stream.Hub
+	stats *SolveStats
+	start time.Time
+}
+
+func (b benchSource) Online() (int, int)          { return b.hub.Players(), b.hub.Clients() }
+func (b benchSource) StorageSize() (int64, int64) { return b.db.Size(), b.db.WALSize() }
+func (b benchSource) WrongGuesses(ctx context.Context, n int) ([]store.WrongGuess, error) {
+	return b.db.WrongGuesses(ctx, n)
+}
+func (b benchSource) Solves(now time.Time) SolveSummary { return b.stats.Summary(now) }
+func (b benchSource) Version() string                   { return "bench" }
+func (b benchSource) Started() time.Time                { return b.start }
+
+// mustBigGame builds a server over a real database with players players
+// who each set a name and solve solvesEach of challenges challenges, plus
+// wrong wrong guesses.
+func mustBigGame(tb testing.TB, players, challenges, solvesEach, wrong int) *Server {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	chals := make([]*game.Challenge, challenges)
+	for i := range chals {
+		chals[i] = &game.Challenge{ID: i + 1, Title: fmt.Sprintf("Challenge %d", i+1), Category: "Misc", Points: 100, Flag: "^x$"}
+	}
+	users := make([]game.User, players)
+	names := make([]string, players)
+	for i := range users {
+		names[i] = fmt.Sprintf("player%d", i)
+		users[i] = game.User{Username: names[i], Password: "pw"}
+	}
+	ids, err := db.SyncUsers(ctx, names)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	now := time.Now()
+	var evs []game.Event
+	var gs []store.WrongGuess
+	flush := func() {
+		if _, err := db.Append(ctx, evs); err != nil {
+			tb.Fatal(err)
+		}
+		if err := db.RecordWrong(ctx, gs); err != nil {
+			tb.Fatal(err)
+		}
+		evs, gs = evs[:0], gs[:0]
+	}
+	for i, name := range names {
+		id := ids[name]
+		evs = append(evs, game.Event{Type: game.EventRename, UserID: id, Name: fmt.Sprintf("Player %d", i), TS: now.UnixMilli()})
+		for k := range solvesEach {
+			ts := now.Add(-time.Duration((i*solvesEach+k)%900) * time.Second)
+			evs = append(evs, game.Event{Type: game.EventScore, UserID: id, ChallengeID: (i*7+k)%challenges + 1, Points: 100, TS: ts.UnixMilli()})
+		}
+		for range wrong / players {
+			gs = append(gs, store.WrongGuess{UserID: id, Challenge: i%challenges + 1, Guess: "flag{not-quite}", TS: now})
+		}
+		if len(evs) >= 4000 {
+			flush()
+		}
+	}
+	flush()
+	stats := NewSolveStats()
+	if err := db.Events(ctx, 0, func(ev game.Event) error { stats.Apply(ev); return nil }); err != nil {
+		tb.Fatal(err)
+	}
+	eng, err := engine.New(ctx, engine.Config{Store: db, Challenges: chals, Users: users})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(eng.Close)
+	hub := stream.NewHub(stream.Config{}, nil, nil)
+	return New(Config{Engine: eng, AdminToken: "t", Admin: benchSource{db: db, hub: hub, stats: stats, start: now}})
+}
+
+// BenchmarkAdminStats computes the dashboard's data, uncached, for 5,000
+// players (all active, 5 solves each) and 100 challenges, with 20,000
+// wrong guesses stored.
+func BenchmarkAdminStats(b *testing.B) {
+	s := mustBigGame(b, 5000, 100, 5, 20000)
+	ctx := context.Background()
+	st := s.computeStats(ctx, time.Now())
+	if st.PlayersActive != 5000 || st.Solves != 25000 || len(st.Challenges) != 100 || len(st.Wrong) != dashboardWrong {
+		b.Fatalf("setup: active %d, solves %d, challenges %d, wrong %d", st.PlayersActive, st.Solves, len(st.Challenges), len(st.Wrong))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		s.computeStats(ctx, time.Now())
+	}
+}
+
+// BenchmarkAdminStatsRequest is GET /admin/api/stats as a logged-in
+// admin polls it: cached stats, encoded to JSON.
+func BenchmarkAdminStatsRequest(b *testing.B) {
+	s := mustBigGame(b, 5000, 100, 5, 20000)
+	tok := s.dash.sessions.create(time.Now())
+	b.ResetTimer()
+	for b.Loop() {
+		req := httptest.NewRequest("GET", "/admin/api/stats", nil)
+		req.AddCookie(&http.Cookie{Name: AdminCookie, Value: tok})
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}
