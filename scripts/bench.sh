@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# HTTP benchmarks of ctfg against a bare net/http handler measured in the
-# same run with the same load tool (wrk -t2 -c64), on this machine's
-# loopback. Prints a Markdown table for docs/BENCHMARKS.md.
-#   bash scripts/bench.sh [seconds]
+# The benchmark suite: ctfg on fresh generated games on 127.0.0.1, next to
+# a bare net/http JSON handler measured in the same run with the same load
+# tool (the reference for every ratio). Runs, in order:
+#   1. wrk -t2 -c64 on the bare handler, GET /api/challenges, POST /api/submit
+#   2. ctfg emulate: 200 players jitter 10; 200 jitter 0; 200 jitter 0
+#      --think 0; 2,000 jitter 0; 5,000 jitter 30 — each on a fresh server
+#   3. the scorestream fan-out benchmark (10,000 sockets)
+# and writes the results between the markers of docs/BENCHMARKS.md.
+#   bash scripts/bench.sh              everything (about 6 minutes)
+#   QUICK=1 bash scripts/bench.sh      skip the 5,000-player and fan-out runs
+#   NO_WRITE=1 bash scripts/bench.sh   print the section, leave the docs alone
+# Needs wrk (apt-get install -y wrk). Run it on a quiet machine: every
+# figure depends on what else the two cores are doing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DUR=${1:-10}
+DUR=${DUR:-10}
 PLAYERS=${PLAYERS:-3000}
 CHALLENGES=${CHALLENGES:-100}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
@@ -13,36 +22,122 @@ T=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 go build -o "$T/ctfg" ./cmd/ctfg
 go build -o "$T/ctfg-bench" ./cmd/ctfg-bench
-ulimit -n 20000 || true
+ulimit -n 65536 2>/dev/null || ulimit -n 20000 || true
+TICK=$(getconf CLK_TCK)
+OUT="$T/section.md"
 
+# start_ctfg GAMEDIR NAME: serve a game, set $PID and $URL.
+start_ctfg() {
+  rm -f "$T/$2.port"
+  "$T/ctfg" --game "$1" --addr 127.0.0.1:0 --port-file "$T/$2.port" --log-level error &
+  PID=$!
+  for _ in $(seq 200); do [ -s "$T/$2.port" ] && break; sleep 0.05; done
+  URL="http://$(cat "$T/$2.port")"
+}
+cpu_of() { awk -v t="$TICK" '{printf "%.2f", ($14+$15)/t}' "/proc/$1/stat"; }
+
+{
+  echo "## Latest run of \`bash scripts/bench.sh\`"
+  echo
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git describe --always --dirty), $(go version | awk '{print $3}')," \
+       "$(nproc) × $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB," \
+       "Linux $(uname -r), load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Server and load generator share the machine's cores."
+} > "$OUT"
+
+# --- 1. HTTP API against the bare reference --------------------------------
 "$T/ctfg-bench" bare -addr 127.0.0.1:0 -port-file "$T/bare.port" &
-"$T/ctfg-bench" game -dir "$T/game" -players "$PLAYERS" -challenges "$CHALLENGES"
-"$T/ctfg" --game "$T/game" --addr 127.0.0.1:0 --port-file "$T/ctfg.port" --log-level error &
-for f in bare ctfg; do for _ in $(seq 100); do [ -s "$T/$f.port" ] && break; sleep 0.1; done; done
-BARE="http://$(cat "$T/bare.port")"; CTFG="http://$(cat "$T/ctfg.port")"
-"$T/ctfg-bench" sessions -url "$CTFG" -players "$PLAYERS" -out "$T/cookies"
+"$T/ctfg-bench" game -dir "$T/http" -players "$PLAYERS" -challenges "$CHALLENGES" >/dev/null
+start_ctfg "$T/http" http
+for _ in $(seq 100); do [ -s "$T/bare.port" ] && break; sleep 0.05; done
+BARE="http://$(cat "$T/bare.port")"
+"$T/ctfg-bench" sessions -url "$URL" -players "$PLAYERS" -out "$T/cookies"
 
-run() { # name url [script] -> "req/s p50 p99"
-  local out
+wrk_run() { # name url [script] -> "req/s p50 p99 non2xx"
+  local out rps p50 p99 bad
   out=$(COOKIES="$T/cookies" THREADS=2 CHALLENGES="$CHALLENGES" wrk -t2 -c64 -d"${DUR}s" --latency ${3:+-s "$3"} "$2")
-  echo "$out" > "$T/$1.txt"
-  local rps p50 p99 non2xx
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  echo "$rps $p50 $p99 ${non2xx:-0}"
+  bad=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  echo "$rps $p50 $p99 ${bad:-0}"
 }
-read -r b_rps b_p50 b_p99 _ <<<"$(run bare "$BARE/")"
-read -r c_rps c_p50 c_p99 c_bad <<<"$(run challenges "$CTFG/api/challenges" scripts/bench/challenges.lua)"
-read -r s_rps s_p50 s_p99 s_bad <<<"$(run submit "$CTFG/api/submit" scripts/bench/submit.lua)"
-solves=$("$T/ctfg-bench" solves -url "$CTFG" -cookie "$(head -1 "$T/cookies")")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f %%", 100*a/b}'; }
+echo "== wrk: bare, GET /api/challenges, POST /api/submit (${DUR}s each)"
+read -r b_rps b_p50 b_p99 _ <<<"$(wrk_run bare "$BARE/")"
+read -r c_rps c_p50 c_p99 c_bad <<<"$(wrk_run challenges "$URL/api/challenges" scripts/bench/challenges.lua)"
+read -r s_rps s_p50 s_p99 s_bad <<<"$(wrk_run submit "$URL/api/submit" scripts/bench/submit.lua)"
+solves=$("$T/ctfg-bench" solves -url "$URL" -cookie "$(head -1 "$T/cookies")")
+kill "$PID"; wait "$PID" 2>/dev/null || true
+{
+  echo
+  echo "### HTTP API (wrk -t2 -c64 -d${DUR}s; $PLAYERS players, $CHALLENGES challenges)"
+  echo
+  echo "| endpoint | req/s | ratio to bare | p50 | p99 | non-2xx |"
+  echo "|---|---|---|---|---|---|"
+  echo "| bare net/http JSON handler (reference) | $b_rps | 100 % | $b_p50 | $b_p99 | 0 |"
+  echo "| GET /api/challenges (players' sessions in rotation) | $c_rps | $(ratio "$c_rps" "$b_rps") | $c_p50 | $c_p99 | $c_bad |"
+  echo "| POST /api/submit (each a new correct solve, committed before its 200) | $s_rps | $(ratio "$s_rps" "$b_rps") | $s_p50 | $s_p99 | $s_bad |"
+  echo
+  echo "Solves committed during the submit run: $solves."
+} >> "$OUT"
+
+# --- 2. the emulator -------------------------------------------------------
+"$T/ctfg-bench" game -dir "$T/emu-game" -players 5000 -challenges 15 >/dev/null
+{
+  echo
+  echo "### Load emulator (\`ctfg emulate\`, 15 challenges, fresh server each run)"
+  echo
+  echo "| run | errors | wall | flags | flags/s over the wall | flags/s first→last flag | submit p50 / p99 ms | login p50 / p99 ms | event delivery p50 / p99 ms | emulator CPU | server CPU | players done |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+} >> "$OUT"
+emu() { # label players jitter [emulate flags...]
+  local label=$1 n=$2 jitter=$3; shift 3
+  echo "== emulate: $label"
+  rm -rf "$T/g" && cp -r "$T/emu-game" "$T/g"
+  start_ctfg "$T/g" emu
+  local code=0
+  "$T/ctfg" emulate --url "$URL" --game "$T/g" --players "$n" --jitter "$jitter" --out "$T/out-$n-$jitter$*" "$@" \
+    > "$T/emu.txt" 2>&1 || code=$?
+  local cpu; cpu=$(cpu_of "$PID")
+  kill "$PID"; wait "$PID" 2>/dev/null || true
+  sed -n '1,3p' "$T/emu.txt"
+  if [ -s "$T/out-$n-$jitter$*/metrics.json" ]; then
+    "$T/ctfg-bench" emurow -label "$label" -metrics "$T/out-$n-$jitter$*/metrics.json" -server-cpu "$cpu" >> "$OUT"
+  else
+    echo "| $label | emulator failed (exit $code): $(tail -1 "$T/emu.txt") |" >> "$OUT"
+  fi
+}
+emu "200 players, jitter 10" 200 10
+emu "200 players, jitter 0" 200 0
+emu "200 players, jitter 0, --think 0" 200 0 --think 0
+emu "2,000 players, jitter 0" 2000 0
+if [ -z "${QUICK:-}" ]; then
+  emu "5,000 players, jitter 30" 5000 30
+fi
+echo >> "$OUT"
+echo "Latencies are as the emulated players saw them (the emulator runs on the same cores); CPU is seconds of user+system time." >> "$OUT"
+
+# --- 3. scorestream fan-out ------------------------------------------------
+if [ -z "${QUICK:-}" ]; then
+  echo "== scorestream fan-out: 10,000 sockets"
+  go build -o "$T/fanout" ./internal/stream/cmd/fanout
+  {
+    echo
+    echo "### Scorestream fan-out (\`go run ./internal/stream/cmd/fanout -clients 10000 -rounds 20\`, hub in its own process)"
+    echo
+    echo '```'
+    "$T/fanout" -clients 10000 -rounds 20 2>&1 | grep -E 'opened|RSS|broadcast|storm|server side' || echo "fan-out benchmark failed"
+    echo '```'
+  } >> "$OUT"
+fi
+
+echo >> "$OUT"
+echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)." >> "$OUT"
 echo
-echo "| endpoint (wrk -t2 -c64 -d${DUR}s) | req/s | ratio to bare | p50 | p99 | non-2xx |"
-echo "|---|---|---|---|---|---|"
-echo "| bare net/http JSON handler | $b_rps | 100 % | $b_p50 | $b_p99 | 0 |"
-echo "| GET /api/challenges ($CHALLENGES challenges, $PLAYERS players rotating) | $c_rps | $(ratio "$c_rps" "$b_rps") | $c_p50 | $c_p99 | $c_bad |"
-echo "| POST /api/submit (each a new correct solve) | $s_rps | $(ratio "$s_rps" "$b_rps") | $s_p50 | $s_p99 | $s_bad |"
-echo
-echo "solves committed during the submit run: $solves"
+cat "$OUT"
+if [ -z "${NO_WRITE:-}" ]; then
+  "$T/ctfg-bench" splice -file docs/BENCHMARKS.md -section "$OUT"
+  echo
+  echo "updated docs/BENCHMARKS.md"
+fi

@@ -5,6 +5,8 @@
 //	ctfg-bench game -dir D -players N -challenges M   a game sized for the benchmarks
 //	ctfg-bench sessions -url U -players N -out F      log N players in, one session cookie per line
 //	ctfg-bench solves -url U                          total solves on the scoreboard
+//	ctfg-bench emurow -label L -metrics F -server-cpu S   a table row from ctfg emulate's metrics.json
+//	ctfg-bench splice -file F -section S              replace F's generated section with S
 package main
 
 import (
@@ -26,7 +28,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: ctfg-bench bare|game|sessions|solves [flags]")
+		fmt.Fprintln(os.Stderr, "usage: ctfg-bench bare|game|sessions|solves|emurow|splice [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -39,6 +41,10 @@ func main() {
 		err = sessions(os.Args[2:])
 	case "solves":
 		err = solves(os.Args[2:])
+	case "emurow":
+		err = emuRow(os.Args[2:])
+	case "splice":
+		err = splice(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
