@@ -131,6 +131,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, Game: g, Store: db}
 	if err := s.assemble(ctx); err != nil {
+		if s.wrongs != nil {
+			s.wrongs.Close()
+		}
 		db.Close()
 		return nil, err
 	}
@@ -171,6 +174,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		s.version = buildVersion()
 	}
 	s.solves = httpapi.NewSolveStats()
+	s.wrongs = newWrongLog(s.Store, cfg.Logger, cfg.Now)
 	s.Tokens = auth.NewTokens(key, epoch, cfg.Now)
 	s.Sessions = auth.NewSessions(s.Store)
 	s.Metrics = metrics.New(metrics.Config{
@@ -185,7 +189,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	var st *game.State
 	eng, err := engine.New(ctx, engine.Config{
-		Store:        &solveFeed{Store: s.Store, stats: s.solves}, // the start-up load also fills s.solves
+		Store:        &engineStore{Store: s.Store, stats: s.solves, wrongs: s.wrongs},
 		Challenges:   s.Game.Challenges,
 		Users:        s.Game.Users,
 		Placeholders: ph,
@@ -235,7 +239,6 @@ func (s *Server) assemble(ctx context.Context) error {
 		metricsHandler = metrics.RequireToken(cfg.MetricsToken, s.Metrics.Handler())
 	}
 	health := metrics.NewHealth(metrics.HealthConfig{Check: s.Store.Ping})
-	s.wrongs = newWrongLog(s.Store, cfg.Logger, cfg.Now)
 	onWrongFlag := func(player int64, challenge int, guess string) {
 		s.Metrics.WrongFlag()
 		s.wrongs.Record(player, challenge, guess)
@@ -281,7 +284,6 @@ func (s *Server) afterReset() {
 		s.API.ResetLimits()
 	}
 	s.solves.Reset()
-	s.wrongs.forget(s.cfg.Now())
 	s.Hub.Reset()
 }
 

@@ -47,16 +47,24 @@ type wrongLog struct {
 	st      wrongStore
 	log     *slog.Logger
 	now     func() time.Time
-	ch      chan store.WrongGuess
+	ch      chan queuedGuess
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
 	dropped atomic.Uint64
 
-	// mu is held while a batch is filtered and written, so that once
-	// forget returns no older guess can still reach the store.
-	mu     sync.Mutex
-	cutoff time.Time // guesses at or before it are dropped (admin reset)
+	// gen counts admin resets; a guess made before a reset finished is
+	// not written after it. mu is held while a batch is filtered and
+	// written and while a reset runs (reset), so the two never overlap: a
+	// batch is either written before the reset, which deletes it, or
+	// filtered after it.
+	mu  sync.Mutex
+	gen atomic.Uint64
+}
+
+type queuedGuess struct {
+	g   store.WrongGuess
+	gen uint64
 }
 
 func newWrongLog(st wrongStore, log *slog.Logger, now func() time.Time) *wrongLog {
@@ -64,7 +72,7 @@ func newWrongLog(st wrongStore, log *slog.Logger, now func() time.Time) *wrongLo
 		st:   st,
 		log:  log,
 		now:  now,
-		ch:   make(chan store.WrongGuess, wrongQueueLen),
+		ch:   make(chan queuedGuess, wrongQueueLen),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
@@ -86,7 +94,7 @@ func (w *wrongLog) Record(player int64, challenge int, guess string) {
 	}
 	g := store.WrongGuess{UserID: player, Challenge: challenge, Guess: truncateGuess(strings.TrimSpace(guess), MaxWrongGuessBytes), TS: w.now()}
 	select {
-	case w.ch <- g:
+	case w.ch <- queuedGuess{g, w.gen.Load()}:
 	default:
 		w.dropped.Add(1)
 	}
@@ -96,12 +104,17 @@ func (w *wrongLog) Record(player int64, challenge int, guess string) {
 // was full (or the log closed).
 func (w *wrongLog) Dropped() uint64 { return w.dropped.Load() }
 
-// forget drops every guess made up to t that is not written yet; an
-// admin reset calls it right after deleting the stored ones.
-func (w *wrongLog) forget(t time.Time) {
+// reset runs the store's reset (which deletes the stored guesses) while
+// no batch is being written, and makes the log drop every guess queued
+// before it returned.
+func (w *wrongLog) reset(fn func() (int64, error)) (int64, error) {
 	w.mu.Lock()
-	w.cutoff = t
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	n, err := fn()
+	if err == nil {
+		w.gen.Add(1)
+	}
+	return n, err
 }
 
 // Close writes what is queued and stops the log. Call it after the HTTP
@@ -115,7 +128,7 @@ func (w *wrongLog) run() {
 	defer close(w.done)
 	t := time.NewTicker(wrongFlushEvery)
 	defer t.Stop()
-	batch := make([]store.WrongGuess, 0, wrongBatchMax)
+	batch := make([]queuedGuess, 0, wrongBatchMax)
 	var reported uint64
 	var reportedAt time.Time
 	for {
@@ -162,25 +175,23 @@ func (w *wrongLog) run() {
 
 // write stores one batch; a failure is logged (never the guesses) and
 // the batch is lost, so a broken database cannot pile guesses up.
-func (w *wrongLog) write(batch []store.WrongGuess) {
+func (w *wrongLog) write(batch []queuedGuess) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.cutoff.IsZero() {
-		keep := batch[:0]
-		for _, g := range batch {
-			if g.TS.After(w.cutoff) {
-				keep = append(keep, g)
-			}
+	gen := w.gen.Load()
+	gs := make([]store.WrongGuess, 0, len(batch))
+	for _, q := range batch {
+		if q.gen == gen {
+			gs = append(gs, q.g)
 		}
-		batch = keep
-		if len(batch) == 0 {
-			return
-		}
+	}
+	if len(gs) == 0 {
+		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), wrongWriteTimeout)
 	defer cancel()
-	if err := w.st.RecordWrong(ctx, batch); err != nil {
-		w.log.Error("wrong-guess log: write failed, batch lost", "guesses", len(batch), "err", err)
+	if err := w.st.RecordWrong(ctx, gs); err != nil {
+		w.log.Error("wrong-guess log: write failed, batch lost", "guesses", len(gs), "err", err)
 	}
 }
 
@@ -199,18 +210,24 @@ func truncateGuess(s string, max int) string {
 	return s[:n]
 }
 
-// solveFeed is the store as the engine sees it, with one addition: the
-// events the engine reads at start-up are folded into the dashboard's
-// SolveStats too, so it is built without a second pass over the log.
-// Events of users no longer in credentials.csv are skipped, as the game
-// state skips them.
-type solveFeed struct {
+// engineStore is the store as the engine sees it, with two additions for
+// the admin dashboard. The events the engine reads at start-up are folded
+// into the SolveStats too, so it is built without a second pass over the
+// log; events of users no longer in credentials.csv are skipped, as the
+// game state skips them. And an admin reset runs exclusive of the
+// wrong-guess log's writes (see wrongLog.reset).
+type engineStore struct {
 	store.Store
-	stats *httpapi.SolveStats
-	known map[int64]bool
+	stats  *httpapi.SolveStats
+	wrongs *wrongLog
+	known  map[int64]bool
 }
 
-func (f *solveFeed) SyncUsers(ctx context.Context, usernames []string) (map[string]int64, error) {
+func (f *engineStore) Reset(ctx context.Context) (int64, error) {
+	return f.wrongs.reset(func() (int64, error) { return f.Store.Reset(ctx) })
+}
+
+func (f *engineStore) SyncUsers(ctx context.Context, usernames []string) (map[string]int64, error) {
 	ids, err := f.Store.SyncUsers(ctx, usernames)
 	if err != nil {
 		return nil, err
@@ -222,7 +239,7 @@ func (f *solveFeed) SyncUsers(ctx context.Context, usernames []string) (map[stri
 	return ids, nil
 }
 
-func (f *solveFeed) Events(ctx context.Context, after int64, fn func(game.Event) error) error {
+func (f *engineStore) Events(ctx context.Context, after int64, fn func(game.Event) error) error {
 	return f.Store.Events(ctx, after, func(ev game.Event) error {
 		if err := fn(ev); err != nil {
 			return err

@@ -75,6 +75,12 @@ type blockingStore struct {
 	entered int
 }
 
+func (b *blockingStore) calls() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.entered
+}
+
 func (b *blockingStore) RecordWrong(ctx context.Context, gs []store.WrongGuess) error {
 	b.mu.Lock()
 	b.entered++
@@ -108,29 +114,54 @@ func TestWrongLogDropsInsteadOfBlocking(t *testing.T) {
 	}
 }
 
-// A reset deletes the stored guesses and makes the log forget the ones
-// still queued: whatever the timing of the writer, no guess made before
-// the reset survives it.
-func TestWrongLogForgetsGuessesBeforeAReset(t *testing.T) {
+// An admin reset and the log's writes never overlap: a batch being
+// written when the reset comes is written first and deleted by it, and
+// guesses queued before the reset are dropped, whatever the timing.
+func TestWrongLogResetDropsEverythingBefore(t *testing.T) {
 	db, u := mustWrongDB(t, 1)
-	var mu sync.Mutex
-	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	w := newWrongLog(db, slog.New(slog.DiscardHandler), clock)
-	for range 50 {
-		w.Record(u[0], 1, "before the reset")
+	st := &blockingStore{DB: db, gate: make(chan struct{})}
+	w := newWrongLog(st, slog.New(slog.DiscardHandler), time.Now)
+	w.Record(u[0], 1, "in the batch being written")
+	deadline := time.Now().Add(10 * time.Second)
+	for st.calls() == 0 { // the 100 ms tick starts a write, which stalls
+		if time.Now().After(deadline) {
+			t.Fatal("the log never wrote")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	w.forget(clock())
-	if _, err := db.Reset(context.Background()); err != nil {
+	w.Record(u[0], 1, "queued before the reset")
+	resetDone := make(chan error, 1)
+	go func() {
+		_, err := w.reset(func() (int64, error) { return db.Reset(context.Background()) })
+		resetDone <- err
+	}()
+	select {
+	case <-resetDone:
+		t.Fatal("the reset ran while a batch was being written")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(st.gate)
+	if err := <-resetDone; err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	now = now.Add(time.Millisecond)
-	mu.Unlock()
 	w.Record(u[0], 1, "after the reset")
 	w.Close()
 	gs := storetest.MustWrongGuesses(t, db, 100)
 	if len(gs) != 1 || gs[0].Guess != "after the reset" {
-		t.Fatalf("stored %d guesses (%+v), want only the one after the reset", len(gs), gs[0])
+		t.Fatalf("stored %d guesses (%+v), want only the one after the reset", len(gs), gs)
+	}
+}
+
+// A failed reset keeps the queued guesses.
+func TestWrongLogFailedResetKeepsGuesses(t *testing.T) {
+	db, u := mustWrongDB(t, 1)
+	w := newWrongLog(db, slog.New(slog.DiscardHandler), time.Now)
+	w.Record(u[0], 1, "kept")
+	if _, err := w.reset(func() (int64, error) { return 0, context.DeadlineExceeded }); err != context.DeadlineExceeded {
+		t.Fatalf("reset error %v", err)
+	}
+	w.Close()
+	if gs := storetest.MustWrongGuesses(t, db, 10); len(gs) != 1 {
+		t.Fatalf("stored %+v", gs)
 	}
 }
