@@ -140,11 +140,12 @@ type runner struct {
 	events      atomic.Int64
 	frames      atomic.Int64
 
-	mu       sync.Mutex
-	errs     map[string]int
-	samples  map[string]string
-	snapShot atomic.Int64 // snapshots whose standings got a full shape check
-	lists    listCache
+	mu         sync.Mutex
+	errs       map[string]int
+	samples    map[string]string
+	snapShot   atomic.Int64 // snapshots whose standings got a full shape check
+	lists      listCache
+	frameCache frameCache
 
 	// firstFlag and lastFlag (Unix ns) bound the solving phase, whose
 	// rate is the throughput figure: the wall time also holds page loads,

@@ -40,12 +40,11 @@ type streamClient struct {
 	denseMax  int64
 	sumSolves int64
 	sumScore  int64
-	parser    frameParser
+	frame     []byte // the frame being applied, for error samples
 	buf       bytes.Buffer
 	now       int64 // receipt time of the frame being applied, Unix µs
 	fresh     int64 // events of that frame not seen before
 	reset     bool  // that frame held a reset
-	applyFn   func(*streamEvent)
 }
 
 func newStreamClient(p *player) *streamClient {
@@ -54,7 +53,6 @@ func newStreamClient(p *player) *streamClient {
 	// id keeps thousands of streams' per-player counts cheap.
 	s.denseMax = int64(p.r.cfg.Players)*4 + 4096
 	s.lastID.Store(-1)
-	s.applyFn = s.apply // one method value, not one per frame
 	return s
 }
 
@@ -200,19 +198,22 @@ func (s *streamClient) reconnect(ctx context.Context, cause error) bool {
 // handle applies one frame.
 func (s *streamClient) handle(frame []byte, now time.Time) error {
 	s.r.frames.Add(1)
-	s.now, s.fresh, s.reset = now.UnixMicro(), 0, false
-	err := s.parser.parse(frame, s.applyFn)
-	if errors.Is(err, errSnapshot) {
-		if s.fresh > 0 {
+	s.now, s.fresh, s.reset, s.frame = now.UnixMicro(), 0, false, frame
+	pf := s.r.frameCache.get(frame)
+	if pf.snapshot {
+		if len(pf.events) > 0 {
 			s.r.fail("stream: snapshot not alone in its frame", abbreviate(frame, 300))
 			return nil
 		}
 		s.applySnapshot(frame)
 		return nil
 	}
+	for i := range pf.events {
+		s.apply(&pf.events[i])
+	}
 	s.r.events.Add(s.fresh)
-	if err != nil {
-		s.r.fail("stream: malformed frame", fmt.Sprintf("%v: %s", err, abbreviate(frame, 300)))
+	if pf.err != nil {
+		s.r.fail("stream: malformed frame", fmt.Sprintf("%v: %s", pf.err, abbreviate(frame, 300)))
 	}
 	if s.reset {
 		return errReset
@@ -220,10 +221,11 @@ func (s *streamClient) handle(frame []byte, now time.Time) error {
 	return nil
 }
 
-// apply takes one event of a live frame.
+// apply takes one event of a live frame; ev is shared with every other
+// socket that received the frame and must not be modified.
 func (s *streamClient) apply(ev *streamEvent) {
 	if err := ev.checkShape(); err != nil {
-		s.r.fail("stream: wrong event shape", fmt.Sprintf("%v: %s", err, abbreviate(s.parser.b, 300)))
+		s.r.fail("stream: wrong event shape", fmt.Sprintf("%v: %s", err, abbreviate(s.frame, 300)))
 		return
 	}
 	if ev.Type == "system" {
@@ -234,7 +236,7 @@ func (s *streamClient) apply(ev *streamEvent) {
 		return
 	}
 	if !s.synced && !s.resumed {
-		s.r.fail("stream: event before snapshot", abbreviate(s.parser.b, 300))
+		s.r.fail("stream: event before snapshot", abbreviate(s.frame, 300))
 		return
 	}
 	if ev.ID <= s.lastID.Load() {

@@ -2,6 +2,7 @@ package emulate
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/url"
@@ -561,5 +562,34 @@ func TestFrameParserEscapes(t *testing.T) {
 	}
 	if _, err := collect(&p, `[{"displayname":"open\"}]`); err == nil {
 		t.Fatal("accepted an unterminated string")
+	}
+}
+
+// Live frames are parsed once per distinct bytes; snapshots and malformed
+// frames keep their meaning.
+func TestFrameCache(t *testing.T) {
+	var c frameCache
+	live := []byte(`[{"id":7,"type":"score","player_id":2,"displayname":"b","ts":1,"challenge_id":1,"challenge":"one","points":100}]`)
+	a := c.get(live)
+	b := c.get(append([]byte(nil), live...))
+	if a != b || a.err != nil || a.snapshot || len(a.events) != 1 || a.events[0].ID != 7 || a.events[0].PlayerID != 2 {
+		t.Fatalf("live frame: %+v / %+v", a, b)
+	}
+	snap := []byte(`[{"type":"snapshot","last_id":7,"players":[],"series":[],"events":[]}]`)
+	if pf := c.get(snap); !pf.snapshot {
+		t.Fatalf("snapshot not recognised: %+v", pf)
+	}
+	if pf := c.get([]byte(`[{"id":`)); pf.err == nil {
+		t.Fatal("malformed frame parsed without error")
+	}
+	if _, ok := c.cur[string(snap)]; ok {
+		t.Error("snapshot kept in the cache")
+	}
+	// Generations bound the cache.
+	for i := range 3 * frameCacheGen {
+		c.get(fmt.Appendf(nil, `[{"id":%d,"type":"rename","player_id":1,"displayname":"x","ts":1}]`, i))
+	}
+	if n := len(c.cur) + len(c.prev); n > 2*frameCacheGen {
+		t.Errorf("cache holds %d frames", n)
 	}
 }
