@@ -76,7 +76,7 @@ type Config struct {
 	PingTimeout    time.Duration // --ws-ping-timeout: no pong or other read within it closes the client; 0 = never
 	WriteTimeout   time.Duration // per frame; a client that cannot take a frame in time is dropped
 	QueueLen       int           // frames buffered per client before it is dropped
-	Coalesce       time.Duration // max delay to batch bursts into one frame (e.g. 50ms); 0 = none
+	Coalesce       time.Duration // least time between frames, to batch bursts (e.g. 50ms; grows with the audience, see coalesceWindow); 0 = none
 	ReplayLen      int           // events kept in memory for resume with since
 	SnapshotEvents int           // events in a snapshot
 	AllowedOrigins []string      // e.g. "https://ctf.example.org"; empty = any origin
@@ -408,6 +408,24 @@ func (h *Hub) Publish(evs ...Event) {
 	}
 }
 
+// Every frame costs one write system call per socket (about 10 µs on a
+// small VM), so under a sustained burst the frames per second must shrink
+// as the audience grows or the fan-out eats the server: the window between
+// frames grows by coalescePerClient per socket, up to maxCoalesce. An
+// event after a quiet spell still goes out at once.
+const (
+	coalescePerClient = 40 * time.Microsecond
+	maxCoalesce       = 250 * time.Millisecond
+)
+
+// coalesceWindow is the least time between two frames with n clients.
+func (h *Hub) coalesceWindow(n int) time.Duration {
+	if h.cfg.Coalesce <= 0 {
+		return 0
+	}
+	return max(h.cfg.Coalesce, min(time.Duration(n)*coalescePerClient, maxCoalesce))
+}
+
 // flush fans the pending events out to every client.
 func (h *Hub) flush() {
 	h.fanMu.Lock()
@@ -415,7 +433,7 @@ func (h *Hub) flush() {
 	evs := h.pending
 	h.pending = nil
 	h.flushScheduled = false
-	h.nextFlush = time.Now().Add(h.cfg.Coalesce)
+	h.nextFlush = time.Now().Add(h.coalesceWindow(len(h.clients)))
 	h.pubMu.Unlock()
 	if len(evs) == 0 || h.closed {
 		h.fanMu.Unlock()

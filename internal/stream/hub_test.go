@@ -649,6 +649,24 @@ func TestCoalesceMergesBursts(t *testing.T) {
 	}
 }
 
+// The window between frames grows with the audience, within bounds, and
+// stays off when coalescing is off.
+func TestCoalesceWindowGrowsWithClients(t *testing.T) {
+	h := &Hub{cfg: Config{Coalesce: 50 * time.Millisecond}}
+	for _, c := range []struct {
+		n    int
+		want time.Duration
+	}{{0, 50 * time.Millisecond}, {200, 50 * time.Millisecond}, {2000, 80 * time.Millisecond}, {5000, 200 * time.Millisecond}, {10000, maxCoalesce}, {100000, maxCoalesce}} {
+		if got := h.coalesceWindow(c.n); got != c.want {
+			t.Errorf("%d clients: window %v, want %v", c.n, got, c.want)
+		}
+	}
+	off := &Hub{cfg: Config{}}
+	if got := off.coalesceWindow(10000); got != 0 {
+		t.Errorf("coalescing off: window %v", got)
+	}
+}
+
 func TestBigBurstIsSplitIntoFrames(t *testing.T) {
 	g := newTestGame()
 	h, srv := MustHub(t, Config{}, g)
