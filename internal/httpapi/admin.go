@@ -98,7 +98,8 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addrKey := "a:" + s.clientAddr(r)
-	if !s.limits.admin.Ready(addrKey) {
+	if wait := s.limits.admin.RetryAfter(addrKey); wait > 0 {
+		s.adminRateLimited(w, wait)
 		reply(http.StatusTooManyRequests, "rate_limit_exceeded", "Too many attempts; wait a minute.")
 		return
 	}

@@ -223,7 +223,7 @@ func (s *Server) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	addrKey := "a:" + s.clientAddr(r)
 	if wait := s.limits.admin.RetryAfter(addrKey); wait > 0 {
-		w.Header().Set("Retry-After", retryAfterSeconds(wait))
+		s.adminRateLimited(w, wait)
 		s.renderAdmin(w, http.StatusTooManyRequests, "login", adminPage{Message: "Too many failed attempts from your address; wait a minute and try again.", IsError: true})
 		return
 	}
@@ -347,6 +347,15 @@ func (s *Server) handleAdminAsset(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.Write(b)
+}
+
+// adminRateLimited prepares a 429 of the admin limiter (shared by the
+// dashboard login and POST /admin/reset): Retry-After and the metric.
+func (s *Server) adminRateLimited(w http.ResponseWriter, wait time.Duration) {
+	if s.cfg.OnRateLimited != nil {
+		s.cfg.OnRateLimited("admin")
+	}
+	w.Header().Set("Retry-After", retryAfterSeconds(wait))
 }
 
 // retryAfterSeconds is a Retry-After value: whole seconds, rounded up, at

@@ -221,8 +221,8 @@ func TestAdminLogin(t *testing.T) {
 		}
 	}
 	// The old reset endpoint shares the limiter.
-	if r := other.do("POST", "/admin/reset?confirm=yes", nil, nil); r.status != http.StatusTooManyRequests {
-		t.Errorf("POST /admin/reset while locked out: %d", r.status)
+	if r := other.do("POST", "/admin/reset?confirm=yes", nil, nil); r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Errorf("POST /admin/reset while locked out: %d, Retry-After %q", r.status, r.header.Get("Retry-After"))
 	}
 	// Another client address (through the trusted proxy) is not locked out.
 	r = other.do("POST", "/admin/login", url.Values{"token": {ctftest.AdminToken}}, http.Header{"X-Forwarded-For": {"203.0.113.9"}})
