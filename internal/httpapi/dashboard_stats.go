@@ -20,6 +20,8 @@ const (
 	// statsTTL is how long computed stats are reused: every open dashboard
 	// polls, and the figures need not be fresher than a second.
 	statsTTL = time.Second
+	// statsTimeout bounds the one query of a stats computation.
+	statsTimeout = 5 * time.Second
 )
 
 // ChallengeSolves is the tally of one challenge.
@@ -214,6 +216,10 @@ func (s *Server) adminStats(ctx context.Context) *AdminStats {
 	if c.v != nil && now.Sub(c.at) < statsTTL && !now.Before(c.at) {
 		return c.v
 	}
+	// The result is shared: one admin closing a tab must not leave an
+	// error in everyone's stats for a second.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statsTimeout)
+	defer cancel()
 	c.v, c.at = s.computeStats(ctx, now), now
 	return c.v
 }
