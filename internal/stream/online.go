@@ -1,18 +1,22 @@
 package stream
 
+import "slices"
+
 // Players returns how many distinct players have at least one open
 // scorestream socket. Anonymous public-board viewers (player 0) are not
-// players. It walks the connected clients under the fan-out lock, so it
-// costs O(sockets); callers such as the admin dashboard cache the answer
+// players. Only the copy of the ids happens under the fan-out lock; the
+// counting happens after it is released, so fan-out waits O(sockets) of
+// copying at most. Callers such as the admin dashboard cache the answer
 // rather than ask on every event.
 func (h *Hub) Players() int {
 	h.fanMu.Lock()
-	defer h.fanMu.Unlock()
-	seen := make(map[int64]struct{}, len(h.clients))
+	ids := make([]int64, 0, len(h.clients))
 	for c := range h.clients {
 		if id := c.viewer.PlayerID; id != 0 {
-			seen[id] = struct{}{}
+			ids = append(ids, id)
 		}
 	}
-	return len(seen)
+	h.fanMu.Unlock()
+	slices.Sort(ids)
+	return len(slices.Compact(ids))
 }

@@ -50,3 +50,24 @@ func TestPlayersCountsDistinctPlayers(t *testing.T) {
 	h.Reset()
 	waitFor(t, "everyone gone after reset", func() bool { return h.Players() == 0 && h.Clients() == 0 })
 }
+
+// BenchmarkPlayers counts distinct players among 5,000 registered
+// clients (2 tabs each for half of them, plus board viewers): the cost
+// the admin dashboard adds, at most once a second, under the fan-out lock.
+func BenchmarkPlayers(b *testing.B) {
+	h := NewHub(Config{}, nil, nil)
+	for i := range 5000 {
+		id := int64(i / 2)
+		if i%10 == 9 {
+			id = 0 // a board viewer
+		}
+		h.clients[&client{h: h, viewer: Viewer{PlayerID: id}}] = struct{}{}
+	}
+	want := h.Players()
+	b.ResetTimer()
+	for b.Loop() {
+		if h.Players() != want {
+			b.Fatal("count changed")
+		}
+	}
+}
