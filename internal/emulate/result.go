@@ -22,18 +22,20 @@ type EndpointStats struct {
 // Result is what a run measured and found. Durations are in the units
 // their names say; JSON field names are metrics.json's.
 type Result struct {
-	URL         string    `json:"url"`
-	Players     int       `json:"players"`
-	PlayersDone int       `json:"players_done"`
-	JitterSec   float64   `json:"jitter_s"`
-	ThinkMS     float64   `json:"think_ms"`
-	InFlight    int       `json:"in_flight"`
-	Challenges  int       `json:"challenges"`
-	Seed        uint64    `json:"seed"`
-	Started     time.Time `json:"started"`
-	WallSec     float64   `json:"wall_s"`
-	Flags       int64     `json:"flags"`
-	FlagsPerSec float64   `json:"flags_per_s"`
+	URL         string  `json:"url"`
+	Players     int     `json:"players"`
+	PlayersDone int     `json:"players_done"`
+	JitterSec   float64 `json:"jitter_s"`
+	ThinkMS     float64 `json:"think_ms"`
+	InFlight    int     `json:"in_flight"`
+	Challenges  int     `json:"challenges"`
+	Seed        uint64  `json:"seed"`
+	// WSCompression tells whether the sockets negotiated permessage-deflate.
+	WSCompression bool      `json:"ws_compression"`
+	Started       time.Time `json:"started"`
+	WallSec       float64   `json:"wall_s"`
+	Flags         int64     `json:"flags"`
+	FlagsPerSec   float64   `json:"flags_per_s"`
 	// SolvingSec is from the first to the last correct flag; SolvingRate
 	// is the flags per second within it (the throughput of the solving
 	// phase, without page loads, logins and the final settling).
@@ -97,7 +99,8 @@ func (r *runner) result(wall time.Duration, cpuUser, cpuSys time.Duration, nofil
 		URL: r.base.String(), Players: r.cfg.Players, PlayersDone: int(r.done.Load()),
 		JitterSec: r.cfg.Jitter.Seconds(), ThinkMS: float64(r.cfg.Think) / float64(time.Millisecond),
 		InFlight: r.cfg.InFlight, Challenges: len(r.cfg.Challenges), Seed: r.cfg.Seed,
-		Started: r.start, WallSec: wall.Seconds(),
+		WSCompression: !r.cfg.NoCompression,
+		Started:       r.start, WallSec: wall.Seconds(),
 		Flags: r.flags.Load(), Hints: r.hints.Load(), Requests: r.requests.Load(),
 		Errors: map[string]int{}, ErrorSamples: map[string]string{},
 		WSConnect:      r.lat[epWSConnect].stats(),
@@ -145,8 +148,8 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "ctfg emulate: %s\n", status)
 	fmt.Fprintf(&b, "  server          %s\n", r.URL)
-	fmt.Fprintf(&b, "  players         %d done of %d (jitter %gs, think %gms, %d in flight, %d challenges)\n",
-		r.PlayersDone, r.Players, r.JitterSec, r.ThinkMS, r.InFlight, r.Challenges)
+	fmt.Fprintf(&b, "  players         %d done of %d (jitter %gs, think %gms, %d in flight, %d challenges, scorestream compression %s)\n",
+		r.PlayersDone, r.Players, r.JitterSec, r.ThinkMS, r.InFlight, r.Challenges, map[bool]string{true: "on", false: "off"}[r.WSCompression])
 	fmt.Fprintf(&b, "  wall time       %.2fs\n", r.WallSec)
 	fmt.Fprintf(&b, "  flags           %d (%.1f/s over the wall time; %.1f/s in the %.2fs from first to last), hints %d\n",
 		r.Flags, r.FlagsPerSec, r.SolvingRate, r.SolvingSec, r.Hints)

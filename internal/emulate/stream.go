@@ -41,10 +41,9 @@ type streamClient struct {
 	sumSolves int64
 	sumScore  int64
 	frame     []byte // the frame being applied, for error samples
-	buf       bytes.Buffer
-	now       int64 // receipt time of the frame being applied, Unix µs
-	fresh     int64 // events of that frame not seen before
-	reset     bool  // that frame held a reset
+	now       int64  // receipt time of the frame being applied, Unix µs
+	fresh     int64  // events of that frame not seen before
+	reset     bool   // that frame held a reset
 }
 
 func newStreamClient(p *player) *streamClient {
@@ -128,10 +127,15 @@ func (s *streamClient) readLoop(ctx context.Context) {
 
 var errReset = errors.New("reset")
 
-// maxKeptBuffer is the largest frame buffer a socket keeps between frames
-// (bytes); thousands of sockets each holding a snapshot-sized buffer would
-// cost gigabytes.
-const maxKeptBuffer = 64 << 10
+// frameBufs lends frame buffers to the sockets' readers: a socket needs
+// one only while it reads and applies a frame, so thousands of sockets
+// share about as many buffers as there are cores instead of each keeping
+// one the size of the largest frame it ever saw.
+var frameBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer is the largest buffer returned to the pool (bytes); a
+// rare huge snapshot's buffer is left to the collector.
+const maxPooledBuffer = 4 << 20
 
 func (s *streamClient) readFrames() error {
 	s.mu.Lock()
@@ -142,15 +146,14 @@ func (s *streamClient) readFrames() error {
 		if err != nil {
 			return err
 		}
-		s.buf.Reset()
-		if _, err := s.buf.ReadFrom(rd); err != nil {
-			return err
+		buf := frameBufs.Get().(*bytes.Buffer)
+		buf.Reset()
+		if _, err = buf.ReadFrom(rd); err == nil {
+			err = s.handle(buf.Bytes(), time.Now())
 		}
-		err = s.handle(s.buf.Bytes(), time.Now())
-		if s.buf.Cap() > maxKeptBuffer {
-			// A snapshot or a burst needed a big buffer; do not keep one
-			// per socket for the rest of the run.
-			s.buf = bytes.Buffer{}
+		s.frame = nil // the buffer goes back to the pool
+		if buf.Cap() <= maxPooledBuffer {
+			frameBufs.Put(buf)
 		}
 		if err != nil {
 			return err
