@@ -88,8 +88,8 @@ kill "$PID"; wait "$PID" 2>/dev/null || true
   echo
   echo "### Load emulator (\`ctfg emulate\`, 15 challenges, fresh server each run)"
   echo
-  echo "| run | errors | wall | flags | flags/s over the wall | flags/s first→last flag | submit p50 / p99 ms | login p50 / p99 ms | event delivery p50 / p99 ms | emulator CPU | server CPU | players done |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| run | errors | wall | flags | flags/s over the wall | flags/s first→last flag | submit p50 / p99 ms (emulator) | submit p99 in the server | login p50 / p99 ms | event delivery p50 / p99 ms | emulator CPU | server CPU | players done |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } >> "$OUT"
 emu() { # label players jitter [emulate flags...]
   local label=$1 n=$2 jitter=$3; shift 3
@@ -99,11 +99,12 @@ emu() { # label players jitter [emulate flags...]
   local code=0
   "$T/ctfg" emulate --url "$URL" --game "$T/g" --players "$n" --jitter "$jitter" --out "$T/out-$n-$jitter$*" "$@" \
     > "$T/emu.txt" 2>&1 || code=$?
-  local cpu; cpu=$(cpu_of "$PID")
+  local cpu srv; cpu=$(cpu_of "$PID")
+  srv=$("$T/ctfg-bench" srvlat -url "$URL" -route "POST /api/submit" || echo "–")
   kill "$PID"; wait "$PID" 2>/dev/null || true
   sed -n '1,3p' "$T/emu.txt"
   if [ -s "$T/out-$n-$jitter$*/metrics.json" ]; then
-    "$T/ctfg-bench" emurow -label "$label" -metrics "$T/out-$n-$jitter$*/metrics.json" -server-cpu "$cpu" >> "$OUT"
+    "$T/ctfg-bench" emurow -label "$label" -metrics "$T/out-$n-$jitter$*/metrics.json" -server-cpu "$cpu" -server-submit "$srv" >> "$OUT"
   else
     echo "| $label | emulator failed (exit $code): $(tail -1 "$T/emu.txt") |" >> "$OUT"
   fi

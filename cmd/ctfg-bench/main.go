@@ -6,6 +6,7 @@
 //	ctfg-bench sessions -url U -players N -out F      log N players in, one session cookie per line
 //	ctfg-bench solves -url U                          total solves on the scoreboard
 //	ctfg-bench emurow -label L -metrics F -server-cpu S   a table row from ctfg emulate's metrics.json
+//	ctfg-bench srvlat -url U -route R                 server-side latency of a route from /metrics
 //	ctfg-bench splice -file F -section S              replace F's generated section with S
 package main
 
@@ -28,7 +29,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: ctfg-bench bare|game|sessions|solves|emurow|splice [flags]")
+		fmt.Fprintln(os.Stderr, "usage: ctfg-bench bare|game|sessions|solves|emurow|srvlat|splice [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -43,6 +44,8 @@ func main() {
 		err = solves(os.Args[2:])
 	case "emurow":
 		err = emuRow(os.Args[2:])
+	case "srvlat":
+		err = srvLat(os.Args[2:])
 	case "splice":
 		err = splice(os.Args[2:])
 	default:

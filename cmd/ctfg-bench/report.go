@@ -6,7 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"math"
+	"net/http"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ctfg/ctfg/internal/emulate"
@@ -19,6 +24,7 @@ func emuRow(args []string) error {
 	label := fs.String("label", "", "first cell of the row")
 	path := fs.String("metrics", "", "metrics.json written by ctfg emulate --out")
 	serverCPU := fs.Float64("server-cpu", 0, "CPU seconds the server used during the run")
+	serverLat := fs.String("server-submit", "–", "server-side submit latency (from srvlat)")
 	fs.Parse(args)
 	b, err := os.ReadFile(*path)
 	if err != nil {
@@ -43,9 +49,9 @@ func emuRow(args []string) error {
 		}
 		errs = fmt.Sprintf("**%d** (%s)", n, strings.Join(kinds, "; "))
 	}
-	fmt.Printf("| %s | %s | %.2f s | %d | %.0f | %.0f | %s | %s | %.0f / %.0f | %.1f s | %.1f s | %d/%d |\n",
+	fmt.Printf("| %s | %s | %.2f s | %d | %.0f | %.0f | %s | %s | %s | %.0f / %.0f | %.1f s | %.1f s | %d/%d |\n",
 		*label, errs, r.WallSec, r.Flags, r.FlagsPerSec, r.SolvingRate,
-		lat("POST /api/submit"), lat("POST /api/login"),
+		lat("POST /api/submit"), *serverLat, lat("POST /api/login"),
 		r.EventDelay.P50MS, r.EventDelay.P99MS,
 		r.CPUUserSec+r.CPUSystemSec, *serverCPU, r.PlayersDone, r.Players)
 	return nil
@@ -105,4 +111,85 @@ func spliceSection(doc, sec []byte) ([]byte, error) {
 	b.WriteString("\n")
 	b.Write(doc[k+1:])
 	return b.Bytes(), nil
+}
+
+// srvLat prints, from a running ctfg's /metrics, the server-side latency
+// of one route: the histogram bucket holding the 99th percentile and the
+// share answered within 25 ms. The emulator's own figures include its
+// queueing on the shared cores; these do not.
+func srvLat(args []string) error {
+	fs := flag.NewFlagSet("srvlat", flag.ExitOnError)
+	url := fs.String("url", "", "base URL of the server")
+	route := fs.String("route", "POST /api/submit", "route label")
+	fs.Parse(args)
+	resp, err := http.Get(*url + "/metrics")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	p99, within, n := routeLatency(string(body), *route, 0.025)
+	if n == 0 {
+		fmt.Println("–")
+		return nil
+	}
+	fmt.Printf("≤ %s ms; %.1f %% ≤ 25 ms\n", p99, 100*within)
+	return nil
+}
+
+// routeLatency reads the request-duration histogram of route (summed over
+// status codes) and returns the upper bound of the bucket holding the
+// 99th percentile (in ms, as text), the share of requests within limit
+// seconds and the count.
+func routeLatency(metrics, route string, limit float64) (string, float64, float64) {
+	buckets := map[float64]float64{}
+	for _, line := range strings.Split(metrics, "\n") {
+		if !strings.HasPrefix(line, "ctfg_http_request_duration_seconds_bucket{") || !strings.Contains(line, `route="`+route+`"`) {
+			continue
+		}
+		i := strings.Index(line, `le="`)
+		j := strings.LastIndexByte(line, ' ')
+		if i < 0 || j < 0 {
+			continue
+		}
+		leText := line[i+4:]
+		leText = leText[:strings.IndexByte(leText, '"')]
+		le := math.Inf(1)
+		if leText != "+Inf" {
+			le, _ = strconv.ParseFloat(leText, 64)
+		}
+		v, _ := strconv.ParseFloat(line[j+1:], 64)
+		buckets[le] += v
+	}
+	les := make([]float64, 0, len(buckets))
+	for le := range buckets {
+		les = append(les, le)
+	}
+	sort.Float64s(les)
+	if len(les) == 0 {
+		return "", 0, 0
+	}
+	total := buckets[les[len(les)-1]]
+	if total == 0 {
+		return "", 0, 0
+	}
+	p99 := "∞"
+	for _, le := range les {
+		if buckets[le] >= 0.99*total {
+			if !math.IsInf(le, 1) {
+				p99 = strconv.FormatFloat(le*1000, 'g', -1, 64)
+			}
+			break
+		}
+	}
+	within := 0.0
+	for _, le := range les {
+		if le <= limit {
+			within = buckets[le] / total
+		}
+	}
+	return p99, within, total
 }

@@ -26,3 +26,24 @@ func TestSpliceSection(t *testing.T) {
 		t.Error("a lone marker was accepted")
 	}
 }
+
+func TestRouteLatency(t *testing.T) {
+	m := `# HELP x
+ctfg_http_request_duration_seconds_bucket{code="200",route="POST /api/submit",le="0.01"} 90
+ctfg_http_request_duration_seconds_bucket{code="200",route="POST /api/submit",le="0.025"} 98
+ctfg_http_request_duration_seconds_bucket{code="200",route="POST /api/submit",le="0.05"} 99
+ctfg_http_request_duration_seconds_bucket{code="200",route="POST /api/submit",le="+Inf"} 100
+ctfg_http_request_duration_seconds_bucket{code="429",route="POST /api/submit",le="0.01"} 0
+ctfg_http_request_duration_seconds_bucket{code="429",route="POST /api/submit",le="0.025"} 0
+ctfg_http_request_duration_seconds_bucket{code="429",route="POST /api/submit",le="0.05"} 1
+ctfg_http_request_duration_seconds_bucket{code="429",route="POST /api/submit",le="+Inf"} 1
+ctfg_http_request_duration_seconds_bucket{code="200",route="GET /api/me",le="+Inf"} 7
+`
+	p99, within, n := routeLatency(m, "POST /api/submit", 0.025)
+	if n != 101 || p99 != "50" || within < 0.97 || within > 0.971 {
+		t.Fatalf("p99 %s, within %.3f, n %v", p99, within, n)
+	}
+	if _, _, n := routeLatency(m, "POST /api/hint", 0.025); n != 0 {
+		t.Fatal("counted a route that is absent")
+	}
+}
