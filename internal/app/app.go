@@ -181,6 +181,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Version:  cfg.Version,
 		DBSize:   s.Store.Size,
 		WALSize:  s.Store.WALSize,
+		DiskFree: s.Store.DiskFree,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	})
 	ph := game.Placeholders{ObfuscationKey: cfg.ObfuscationKey}

@@ -167,6 +167,9 @@ func TestMetricsEndToEnd(t *testing.T) {
 	if sample(before, "ctfg_db_size_bytes", nil) <= 0 {
 		t.Errorf("database size: %v", sample(before, "ctfg_db_size_bytes", nil))
 	}
+	if free := sample(before, "ctfg_db_disk_free_bytes", nil); free <= 0 {
+		t.Errorf("free disk space: %v", free)
+	}
 	if sample(before, "ctfg_db_wal_size_bytes", nil) < 0 || sample(before, "ctfg_uptime_seconds", nil) < 0 || sample(before, "go_goroutines", nil) <= 0 {
 		t.Error("WAL size, uptime or Go runtime metrics missing")
 	}

@@ -111,6 +111,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 
 	// One browser's scorestream, to see how it is closed.
 	wsClosed := make(chan error, 1)
+	wsReady := make(chan struct{}) // closed once the snapshot arrived
 	go func() {
 		deadline := time.Now().Add(20 * time.Second)
 		for loggedIn.Load() == 0 && time.Now().Before(deadline) {
@@ -131,15 +132,26 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 			return
 		}
 		defer conn.Close()
-		for {
+		for first := true; ; first = false {
 			if _, _, err := conn.ReadMessage(); err != nil {
 				wsClosed <- err
 				return
 			}
+			if first {
+				close(wsReady)
+			}
 		}
 	}()
 
-	// Stop once solves are flowing, with requests in flight.
+	// Stop once the socket is live and solves are flowing, with requests
+	// in flight.
+	select {
+	case <-wsReady:
+	case err := <-wsClosed:
+		t.Fatalf("scorestream: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("scorestream never sent its snapshot")
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		mu.Lock()

@@ -52,9 +52,10 @@ More:
 
 Environment (also read from GAME_DIR/.env; real environment variables win):
   CTFG_API_TOKEN    token for POST /api/award
-  CTFG_ADMIN_TOKEN  token for admin reset
+  CTFG_ADMIN_TOKEN  token of the admin dashboard (/admin) and reset
   CTFG_METRICS_TOKEN  token for /metrics (see --metrics-token)
   SENTRY_DSN        report internal errors to Sentry
+  SENTRY_ENVIRONMENT  environment name attached to Sentry reports
 `
 
 // serveFlags are the parsed serve flags.
@@ -237,7 +238,7 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 		log.Warn("CTFG_API_TOKEN is not set: POST /api/award refuses every request")
 	}
 	if cfg.AdminToken == "" {
-		log.Warn("CTFG_ADMIN_TOKEN is not set: admin reset is disabled")
+		log.Warn("CTFG_ADMIN_TOKEN is not set: the admin dashboard and reset are disabled")
 	}
 	if cfg.MetricsAddr == "" && cfg.MetricsToken == "" {
 		log.Info("/metrics is open on the main port; restrict it with --metrics-addr or CTFG_METRICS_TOKEN")

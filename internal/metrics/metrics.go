@@ -85,6 +85,9 @@ type Config struct {
 	// DBSize and WALSize return the database's and its write-ahead log's
 	// size in bytes; they run at scrape time. Nil leaves the gauge out.
 	DBSize, WALSize func() int64
+	// DiskFree returns the bytes free on the database's file system (-1
+	// when unknown); it runs at scrape time. Nil leaves the gauge out.
+	DiskFree func() int64
 	// ErrorLog receives errors of gathering and serving metrics; nil drops
 	// them.
 	ErrorLog promhttp.Logger
@@ -199,6 +202,11 @@ func New(cfg Config) *Metrics {
 	if cfg.WALSize != nil {
 		f.gaugeFunc("db_wal_size_bytes", "Size of the database's write-ahead log in bytes, measured at scrape time.", nil,
 			func() float64 { return float64(cfg.WALSize()) })
+	}
+
+	if cfg.DiskFree != nil {
+		f.gaugeFunc("db_disk_free_bytes", "Bytes free on the file system holding the database, measured at scrape time; at zero every commit fails.", nil,
+			func() float64 { return float64(cfg.DiskFree()) })
 	}
 
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
