@@ -104,6 +104,9 @@ func MustServer(tb testing.TB, dir string, mods ...func(*app.Config)) *Server {
 		AdminToken:      AdminToken,
 		DisableWatching: true,
 	}
+	if auditing() {
+		cfg.Logger = auditLogger()
+	}
 	for _, m := range mods {
 		m(&cfg)
 	}
@@ -147,7 +150,11 @@ type Client struct {
 // NewClient returns a client without a session.
 func (s *Server) NewClient() *Client {
 	jar, _ := cookiejar.New(nil)
-	return &Client{Base: s.URL, HTTP: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	c := &Client{Base: s.URL, HTTP: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	if auditing() {
+		c.HTTP.Transport = auditTransport{next: http.DefaultTransport}
+	}
+	return c
 }
 
 // MustLogin returns a client logged in as username (a key of Players).
