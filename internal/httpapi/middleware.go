@@ -146,12 +146,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 }
 
 // clientAddr is the address rate limits key on: the peer, or with
-// TrustProxy the first address of X-Forwarded-For (else X-Real-IP).
+// TrustProxy the last address of X-Forwarded-For (else X-Real-IP). The
+// last one is what the trusted proxy appended — the address it saw;
+// anything before it came from the client and could be forged to dodge
+// the per-address limits.
 func (s *Server) clientAddr(r *http.Request) string {
 	if s.cfg.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+		if xff := strings.Join(r.Header.Values("X-Forwarded-For"), ","); xff != "" {
+			last := xff[strings.LastIndexByte(xff, ',')+1:]
+			if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
 				return ip.String()
 			}
 		}
