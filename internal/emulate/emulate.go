@@ -137,6 +137,7 @@ type runner struct {
 	done        atomic.Int64
 	errorsTotal atomic.Int64
 	reconnects  atomic.Int64
+	resent      atomic.Int64 // requests resent after a kept-alive connection closed
 	events      atomic.Int64
 	frames      atomic.Int64
 

@@ -10,9 +10,11 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptrace"
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,6 +114,21 @@ func (p *player) do(ctx context.Context, ep endpoint, method, path string, body 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	p.r.requests.Add(1)
+	// Which connection carried a failed request tells a server that
+	// closed a kept-alive connection from one that refused a new one.
+	var conn httptrace.GotConnInfo
+	conns := 0
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(i httptrace.GotConnInfo) { conn = i; conns++ },
+	}))
+	if ep == epSubmit || ep == epHint || ep == epSetName {
+		// These requests are idempotent by the API's contract (a repeated
+		// flag is "already solved", a hint is never charged twice, a name
+		// is set again). Saying so lets the transport resend one that met
+		// a kept-alive connection the server had just closed, as browsers
+		// do (RFC 9112 §9.3.1); such resends are counted, not hidden.
+		req.Header.Set("Idempotency-Key", strconv.FormatInt(p.r.requests.Load(), 36))
+	}
 	t0 := time.Now()
 	resp, err := p.client.Do(req)
 	var data []byte
@@ -124,10 +141,21 @@ func (p *player) do(ctx context.Context, ep endpoint, method, path string, body 
 		resp.Body.Close()
 	}
 	d := time.Since(t0)
+	if conns > 1 {
+		p.r.resent.Add(int64(conns - 1))
+	}
+	gotConn := conns > 0
 	if err != nil {
 		p.r.record(ep, d, true)
 		if ctx.Err() == nil {
-			p.r.fail(ep.String()+": transport error", fmt.Sprintf("%s %s%s: %v", method, path, reqText, err))
+			how := "before a connection was made"
+			switch {
+			case gotConn && conn.Reused:
+				how = fmt.Sprintf("on a reused connection from %v idle for %v", conn.Conn.LocalAddr(), conn.IdleTime.Round(time.Millisecond))
+			case gotConn:
+				how = fmt.Sprintf("on a new connection from %v", conn.Conn.LocalAddr())
+			}
+			p.r.fail(ep.String()+": transport error", fmt.Sprintf("%s %s%s: %v (%s, after %v)", method, path, reqText, err, how, d.Round(time.Millisecond)))
 		}
 		return nil
 	}

@@ -61,6 +61,10 @@ type Result struct {
 	EventsReceived int64        `json:"events_received"`
 	Frames         int64        `json:"frames"`
 	WSReconnects   int64        `json:"ws_reconnects"`
+	// Resent counts idempotent requests the HTTP transport sent again
+	// because the kept-alive connection they went out on had been closed
+	// by the server before any answer (what browsers do too).
+	Resent int64 `json:"resent_requests"`
 	// Throughput is correct flags per second over the run.
 	Throughput []TimePoint `json:"throughput"`
 	// BucketSec is the width of every timeline bucket.
@@ -106,6 +110,7 @@ func (r *runner) result(wall time.Duration, cpuUser, cpuSys time.Duration, nofil
 		WSConnect:      r.lat[epWSConnect].stats(),
 		EventDelay:     r.delay.stats(),
 		EventsReceived: r.events.Load(), Frames: r.frames.Load(), WSReconnects: r.reconnects.Load(),
+		Resent:     r.resent.Load(),
 		Throughput: r.flagLine.points(wall, width), BucketSec: (time.Duration(width) * slotDur).Seconds(),
 		CPUUserSec: cpuUser.Seconds(), CPUSystemSec: cpuSys.Seconds(),
 		NumCPU: runtime.NumCPU(), FileLimit: nofile,
@@ -153,7 +158,7 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	fmt.Fprintf(&b, "  wall time       %.2fs\n", r.WallSec)
 	fmt.Fprintf(&b, "  flags           %d (%.1f/s over the wall time; %.1f/s in the %.2fs from first to last), hints %d\n",
 		r.Flags, r.FlagsPerSec, r.SolvingRate, r.SolvingSec, r.Hints)
-	fmt.Fprintf(&b, "  requests        %d (%.1f/s)\n", r.Requests, r.RequestsPerSec)
+	fmt.Fprintf(&b, "  requests        %d (%.1f/s), %d resent on a closed kept-alive connection\n", r.Requests, r.RequestsPerSec, r.Resent)
 	fmt.Fprintf(&b, "  scorestream     %d events in %d frames, %d reconnects\n", r.EventsReceived, r.Frames, r.WSReconnects)
 	fmt.Fprintf(&b, "  emulator CPU    %.2fs user + %.2fs system = %.0f%% of one core (%d cores)\n",
 		r.CPUUserSec, r.CPUSystemSec, r.CPUPercent, r.NumCPU)

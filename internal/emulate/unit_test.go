@@ -1,10 +1,15 @@
 package emulate
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -591,5 +596,64 @@ func TestFrameCache(t *testing.T) {
 	}
 	if n := len(c.cur) + len(c.prev); n > 2*frameCacheGen {
 		t.Errorf("cache holds %d frames", n)
+	}
+}
+
+// A server may close a kept-alive connection just as the next request goes
+// out on it. The emulator resends idempotent API calls then, as browsers
+// do, and counts them; other requests fail as before.
+func TestResendOnClosedKeepAlive(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	// Each connection answers one request with a kept-alive 200, then
+	// closes without a word once the next request has arrived.
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, req.Body)
+				body := `{"result":"ok"}`
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+				br.Peek(1) // the next request: drop it with the connection
+			}()
+		}
+	}()
+	users := []game.User{{Username: "u", Password: "p"}}
+	chs := []*game.Challenge{{ID: 1, Title: "a", Flag: "^a$", TestFlag: "a"}}
+	r, err := newRunner(Config{URL: "http://" + ln.Addr().String(), Players: 1, Users: users, Challenges: chs, RequestTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPlayer(r, 0, 0)
+	ctx := context.Background()
+	for i := range 3 {
+		if rep := p.do(ctx, epSubmit, "POST", "/api/submit", map[string]any{"id": 1, "flag": "a"}, false); rep == nil || rep.status != 200 {
+			t.Fatalf("submit %d failed: %v", i, r.errs)
+		}
+	}
+	if got := r.resent.Load(); got != 2 {
+		t.Errorf("%d submissions resent, want 2 (each after the first met a closed connection)", got)
+	}
+	// Logins are not idempotent: a closed connection is an error.
+	p.do(ctx, epLogin, "POST", "/api/login", map[string]string{"username": "u", "password": "p"}, false)
+	if r.errorsTotal.Load() != 1 {
+		t.Errorf("login on a closed connection: %d errors, want 1 (%v)", r.errorsTotal.Load(), r.errs)
+	}
+	for k, v := range r.samples {
+		if strings.Contains(v, "password") && strings.Contains(v, `"p"`) {
+			t.Errorf("error sample %q holds the password: %s", k, v)
+		}
 	}
 }
