@@ -27,10 +27,10 @@ ulimit -n 65536 2>/dev/null || ulimit -n 20000 || true
 TICK=$(getconf CLK_TCK)
 OUT="$T/section.md"
 
-# start_ctfg GAMEDIR NAME: serve a game, set $PID and $URL.
+# start_ctfg GAMEDIR NAME [flags]: serve a game, set $PID and $URL.
 start_ctfg() {
   rm -f "$T/$2.port"
-  "$T/ctfg" --game "$1" --addr 127.0.0.1:0 --port-file "$T/$2.port" --log-level error &
+  "$T/ctfg" --game "$1" --addr 127.0.0.1:0 --port-file "$T/$2.port" --log-level error "${@:3}" &
   PID=$!
   for _ in $(seq 200); do [ -s "$T/$2.port" ] && break; sleep 0.05; done
   URL="http://$(cat "$T/$2.port")"
@@ -96,7 +96,9 @@ emu() { # label players jitter [emulate flags...]
   local label=$1 n=$2 jitter=$3; shift 3
   echo "== emulate: $label"
   rm -rf "$T/g" && cp -r "$T/emu-game" "$T/g"
-  start_ctfg "$T/g" emu
+  # Thousands of players connect at once: the accept queue of
+  # docs/OPERATIONS.md's advice, not the old engine's default of 512.
+  start_ctfg "$T/g" emu --ws-backlog 4096
   local code=0
   "$T/ctfg" emulate --url "$URL" --game "$T/g" --players "$n" --jitter "$jitter" --out "$T/out-$n-$jitter$*" "$@" \
     > "$T/emu.txt" 2>&1 || code=$?

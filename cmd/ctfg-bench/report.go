@@ -49,6 +49,9 @@ func emuRow(args []string) error {
 		}
 		errs = fmt.Sprintf("**%d** (%s)", n, strings.Join(kinds, "; "))
 	}
+	if r.Resent > 0 {
+		errs += fmt.Sprintf(", %d resent", r.Resent)
+	}
 	fmt.Printf("| %s | %s | %.2f s | %d | %.0f | %.0f | %s | %s | %s | %.0f / %.0f | %.1f s | %.1f s | %d/%d |\n",
 		*label, errs, r.WallSec, r.Flags, r.FlagsPerSec, r.SolvingRate,
 		lat("POST /api/submit"), *serverLat, lat("POST /api/login"),
