@@ -50,7 +50,10 @@ func emuRow(args []string) error {
 		errs = fmt.Sprintf("**%d** (%s)", n, strings.Join(kinds, "; "))
 	}
 	if r.Resent > 0 {
-		errs += fmt.Sprintf(", %d resent", r.Resent)
+		errs += fmt.Sprintf(", %d requests resent", r.Resent)
+	}
+	if r.WSConnectRetries > 0 {
+		errs += fmt.Sprintf(", %d socket connects retried", r.WSConnectRetries)
 	}
 	fmt.Printf("| %s | %s | %.2f s | %d | %.0f | %.0f | %s | %s | %s | %.0f / %.0f | %.1f s | %.1f s | %d/%d |\n",
 		*label, errs, r.WallSec, r.Flags, r.FlagsPerSec, r.SolvingRate,

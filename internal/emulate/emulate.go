@@ -138,6 +138,7 @@ type runner struct {
 	errorsTotal atomic.Int64
 	reconnects  atomic.Int64
 	resent      atomic.Int64 // requests resent after a kept-alive connection closed
+	wsRetries   atomic.Int64 // scorestream connection attempts that failed and were retried
 	events      atomic.Int64
 	frames      atomic.Int64
 

@@ -65,6 +65,9 @@ type Result struct {
 	// because the kept-alive connection they went out on had been closed
 	// by the server before any answer (what browsers do too).
 	Resent int64 `json:"resent_requests"`
+	// WSConnectRetries counts scorestream connection attempts that failed
+	// and were tried again (a player whose attempts all fail is an error).
+	WSConnectRetries int64 `json:"ws_connect_retries"`
 	// Throughput is correct flags per second over the run.
 	Throughput []TimePoint `json:"throughput"`
 	// BucketSec is the width of every timeline bucket.
@@ -159,7 +162,7 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	fmt.Fprintf(&b, "  flags           %d (%.1f/s over the wall time; %.1f/s in the %.2fs from first to last), hints %d\n",
 		r.Flags, r.FlagsPerSec, r.SolvingRate, r.SolvingSec, r.Hints)
 	fmt.Fprintf(&b, "  requests        %d (%.1f/s), %d resent on a closed kept-alive connection\n", r.Requests, r.RequestsPerSec, r.Resent)
-	fmt.Fprintf(&b, "  scorestream     %d events in %d frames, %d reconnects\n", r.EventsReceived, r.Frames, r.WSReconnects)
+	fmt.Fprintf(&b, "  scorestream     %d events in %d frames, %d reconnects, %d failed connection attempts retried\n", r.EventsReceived, r.Frames, r.WSReconnects, r.WSConnectRetries)
 	fmt.Fprintf(&b, "  emulator CPU    %.2fs user + %.2fs system = %.0f%% of one core (%d cores)\n",
 		r.CPUUserSec, r.CPUSystemSec, r.CPUPercent, r.NumCPU)
 	b.WriteString("\nlatency (ms)\n")

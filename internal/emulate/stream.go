@@ -32,18 +32,19 @@ type streamClient struct {
 	lastID  atomic.Int64
 
 	// Reader-owned state.
-	synced    bool  // a snapshot has been applied
-	resumed   bool  // reconnected with since=, so events may come first
-	liveAfter int64 // Unix ms; earlier events are replays, not timed
-	counts    []uint16
-	overflow  map[int64]int
-	denseMax  int64
-	sumSolves int64
-	sumScore  int64
-	frame     []byte // the frame being applied, for error samples
-	now       int64  // receipt time of the frame being applied, Unix µs
-	fresh     int64  // events of that frame not seen before
-	reset     bool   // that frame held a reset
+	synced      bool  // a snapshot has been applied
+	resumed     bool  // reconnected with since=, so events may come first
+	liveAfter   int64 // Unix ms; earlier events are replays, not timed
+	counts      []uint16
+	overflow    map[int64]int
+	denseMax    int64
+	sumSolves   int64
+	sumScore    int64
+	frame       []byte // the frame being applied, for error samples
+	lastConnErr string // why the latest connection attempt failed
+	now         int64  // receipt time of the frame being applied, Unix µs
+	fresh       int64  // events of that frame not seen before
+	reset       bool   // that frame held a reset
 }
 
 func newStreamClient(p *player) *streamClient {
@@ -66,11 +67,14 @@ func (s *streamClient) open(ctx context.Context, wsURL string) bool {
 	s.r.record(epWSConnect, d, err != nil)
 	if err != nil {
 		if ctx.Err() == nil {
+			// Not an error yet: like the web app, the caller retries with
+			// backoff, and only giving up is one ("reconnect failed").
 			detail := err.Error()
 			if resp != nil {
 				detail = fmt.Sprintf("handshake → HTTP %d", resp.StatusCode)
 			}
-			s.r.fail("WS /scorestream: connect failed", redact(wsURL)+": "+detail)
+			s.lastConnErr = redact(wsURL) + ": " + detail
+			s.r.wsRetries.Add(1)
 		}
 		return false
 	}
@@ -193,7 +197,7 @@ func (s *streamClient) reconnect(ctx context.Context, cause error) bool {
 		}
 	}
 	if ctx.Err() == nil && !s.isClosing() {
-		s.r.fail("WS /scorestream: reconnect failed", fmt.Sprintf("%s's scorestream dropped (%v) and could not reconnect", s.p.user.Username, cause))
+		s.r.fail("WS /scorestream: reconnect failed", fmt.Sprintf("%s's scorestream dropped (%v) and could not reconnect; last attempt: %s", s.p.user.Username, cause, s.lastConnErr))
 	}
 	return false
 }
