@@ -1,14 +1,12 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -19,23 +17,6 @@ import (
 	"github.com/ctfg/ctfg/internal/store"
 	"github.com/gorilla/websocket"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // mustWrongGuesses waits until the server has stored n wrong guesses
 // (the log writes every 100 ms) and returns them, newest first.
@@ -83,7 +64,7 @@ func adminStats(t *testing.T, srv *ctftest.Server) httpapi.AdminStats {
 // scorestream, survive a restart, and an admin reset deletes them. The
 // dashboard's solve tally is rebuilt from the log at start.
 func TestWrongGuessLog(t *testing.T) {
-	var logs syncBuffer
+	var logs ctftest.LogBuffer
 	dir := ctftest.MustGameDir(t)
 	logged := func(c *app.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

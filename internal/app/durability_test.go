@@ -100,14 +100,7 @@ func TestCrashLosesNoAcknowledgedSolve(t *testing.T) {
 	}
 	dir := ctftest.MustGameDir(t)
 	// 120 players, so the load has enough distinct solves.
-	var creds strings.Builder
-	creds.WriteString("username,password\n")
-	for i := 0; i < 120; i++ {
-		fmt.Fprintf(&creds, "p%d,pw%d\n", i, i)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "credentials.csv"), []byte(creds.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ctftest.MustWritePlayers(t, dir, 120)
 	cmd, base := startChild(t, dir)
 
 	type solve struct {

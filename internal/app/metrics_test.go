@@ -17,34 +17,10 @@ import (
 	"github.com/ctfg/ctfg/internal/httpapi"
 )
 
-// get fetches url with an optional Authorization header, without following
-// redirects, and returns the status and body.
-func get(t *testing.T, url, authorization string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	return resp.StatusCode, string(b)
-}
-
 // mustScrape fetches and parses a Prometheus text exposition.
 func mustScrape(t *testing.T, url, authorization string) map[string]*dto.MetricFamily {
 	t.Helper()
-	status, body := get(t, url, authorization)
+	status, body := ctftest.MustGet(t, url, authorization)
 	if status != http.StatusOK {
 		t.Fatalf("scrape %s: %d %s", url, status, body)
 	}
@@ -119,7 +95,7 @@ func TestHealthz(t *testing.T) {
 			t.Fatalf("probe %d: %d %s", i, status, body)
 		}
 	}
-	if status, body := get(t, srv.URL+"/healthz", ""); status != http.StatusOK {
+	if status, body := ctftest.MustGet(t, srv.URL+"/healthz", ""); status != http.StatusOK {
 		t.Fatalf("without a session: %d %s", status, body)
 	}
 
@@ -128,7 +104,7 @@ func TestHealthz(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		status, body := get(t, srv.URL+"/healthz", "")
+		status, body := ctftest.MustGet(t, srv.URL+"/healthz", "")
 		if status == http.StatusServiceUnavailable {
 			if strings.TrimSpace(body) != `{"status":"unavailable","error":"database"}` {
 				t.Fatalf("503 body: %s", body)
@@ -300,7 +276,7 @@ func TestMetricsToken(t *testing.T) {
 	const token = "metrics-token-7c1e"
 	srv := ctftest.MustServer(t, ctftest.MustGameDir(t), func(c *app.Config) { c.MetricsToken = token })
 	for _, auth := range []string{"", "Bearer wrong", token, "Bearer " + token + "x", "Basic " + token} {
-		status, body := get(t, srv.URL+"/metrics", auth)
+		status, body := ctftest.MustGet(t, srv.URL+"/metrics", auth)
 		if status != http.StatusUnauthorized {
 			t.Errorf("Authorization %q: %d, want 401", auth, status)
 		}
@@ -312,10 +288,10 @@ func TestMetricsToken(t *testing.T) {
 	if sample(fams, "ctfg_http_requests_total", map[string]string{"route": "GET /metrics", "code": "401"}) != 5 {
 		t.Errorf("refused scrapes not counted")
 	}
-	if status, _ := get(t, srv.URL+"/healthz", ""); status != http.StatusOK {
+	if status, _ := ctftest.MustGet(t, srv.URL+"/healthz", ""); status != http.StatusOK {
 		t.Errorf("healthz with a metrics token: %d", status)
 	}
-	if status, _ := get(t, srv.URL+"/debug/pprof/", "Bearer "+token); status == http.StatusOK {
+	if status, _ := ctftest.MustGet(t, srv.URL+"/debug/pprof/", "Bearer "+token); status == http.StatusOK {
 		t.Error("pprof served on the main port")
 	}
 }
@@ -335,10 +311,10 @@ func TestMetricsAddr(t *testing.T) {
 		if token != "" {
 			auth = "Bearer " + token
 		}
-		if status, body := get(t, srv.URL+"/metrics", auth); status != http.StatusNotFound || strings.Contains(body, "ctfg_") {
+		if status, body := ctftest.MustGet(t, srv.URL+"/metrics", auth); status != http.StatusNotFound || strings.Contains(body, "ctfg_") {
 			t.Errorf("token %q: main port /metrics: %d", token, status)
 		}
-		if status, body := get(t, srv.URL+"/debug/pprof/", auth); status == http.StatusOK && strings.Contains(body, "goroutine") {
+		if status, body := ctftest.MustGet(t, srv.URL+"/debug/pprof/", auth); status == http.StatusOK && strings.Contains(body, "goroutine") {
 			t.Errorf("token %q: pprof on the main port", token)
 		}
 		fams := mustScrape(t, private+"/metrics", auth)
@@ -349,19 +325,19 @@ func TestMetricsAddr(t *testing.T) {
 		if sample(fams, "ctfg_http_requests_total", map[string]string{"route": "GET /metrics", "code": "404"}) != 1 {
 			t.Errorf("token %q: main-port 404 not counted", token)
 		}
-		status, body := get(t, private+"/debug/pprof/", auth)
+		status, body := ctftest.MustGet(t, private+"/debug/pprof/", auth)
 		if status != http.StatusOK || !strings.Contains(body, "goroutine") {
 			t.Errorf("token %q: private pprof index: %d", token, status)
 		}
-		if status, _ := get(t, private+"/debug/pprof/goroutine?debug=1", auth); status != http.StatusOK {
+		if status, _ := ctftest.MustGet(t, private+"/debug/pprof/goroutine?debug=1", auth); status != http.StatusOK {
 			t.Errorf("token %q: goroutine profile: %d", token, status)
 		}
-		if status, _ := get(t, private+"/debug/pprof/cmdline", auth); status != http.StatusNotFound {
+		if status, _ := ctftest.MustGet(t, private+"/debug/pprof/cmdline", auth); status != http.StatusNotFound {
 			t.Errorf("token %q: cmdline (may hold secrets) served: %d", token, status)
 		}
 		if token != "" {
 			for _, path := range []string{"/metrics", "/debug/pprof/", "/debug/pprof/heap"} {
-				if status, _ := get(t, private+path, ""); status != http.StatusUnauthorized {
+				if status, _ := ctftest.MustGet(t, private+path, ""); status != http.StatusUnauthorized {
 					t.Errorf("private %s without the token: %d", path, status)
 				}
 			}

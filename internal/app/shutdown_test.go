@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,14 +29,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 	const players = 80
 	dir := ctftest.MustGameDir(t)
-	var creds strings.Builder
-	creds.WriteString("username,password\nwatcher,watcher-pw\n")
-	for i := range players {
-		fmt.Fprintf(&creds, "p%d,pw%d\n", i, i)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "credentials.csv"), []byte(creds.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ctftest.MustWritePlayers(t, dir, players, "watcher,watcher-pw")
 	cmd, base := startChild(t, dir)
 
 	type solve struct {

@@ -131,14 +131,17 @@ func (w *wrongLog) run() {
 	batch := make([]queuedGuess, 0, wrongBatchMax)
 	var reported uint64
 	var reportedAt time.Time
+	add := func(g queuedGuess) {
+		batch = append(batch, g)
+		if len(batch) == wrongBatchMax {
+			w.write(batch)
+			batch = batch[:0]
+		}
+	}
 	for {
 		select {
 		case g := <-w.ch:
-			batch = append(batch, g)
-			if len(batch) == wrongBatchMax {
-				w.write(batch)
-				batch = batch[:0]
-			}
+			add(g)
 		case <-t.C:
 			if len(batch) > 0 {
 				w.write(batch)
@@ -153,11 +156,7 @@ func (w *wrongLog) run() {
 			for {
 				select {
 				case g := <-w.ch:
-					batch = append(batch, g)
-					if len(batch) == wrongBatchMax {
-						w.write(batch)
-						batch = batch[:0]
-					}
+					add(g)
 				default:
 					break drain
 				}

@@ -32,13 +32,7 @@ func MustBigGame(tb testing.TB, n int) string {
 	for i := range chs {
 		chs[i] = game.Challenge{ID: i + 1, Title: fmt.Sprintf("C%d", i+1), Points: 10, Flag: fmt.Sprintf("^f%d$", i+1)}
 	}
-	b, err := json.Marshal(chs)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "challenges.json"), b, 0o600); err != nil {
-		tb.Fatal(err)
-	}
+	ctftest.MustWriteJSON(tb, filepath.Join(dir, "challenges.json"), chs)
 	return dir
 }
 

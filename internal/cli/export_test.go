@@ -37,13 +37,7 @@ func MustExportGame(tb testing.TB) string {
 	}
 	chs = append(chs, map[string]any{"id": 5, "title": nastyTitle, "category": "Misc", "points": 70,
 		"description": "Judged.", "flag": "^flag\\{judged\\}$"})
-	b, err := json.Marshal(chs)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "challenges.json"), b, 0o600); err != nil {
-		tb.Fatal(err)
-	}
+	ctftest.MustWriteJSON(tb, filepath.Join(dir, "challenges.json"), chs)
 	return dir
 }
 

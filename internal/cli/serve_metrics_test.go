@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,42 +33,6 @@ func TestServeMetricsFlags(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "--metrics-addr") {
 		t.Fatalf("bad --metrics-addr: exit %d, %s", code, stderr)
 	}
-}
-
-// syncBuffer is a log sink that the server writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func httpGet(t *testing.T, url, authorization string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
 
 // freeAddr returns a loopback address that was free a moment ago (the
@@ -101,7 +64,7 @@ func TestServeMetricsEndToEnd(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
+	var logs ctftest.LogBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Run(ctx, []string{"--game", dir, "--addr", "127.0.0.1:0", "--port-file", portFile, "--metrics-addr", private},
@@ -118,20 +81,20 @@ func TestServeMetricsEndToEnd(t *testing.T) {
 		}
 	}
 
-	if status, _ := httpGet(t, main+"/healthz", ""); status != http.StatusOK {
+	if status, _ := ctftest.MustGet(t, main+"/healthz", ""); status != http.StatusOK {
 		t.Errorf("healthz: %d", status)
 	}
-	if status, _ := httpGet(t, main+"/metrics", "Bearer "+token); status != http.StatusNotFound {
+	if status, _ := ctftest.MustGet(t, main+"/metrics", "Bearer "+token); status != http.StatusNotFound {
 		t.Errorf("main port /metrics: %d, want 404", status)
 	}
-	if status, _ := httpGet(t, "http://"+private+"/metrics", ""); status != http.StatusUnauthorized {
+	if status, _ := ctftest.MustGet(t, "http://"+private+"/metrics", ""); status != http.StatusUnauthorized {
 		t.Errorf("private /metrics without the .env token: %d, want 401", status)
 	}
-	status, body := httpGet(t, "http://"+private+"/metrics", "Bearer "+token)
+	status, body := ctftest.MustGet(t, "http://"+private+"/metrics", "Bearer "+token)
 	if status != http.StatusOK || !strings.Contains(body, `ctfg_build_info{goversion=`) || !strings.Contains(body, `version="`+Version+`"`) {
 		t.Errorf("private /metrics: %d %.300s", status, body)
 	}
-	if status, body := httpGet(t, "http://"+private+"/debug/pprof/", "Bearer "+token); status != http.StatusOK || !strings.Contains(body, "heap") {
+	if status, body := ctftest.MustGet(t, "http://"+private+"/debug/pprof/", "Bearer "+token); status != http.StatusOK || !strings.Contains(body, "heap") {
 		t.Errorf("private pprof: %d", status)
 	}
 

@@ -1,40 +1,21 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ctfg/ctfg/internal/app"
 	"github.com/ctfg/ctfg/internal/ctftest"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestLogsHoldNoSecrets plays every kind of request with debug logging and
 // checks that no password, token, session cookie or flag guess appears in
 // the log.
 func TestLogsHoldNoSecrets(t *testing.T) {
-	var logs lockedBuffer
+	var logs ctftest.LogBuffer
 	srv := ctftest.MustServer(t, ctftest.MustGameDir(t), func(c *app.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})

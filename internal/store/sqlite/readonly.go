@@ -100,21 +100,7 @@ func (db *DB) openReadOnly(ctx context.Context) error {
 		return err
 	}
 	// The same statements as Open prepares: the methods of DB use them.
-	prep := func(pool *sql.DB, dst **sql.Stmt, query string) {
-		if err != nil {
-			return
-		}
-		*dst, err = pool.PrepareContext(ctx, query)
-		if err != nil {
-			err = fmt.Errorf("prepare %q: %w", query, err)
-		}
-	}
-	prep(db.w, &db.insertEvent, qInsertEvent)
-	prep(db.w, &db.nameOwner, qNameOwner)
-	prep(db.w, &db.upsertName, qUpsertName)
-	prep(db.r, &db.eventsPage, qEventsPage)
-	prep(db.r, &db.sessionUser, qSessionUser)
-	return err
+	return db.prepare(ctx)
 }
 
 // checkSchema makes sure the database holds exactly the schema of this

@@ -23,11 +23,7 @@ func MustOpenReadOnly(tb testing.TB, path string) *DB {
 	if err != nil {
 		tb.Fatalf("OpenReadOnly: %v", err)
 	}
-	tb.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			tb.Errorf("Close: %v", err)
-		}
-	})
+	closeAtEnd(tb, db)
 	return db
 }
 
@@ -164,21 +160,7 @@ func TestReadOnlyWritesFail(t *testing.T) {
 // TestReadOnlyAfterCrash reads the files a kill -9 leaves behind: commits
 // only in the WAL, no -shm. A read-only reader must still see them all.
 func TestReadOnlyAfterCrash(t *testing.T) {
-	w := MustTempDB(t)
-	want := fill(t, w)
-	if w.WALSize() == 0 {
-		t.Fatal("test needs commits that are still in the WAL")
-	}
-	crash := filepath.Join(t.TempDir(), "crash.db")
-	for _, suffix := range []string{"", "-wal"} {
-		b, err := os.ReadFile(w.Path() + suffix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(crash+suffix, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	crash, want := mustCrashCopy(t)
 	ro := MustOpenReadOnly(t, crash)
 	if got := storetest.MustEvents(t, ro, 0); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("events after a crash: %+v, want %+v", got, want)

@@ -173,6 +173,12 @@ func (db *DB) open(ctx context.Context) error {
 		return err
 	}
 
+	return db.prepare(ctx)
+}
+
+// prepare readies the statements of the hot paths on their pools.
+func (db *DB) prepare(ctx context.Context) error {
+	var err error
 	prep := func(pool *sql.DB, dst **sql.Stmt, query string) {
 		if err != nil {
 			return

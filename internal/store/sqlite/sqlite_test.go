@@ -26,12 +26,41 @@ func MustOpen(tb testing.TB, path string) *DB {
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
+	closeAtEnd(tb, db)
+	return db
+}
+
+// mustCrashCopy fills a database and copies its files while it is still
+// open, as a kill -9 would leave them: no Close, no checkpoint, the last
+// commits only in the WAL. It returns the copy's path and what was
+// committed.
+func mustCrashCopy(t *testing.T) (string, []game.Event) {
+	t.Helper()
+	db := MustTempDB(t)
+	want := fill(t, db)
+	if db.WALSize() == 0 {
+		t.Fatal("test needs commits that are still in the WAL")
+	}
+	crash := filepath.Join(t.TempDir(), "crash.db")
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(db.Path() + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(crash+suffix, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return crash, want
+}
+
+// closeAtEnd closes db when the test ends and reports a failed close.
+func closeAtEnd(tb testing.TB, db *DB) {
 	tb.Cleanup(func() {
 		if err := db.Close(); err != nil {
 			tb.Errorf("Close: %v", err)
 		}
 	})
-	return db
 }
 
 // MustTempDB opens a new database in a temporary directory.
@@ -230,21 +259,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 // open, as a kill -9 would leave them: no Close, no checkpoint, the last
 // commits only in the WAL. Everything Append returned must be in the copy.
 func TestCrashKeepsAcknowledged(t *testing.T) {
-	db := MustTempDB(t)
-	want := fill(t, db)
-	if db.WALSize() == 0 {
-		t.Fatal("test needs commits that are still in the WAL")
-	}
-	crash := filepath.Join(t.TempDir(), "crash.db")
-	for _, suffix := range []string{"", "-wal"} {
-		b, err := os.ReadFile(db.Path() + suffix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(crash+suffix, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	crash, want := mustCrashCopy(t)
 	restarted := MustOpen(t, crash)
 	if err := restarted.IntegrityCheck(context.Background()); err != nil {
 		t.Fatal(err)
