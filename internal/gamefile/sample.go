@@ -184,7 +184,8 @@ func sampleEnv() ([]byte, error) {
 #        -d '{"username":"alice","id":1}' http://localhost:8080/api/award
 CTFG_API_TOKEN=%s
 
-# The admin reset (http://localhost:8080/reset) asks for this token.
+# The admin dashboard (http://localhost:8080/admin) and the reset page
+# (http://localhost:8080/reset) ask for this token.
 CTFG_ADMIN_TOKEN=%s
 
 # Optional error reporting to Sentry:
