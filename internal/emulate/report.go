@@ -66,8 +66,9 @@ code{font-size:12px;word-break:break-all}
 	kv("challenges", fmt.Sprint(r.Challenges))
 	kv("flags", fmt.Sprintf("%d (%.1f/s over the wall time, %.1f/s from first to last flag)", r.Flags, r.FlagsPerSec, r.SolvingRate))
 	kv("hints bought", fmt.Sprint(r.Hints))
-	kv("requests", fmt.Sprintf("%d (%.1f/s)", r.Requests, r.RequestsPerSec))
-	kv("scorestream", fmt.Sprintf("%d events in %d frames, %d reconnects", r.EventsReceived, r.Frames, r.WSReconnects))
+	kv("requests", fmt.Sprintf("%d (%.1f/s), %d resent on a closed kept-alive connection", r.Requests, r.RequestsPerSec, r.Resent))
+	kv("scorestream", fmt.Sprintf("%d events in %d frames, %d reconnects, %d failed connection attempts retried, compression %s",
+		r.EventsReceived, r.Frames, r.WSReconnects, r.WSConnectRetries, map[bool]string{true: "on", false: "off"}[r.WSCompression]))
 	kv("emulator CPU", fmt.Sprintf("%.2f s user + %.2f s system (%.0f%% of one core, %d cores)", r.CPUUserSec, r.CPUSystemSec, r.CPUPercent, r.NumCPU))
 	kv("seed", fmt.Sprint(r.Seed))
 	b.WriteString("</table>\n")
