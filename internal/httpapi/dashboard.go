@@ -147,20 +147,11 @@ func (s *Server) adminSession(r *http.Request, takeFlash bool) (adminSession, st
 }
 
 func (s *Server) setAdminCookie(w http.ResponseWriter, r *http.Request, token string) {
-	http.SetCookie(w, &http.Cookie{
-		Name:     AdminCookie,
-		Value:    token,
-		Path:     "/admin",
-		MaxAge:   int(adminSessionTTL.Seconds()),
-		HttpOnly: true,
-		Secure:   isHTTPS(r, s.cfg.TrustProxy),
-		SameSite: http.SameSiteStrictMode,
-	})
+	setCookie(w, r, s.cfg.TrustProxy, AdminCookie, token, "/admin", int(adminSessionTTL.Seconds()), http.SameSiteStrictMode)
 }
 
 func clearAdminCookie(w http.ResponseWriter, r *http.Request, trustProxy bool) {
-	http.SetCookie(w, &http.Cookie{Name: AdminCookie, Value: "", Path: "/admin", MaxAge: -1, HttpOnly: true,
-		Secure: isHTTPS(r, trustProxy), SameSite: http.SameSiteStrictMode})
+	setCookie(w, r, trustProxy, AdminCookie, "", "/admin", -1, http.SameSiteStrictMode)
 }
 
 // adminPage is what the templates render.
@@ -197,11 +188,20 @@ func adminHeaders(w http.ResponseWriter) {
 
 const msgAdminDisabled = "The admin dashboard is disabled: no admin token is configured. Set CTFG_ADMIN_TOKEN (in the environment or the game's .env) and restart ctfg."
 
+// adminEnabled answers 503 with the reason when no admin token is
+// configured.
+func (s *Server) adminEnabled(w http.ResponseWriter) bool {
+	if s.cfg.AdminToken == "" {
+		s.renderAdmin(w, http.StatusServiceUnavailable, "disabled", adminPage{Message: msgAdminDisabled, IsError: true})
+		return false
+	}
+	return true
+}
+
 // handleAdmin is GET /admin: the login form without an admin session,
 // else the dashboard.
 func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.AdminToken == "" {
-		s.renderAdmin(w, http.StatusServiceUnavailable, "disabled", adminPage{Message: msgAdminDisabled, IsError: true})
+	if !s.adminEnabled(w) {
 		return
 	}
 	sess, _, ok := s.adminSession(r, true)
@@ -217,8 +217,7 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 // charged to the client address on the admin limiter, shared with
 // POST /admin/reset, and while it is empty every attempt gets 429.
 func (s *Server) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.AdminToken == "" {
-		s.renderAdmin(w, http.StatusServiceUnavailable, "disabled", adminPage{Message: msgAdminDisabled, IsError: true})
+	if !s.adminEnabled(w) {
 		return
 	}
 	addrKey := "a:" + s.clientAddr(r)
@@ -291,8 +290,7 @@ func (s *Server) handleAdminStats(w http.ResponseWriter, r *http.Request) {
 // session, its form token (403 without) and confirm=yes (400 without).
 // Old judge scripts keep using POST /admin/reset with the token itself.
 func (s *Server) handleAdminReset(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.AdminToken == "" {
-		s.renderAdmin(w, http.StatusServiceUnavailable, "disabled", adminPage{Message: msgAdminDisabled, IsError: true})
+	if !s.adminEnabled(w) {
 		return
 	}
 	sess, token, ok := s.adminSession(r, false)

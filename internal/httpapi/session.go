@@ -61,14 +61,20 @@ func playerKey(id int64) string {
 
 // setSessionCookie hands the browser its session token.
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
+	setCookie(w, r, s.cfg.TrustProxy, SessionCookie, token, "/", int(sessionMaxAge.Seconds()), http.SameSiteLaxMode)
+}
+
+// setCookie sets an HttpOnly cookie, Secure when the request came over
+// TLS; maxAge -1 deletes it.
+func setCookie(w http.ResponseWriter, r *http.Request, trustProxy bool, name, value, path string, maxAge int, sameSite http.SameSite) {
 	http.SetCookie(w, &http.Cookie{
-		Name:     SessionCookie,
-		Value:    token,
-		Path:     "/",
-		MaxAge:   int(sessionMaxAge.Seconds()),
+		Name:     name,
+		Value:    value,
+		Path:     path,
+		MaxAge:   maxAge,
 		HttpOnly: true,
-		Secure:   isHTTPS(r, s.cfg.TrustProxy),
-		SameSite: http.SameSiteLaxMode,
+		Secure:   isHTTPS(r, trustProxy),
+		SameSite: sameSite,
 	})
 }
 

@@ -654,22 +654,20 @@ func testMeta(t *testing.T, open Opener) {
 	}
 }
 
-func testCancelledContext(t *testing.T, open Opener) {
-	s := open(t)
-	u := MustSyncUsers(t, s, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-
-	calls := map[string]func() error{
-		"SyncUsers": func() error { _, err := s.SyncUsers(ctx, []string{"late"}); return err },
+// storeCalls is one call of every Store method that touches the
+// database, with ctx, for user (an existing id); newUser is a username
+// SyncUsers would add.
+func storeCalls(ctx context.Context, s store.Store, user int64, newUser string) map[string]func() error {
+	return map[string]func() error{
+		"SyncUsers": func() error { _, err := s.SyncUsers(ctx, []string{newUser}); return err },
 		"Events": func() error {
 			return s.Events(ctx, 0, func(game.Event) error { return nil })
 		},
 		"Append": func() error {
-			_, err := s.Append(ctx, []game.Event{solve(u[0], 1, 100, 1)})
+			_, err := s.Append(ctx, []game.Event{solve(user, 1, 100, 1)})
 			return err
 		},
-		"CreateSession": func() error { return s.CreateSession(ctx, []byte("h"), u[0]) },
+		"CreateSession": func() error { return s.CreateSession(ctx, []byte("h"), user) },
 		"SessionUser":   func() error { _, err := s.SessionUser(ctx, []byte("h")); return err },
 		"DeleteSession": func() error { return s.DeleteSession(ctx, []byte("h")) },
 		"Reset":         func() error { _, err := s.Reset(ctx); return err },
@@ -677,6 +675,15 @@ func testCancelledContext(t *testing.T, open Opener) {
 		"SetMeta":       func() error { return s.SetMeta(ctx, "k", "v") },
 		"Checkpoint":    func() error { return s.Checkpoint(ctx) },
 	}
+}
+
+func testCancelledContext(t *testing.T, open Opener) {
+	s := open(t)
+	u := MustSyncUsers(t, s, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	calls := storeCalls(ctx, s, u[0], "late")
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, context.Canceled) {
 			t.Errorf("%s with a cancelled context: %v, want context.Canceled", name, err)
@@ -705,23 +712,7 @@ func testClosed(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	calls := map[string]func() error{
-		"SyncUsers": func() error { _, err := s.SyncUsers(ctx, []string{"x"}); return err },
-		"Events": func() error {
-			return s.Events(ctx, 0, func(game.Event) error { return nil })
-		},
-		"Append": func() error {
-			_, err := s.Append(ctx, []game.Event{solve(u[0], 1, 100, 1)})
-			return err
-		},
-		"CreateSession": func() error { return s.CreateSession(ctx, []byte("h"), u[0]) },
-		"SessionUser":   func() error { _, err := s.SessionUser(ctx, []byte("h")); return err },
-		"DeleteSession": func() error { return s.DeleteSession(ctx, []byte("h")) },
-		"Reset":         func() error { _, err := s.Reset(ctx); return err },
-		"Meta":          func() error { _, err := s.Meta(ctx, "k"); return err },
-		"SetMeta":       func() error { return s.SetMeta(ctx, "k", "v") },
-		"Checkpoint":    func() error { return s.Checkpoint(ctx) },
-	}
+	calls := storeCalls(ctx, s, u[0], "x")
 	for name, call := range calls {
 		err := call()
 		if err == nil {
