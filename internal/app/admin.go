@@ -7,6 +7,7 @@ import (
 
 	"github.com/ctfg/ctfg/internal/httpapi"
 	"github.com/ctfg/ctfg/internal/store"
+	"github.com/ctfg/ctfg/internal/views"
 )
 
 // adminSource gives the admin dashboard what only the app can see: the
@@ -28,7 +29,7 @@ func (a adminSource) WrongGuesses(ctx context.Context, limit int) ([]store.Wrong
 	return a.s.Store.WrongGuesses(ctx, limit)
 }
 
-func (a adminSource) Solves(now time.Time) httpapi.SolveSummary { return a.s.solves.Summary(now) }
+func (a adminSource) Solves(now time.Time) views.SolveSummary { return a.s.solves.Summary(now) }
 
 func (a adminSource) Version() string { return a.s.version }
 

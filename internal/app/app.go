@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/ctfg/ctfg/internal/auth"
@@ -26,6 +25,7 @@ import (
 	"github.com/ctfg/ctfg/internal/metrics"
 	"github.com/ctfg/ctfg/internal/store/sqlite"
 	"github.com/ctfg/ctfg/internal/stream"
+	"github.com/ctfg/ctfg/internal/views"
 	"github.com/ctfg/ctfg/web"
 )
 
@@ -90,9 +90,8 @@ type Server struct {
 	Metrics  *metrics.Metrics
 	http     *http.Server
 
-	// The admin dashboard's sources (admin.go, wrongs.go).
-	wrongs  *wrongLog
-	solves  *httpapi.SolveStats
+	// The admin dashboard's sources (admin.go).
+	solves  *views.SolveStats
 	started time.Time
 	version string
 }
@@ -131,8 +130,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, Game: g, Store: db}
 	if err := s.assemble(ctx); err != nil {
-		if s.wrongs != nil {
-			s.wrongs.Close()
+		if s.Engine != nil {
+			s.Engine.Close()
 		}
 		db.Close()
 		return nil, err
@@ -142,30 +141,28 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 // secretFromStore returns the persistent stream-token secret, creating it
 // on first start so tokens survive restarts and are shared by instances.
-func secretFromStore(ctx context.Context, db *sqlite.DB) ([]byte, uint64, error) {
+// (The token epoch is not stored: it is the id of the last reset event,
+// folded from the log by Tokens.Apply.)
+func secretFromStore(ctx context.Context, db *sqlite.DB) ([]byte, error) {
 	sec, err := db.Meta(ctx, "stream_secret")
 	if err != nil {
 		var b [32]byte
 		rand.Read(b[:])
 		sec = hex.EncodeToString(b[:])
 		if err := db.SetMeta(ctx, "stream_secret", sec); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 	}
 	key, err := hex.DecodeString(sec)
 	if err != nil || len(key) < 16 {
-		return nil, 0, errors.New("stream_secret in the database is damaged")
+		return nil, errors.New("stream_secret in the database is damaged")
 	}
-	var epoch uint64
-	if e, err := db.Meta(ctx, "epoch"); err == nil {
-		epoch, _ = strconv.ParseUint(e, 10, 64)
-	}
-	return key, epoch, nil
+	return key, nil
 }
 
 func (s *Server) assemble(ctx context.Context) error {
 	cfg := s.cfg
-	key, epoch, err := secretFromStore(ctx, s.Store)
+	key, err := secretFromStore(ctx, s.Store)
 	if err != nil {
 		return fmt.Errorf("stream secret: %w", err)
 	}
@@ -173,9 +170,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	if s.version == "" {
 		s.version = buildVersion()
 	}
-	s.solves = httpapi.NewSolveStats()
-	s.wrongs = newWrongLog(s.Store, cfg.Logger, cfg.Now)
-	s.Tokens = auth.NewTokens(key, epoch, cfg.Now)
+	s.Tokens = auth.NewTokens(key, 0, cfg.Now)
 	s.Sessions = auth.NewSessions(s.Store)
 	s.Metrics = metrics.New(metrics.Config{
 		Version:  cfg.Version,
@@ -188,31 +183,27 @@ func (s *Server) assemble(ctx context.Context) error {
 	if c := s.Game.Clusters; c != nil {
 		ph.ControlCluster, ph.PlayerClusters = c.Control, c.Players
 	}
-	var st *game.State
 	eng, err := engine.New(ctx, engine.Config{
-		Store:        &engineStore{Store: s.Store, stats: s.solves, wrongs: s.wrongs},
+		Store:        s.Store,
 		Challenges:   s.Game.Challenges,
 		Users:        s.Game.Users,
 		Placeholders: ph,
 		Logger:       cfg.Logger,
 		Now:          cfg.Now,
 		OnBatch:      s.Metrics.ObserveBatch,
-		OnCommit: func(evs []game.Event) {
-			s.Metrics.ObserveEvents(evs)
-			s.solves.Apply(evs...)
-			out := make([]stream.Event, len(evs))
-			for i, ev := range evs {
-				out[i] = toStream(st, ev)
-			}
-			s.Hub.Publish(out...)
-		},
-		OnReset: s.afterReset,
 	})
 	if err != nil {
 		return err
 	}
 	s.Engine = eng
-	st = eng.State()
+	st := eng.State()
+	users := st.Users()
+	ids := make([]int64, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	s.solves = views.NewSolveStats(ids...)
+	snaps := &snapshotSource{st: st}
 	s.Hub = stream.NewHub(stream.Config{
 		KeepAlive:      cfg.KeepAlive,
 		PingTimeout:    cfg.PingTimeout,
@@ -222,7 +213,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Metrics:        s.Metrics.StreamMetrics(),
 		Logger:         cfg.Logger,
 		Now:            cfg.Now,
-	}, snapshotSource{st}, func(token string) (stream.Viewer, bool) {
+	}, snaps, func(token string) (stream.Viewer, bool) {
 		id, ok := s.Tokens.Verify(token)
 		return stream.Viewer{PlayerID: id}, ok
 	})
@@ -240,10 +231,6 @@ func (s *Server) assemble(ctx context.Context) error {
 		metricsHandler = metrics.RequireToken(cfg.MetricsToken, s.Metrics.Handler())
 	}
 	health := metrics.NewHealth(metrics.HealthConfig{Check: s.Store.Ping})
-	onWrongFlag := func(player int64, challenge int, guess string) {
-		s.Metrics.WrongFlag()
-		s.wrongs.Record(player, challenge, guess)
-	}
 	s.API = httpapi.New(httpapi.Config{
 		Engine:           eng,
 		Sessions:         s.Sessions,
@@ -261,31 +248,32 @@ func (s *Server) assemble(ctx context.Context) error {
 		OnRequest:        s.Metrics.ObserveRequest,
 		OnLogin:          s.Metrics.Login,
 		OnRateLimited:    s.Metrics.RateLimited,
-		OnWrongFlag:      onWrongFlag,
+		OnWrongFlag:      func(int64, int, string) { s.Metrics.WrongFlag() },
 		Admin:            adminSource{s},
 		Health:           health.Check,
 		Metrics:          metricsHandler,
 		Logger:           cfg.Logger,
 		Now:              cfg.Now,
 	})
-	return nil
-}
-
-// afterReset runs on the committer right after an admin reset: every
-// session and stream token stops working, rate limits start afresh, and
-// every browser is told to log out.
-func (s *Server) afterReset() {
-	s.Sessions.Forget()
-	epoch := s.Tokens.Epoch() + 1
-	if err := s.Store.SetMeta(context.Background(), "epoch", strconv.FormatUint(epoch, 10)); err != nil {
-		s.log.Error("reset: store token epoch", "err", err)
-	}
-	s.Tokens.SetEpoch(epoch)
-	if s.API != nil {
-		s.API.ResetLimits()
-	}
-	s.solves.Reset()
-	s.Hub.Reset()
+	// Every view of the game, in the one order each batch of committed
+	// events reaches them (after the game state): whatever changes the
+	// game — a solve here or on another instance, a reset — changes them
+	// only through this list.
+	streamView := stream.NewView(s.Hub, func(id int) string {
+		if c, ok := st.Catalog().Get(id); ok {
+			return c.Title
+		}
+		return ""
+	})
+	snaps.wire = streamView
+	return eng.Start(ctx,
+		s.solves,       // the admin dashboard's tally
+		metricsView{s}, // solve and hint counters
+		s.Tokens,       // a reset revokes every stream token
+		s.Sessions,     // ... and every cached session
+		s.API,          // ... and every player's rate limits
+		streamView,     // the scorestream, last: views above are current when a frame goes out
+	)
 }
 
 // Handler returns the server's HTTP handler.
@@ -390,10 +378,10 @@ func (s *Server) serveMetrics() (*http.Server, error) {
 }
 
 func (s *Server) close() {
+	// The HTTP server has stopped: no request can come in any more. The
+	// engine finishes the queued ones and writes the queued wrong guesses
+	// while the store is still open.
 	s.Engine.Close()
-	// The HTTP server has stopped: no guess can come in any more. Write
-	// the queued ones while the store is still open.
-	s.wrongs.Close()
 	if err := s.Store.Checkpoint(context.Background()); err != nil {
 		s.log.Warn("final checkpoint", "err", err)
 	}

@@ -15,29 +15,13 @@ const (
 	SnapshotEvents = 25
 )
 
-// toStream turns a committed event into its wire form.
-func toStream(st *game.State, ev game.Event) stream.Event {
-	out := stream.Event{
-		ID: ev.ID, Type: string(ev.Type), PlayerID: ev.UserID, TS: ev.TS,
-		ChallengeID: ev.ChallengeID, HintID: ev.HintID, Points: ev.Points,
-	}
-	if ev.Type == game.EventRename {
-		out.DisplayName = ev.Name
-	} else {
-		out.DisplayName = st.DisplayName(ev.UserID)
-	}
-	if ev.ChallengeID != 0 {
-		if c, ok := st.Catalog().Get(ev.ChallengeID); ok {
-			out.Challenge = c.Title
-		}
-	}
-	return out
+// snapshotSource lets the hub take consistent snapshots of the state.
+type snapshotSource struct {
+	st   *game.State
+	wire *stream.View
 }
 
-// snapshotSource lets the hub take consistent snapshots of the state.
-type snapshotSource struct{ st *game.State }
-
-func (s snapshotSource) Snapshot() stream.Snapshot {
+func (s *snapshotSource) Snapshot() stream.Snapshot {
 	snap := s.st.TakeSnapshot(SnapshotSeries)
 	players := make([]game.Standing, len(snap.Players))
 	for i, p := range snap.Players {
@@ -47,7 +31,7 @@ func (s snapshotSource) Snapshot() stream.Snapshot {
 	evs := snap.Events[max(0, len(snap.Events)-SnapshotEvents):]
 	out := stream.Snapshot{LastID: snap.LastID, Players: players, Series: snap.Series, Events: make([]stream.Event, len(evs))}
 	for i, ev := range evs {
-		out.Events[i] = toStream(s.st, ev)
+		out.Events[i] = s.wire.Wire(ev)
 	}
 	return out
 }
@@ -60,4 +44,17 @@ func originOf(wsURL string) string {
 		return ""
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// metricsView counts the solves and hint purchases committed since this
+// server started (on any instance); the history folded at start-up is
+// not counted again.
+type metricsView struct{ s *Server }
+
+func (m metricsView) Apply(evs []game.Event) {
+	since := m.s.started.UnixMilli()
+	for len(evs) > 0 && evs[0].TS < since {
+		evs = evs[1:]
+	}
+	m.s.Metrics.ObserveEvents(evs)
 }

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"github.com/ctfg/ctfg/internal/game"
+
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -86,6 +88,16 @@ func (s *Sessions) Forget() {
 	s.mu.Lock()
 	s.cache = map[[32]byte]int64{}
 	s.mu.Unlock()
+}
+
+// Apply forgets every cached session at a reset event (it is a feed.View:
+// the reset deleted the stored sessions, on whichever instance it ran).
+func (s *Sessions) Apply(evs []game.Event) {
+	for _, ev := range evs {
+		if ev.Type == game.EventReset {
+			s.Forget()
+		}
+	}
 }
 
 // RandomToken returns n bytes from the system's cryptographic random

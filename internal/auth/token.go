@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"github.com/ctfg/ctfg/internal/game"
+
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -35,6 +37,17 @@ func NewTokens(secret []byte, epoch uint64, now func() time.Time) *Tokens {
 
 // SetEpoch changes the epoch; tokens of other epochs stop working.
 func (t *Tokens) SetEpoch(e uint64) { t.epoch.Store(e) }
+
+// Apply makes the id of each reset event the epoch (it is a feed.View):
+// every instance folds the same reset, so a token issued before it fails
+// everywhere, and a restart finds the epoch again in the log.
+func (t *Tokens) Apply(evs []game.Event) {
+	for _, ev := range evs {
+		if ev.Type == game.EventReset {
+			t.SetEpoch(uint64(ev.ID))
+		}
+	}
+}
 
 // Epoch returns the current epoch.
 func (t *Tokens) Epoch() uint64 { return t.epoch.Load() }

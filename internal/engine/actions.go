@@ -47,6 +47,7 @@ func (e *Engine) Submit(ctx context.Context, userID int64, challengeID int, gues
 		return SubmitResult{Outcome: AlreadySolved, Total: total}, nil
 	}
 	if !c.MatchFlag(strings.TrimSpace(guess)) {
+		e.wrongs.Record(userID, c.ID, guess)
 		return SubmitResult{Outcome: Incorrect}, nil
 	}
 	return e.solve(ctx, userID, c)
@@ -131,9 +132,10 @@ func (e *Engine) SetName(ctx context.Context, userID int64, name string) (string
 	return n, nil
 }
 
-// Reset deletes every event and display name, in the store and in memory,
-// and returns how many events were removed. Config.OnReset runs before
-// any later request is processed.
+// Reset appends a reset event, which deletes every earlier event, display
+// name, session and wrong guess in the store, and returns how many events
+// it removed. It returns once this instance's views have folded the
+// reset; every other instance's views fold it when their feed brings it.
 func (e *Engine) Reset(ctx context.Context) (int64, error) {
 	r, err := e.do(ctx, &op{kind: opReset})
 	return r.removed, err

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ctfg/ctfg/internal/game"
+	"github.com/ctfg/ctfg/internal/store"
 )
 
 type opKind int
@@ -33,7 +34,7 @@ type op struct {
 type opResult struct {
 	ev       game.Event // the committed event
 	inserted bool       // false: already solved / bought
-	total    int        // the player's score after the request
+	total    int        // the player's score once the event is folded
 	removed  int64      // events removed by a reset
 	err      error
 }
@@ -58,10 +59,12 @@ func (e *Engine) do(ctx context.Context, o *op) (opResult, error) {
 	}
 }
 
-// commitLoop is the single writer. It takes whatever requests are queued
-// (up to MaxBatch), validates them against the state plus the batch's own
-// effects, commits their events in one transaction, folds them into the
-// state and publishes them: many requests, one fsync.
+// commitLoop is this instance's single writer. It takes whatever requests
+// are queued (up to MaxBatch), validates them against the state plus the
+// batch's own effects, appends their events in one transaction and waits
+// until the feed has folded them into every view: many requests, one
+// fsync, and the next batch is validated against a state that holds the
+// last one.
 func (e *Engine) commitLoop() {
 	defer e.wg.Done()
 	batch := make([]*op, 0, e.cfg.MaxBatch)
@@ -110,20 +113,37 @@ func (e *Engine) run(batch []*op) {
 func (e *Engine) special(o *op) {
 	switch o.kind {
 	case opReset:
-		n, err := e.cfg.Store.Reset(context.Background())
+		// A reset is an event like any other: every view on every
+		// instance forgets the game when the feed brings it. The wrong-
+		// guess log writes nothing while it commits (see wrongLog.reset).
+		var removed int64
+		_, err := e.wrongs.reset(func() (int64, error) {
+			ev := game.Event{Type: game.EventReset, TS: e.now().UnixMilli()}
+			rs, err := e.append([]game.Event{ev})
+			if err != nil {
+				return 0, err
+			}
+			removed = rs[0].Removed
+			return removed, e.feed.Sync(context.Background(), rs[0].Event.ID)
+		})
 		if err != nil {
 			o.reply <- opResult{err: fmt.Errorf("engine: reset: %w", err)}
 			return
 		}
-		e.st.Reset()
-		if e.cfg.OnReset != nil {
-			e.cfg.OnReset()
-		}
-		o.reply <- opResult{removed: n}
+		o.reply <- opResult{removed: removed}
 	case opReload:
 		e.st.SetCatalog(o.catalog)
 		o.reply <- opResult{}
 	}
+}
+
+// append commits evs in one transaction, not tied to any one request's
+// context: a client that hangs up must not abort the transaction of
+// everyone in its batch.
+func (e *Engine) append(evs []game.Event) ([]store.Result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return e.cfg.Store.Append(ctx, evs)
 }
 
 // commit validates and commits ordinary requests as one group.
@@ -145,7 +165,6 @@ func (e *Engine) commit(ops []*op) {
 	pendingNames := map[string]int64{}
 	evs := make([]game.Event, 0, len(ops))
 	owners := make([]*op, 0, len(ops))
-	totals := make([]int, 0, len(ops))
 	for _, o := range ops {
 		p := player(o.userID)
 		if p == nil {
@@ -183,16 +202,11 @@ func (e *Engine) commit(ops []*op) {
 		p.Apply(ev)
 		evs = append(evs, ev)
 		owners = append(owners, o)
-		totals = append(totals, p.Score)
 	}
 	if len(evs) == 0 {
 		return
 	}
-	// The commit is not tied to any one request's context: a client that
-	// hangs up must not abort the transaction of everyone in its batch.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	results, err := e.cfg.Store.Append(ctx, evs)
-	cancel()
+	results, err := e.append(evs)
 	if err != nil {
 		e.log.Error("group commit failed", "events", len(evs), "err", err)
 		for _, o := range owners {
@@ -200,32 +214,32 @@ func (e *Engine) commit(ops []*op) {
 		}
 		return
 	}
-	committed := make([]game.Event, 0, len(results))
+	var last int64
+	for _, r := range results {
+		if r.Err == nil && r.Inserted {
+			last = max(last, r.Event.ID)
+		}
+	}
+	// Answer once every view holds this batch: the player then sees their
+	// own write everywhere, and the next batch is checked against it.
+	if err := e.feed.Sync(context.Background(), last); err != nil {
+		e.log.Error("feed: reading back a commit failed", "last_id", last, "err", err)
+	}
 	for i, r := range results {
+		o := owners[i]
+		p, _ := e.st.Player(o.userID)
 		switch {
 		case r.Err != nil:
-			owners[i].reply <- opResult{err: r.Err}
+			o.reply <- opResult{err: r.Err, total: p.Score}
 		case !r.Inserted:
 			// The database knew better than memory (another instance, or a
 			// retry): report it as already done.
-			p, _ := e.st.Player(owners[i].userID)
-			owners[i].reply <- opResult{total: p.Score}
+			o.reply <- opResult{total: p.Score}
 		default:
-			committed = append(committed, r.Event)
-		}
-	}
-	e.st.Apply(committed...)
-	j := 0
-	for i, r := range results {
-		if r.Err == nil && r.Inserted {
-			owners[i].reply <- opResult{ev: committed[j], inserted: true, total: totals[i]}
-			j++
+			o.reply <- opResult{ev: r.Event, inserted: true, total: p.Score}
 		}
 	}
 	if e.cfg.OnBatch != nil {
 		e.cfg.OnBatch(len(evs), e.now().Sub(started))
-	}
-	if e.cfg.OnCommit != nil && len(committed) > 0 {
-		e.cfg.OnCommit(committed)
 	}
 }

@@ -1,7 +1,9 @@
-// Package engine runs a game: it checks requests against the in-memory
-// state, commits the resulting events through the store in group commits,
-// folds them into the state and hands them to the scorestream. It is the
-// one writer of both the state and the store's event log.
+// Package engine is the command path of a game: it checks requests
+// against the in-memory state, appends the resulting events to the
+// store's log in group commits, and answers each request once its own
+// event has come back through the feed (internal/feed) and been folded
+// into every view — so a player always sees their own write, and every
+// view, on every instance, changes only by folding the log.
 package engine
 
 import (
@@ -12,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ctfg/ctfg/internal/feed"
 	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/store"
 )
@@ -31,15 +34,13 @@ type Config struct {
 	Logger       *slog.Logger
 	Now          func() time.Time // nil = time.Now
 	MaxBatch     int              // requests per group commit; 0 = DefaultMaxBatch
-	// OnCommit, when set, receives every committed batch of events in id
-	// order, after the state has folded them. It runs on the committer
-	// goroutine and must not block (the scorestream hub's Publish does not).
-	OnCommit func(evs []game.Event)
-	// OnReset, when set, runs on the committer right after an admin reset
-	// has been committed, before any later request is processed.
-	OnReset func()
 	// OnBatch, when set, observes each group commit (for metrics).
 	OnBatch func(size int, took time.Duration)
+	// Poll bounds how late another instance's event reaches this one's
+	// views when a wake-up is lost; 0 = feed.DefaultPoll.
+	Poll time.Duration
+	// OnDelivered, when set, observes the feed's lag (metrics).
+	OnDelivered func(events int, lag time.Duration)
 }
 
 // Engine is a running game. Its methods are safe for concurrent use.
@@ -49,14 +50,17 @@ type Engine struct {
 	log       *slog.Logger
 	now       func() time.Time
 	passwords map[int64]string
+	feed      *feed.Feed
+	wrongs    *wrongLog
 	ops       chan *op
+	stop      context.CancelFunc
 	done      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 }
 
-// New loads users and events from the store, rebuilds the state and starts
-// the committer.
+// New assigns the users their store ids and builds an empty state. Start
+// then folds the log and starts accepting requests.
 func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -96,32 +100,63 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		ops:       make(chan *op, 4*cfg.MaxBatch),
 		done:      make(chan struct{}),
 	}
-	if err := e.load(ctx); err != nil {
-		return nil, err
-	}
-	e.wg.Add(1)
-	go e.commitLoop()
 	return e, nil
 }
 
-// load folds every stored event into a fresh state.
-func (e *Engine) load(ctx context.Context) error {
-	const chunk = 4096
-	buf := make([]game.Event, 0, chunk)
-	err := e.cfg.Store.Events(ctx, 0, func(ev game.Event) error {
-		buf = append(buf, ev)
-		if len(buf) == chunk {
-			e.st.Apply(buf...)
-			buf = buf[:0]
-		}
-		return nil
-	})
+// Open is New then Start: an engine with no view but its state, or with
+// views that need nothing from the engine to be built.
+func Open(ctx context.Context, cfg Config, views ...feed.View) (*Engine, error) {
+	e, err := New(ctx, cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.Start(ctx, views...); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// StateView folds the log into a game state.
+func StateView(st *game.State) feed.View {
+	return feed.ViewFunc(func(evs []game.Event) { st.Apply(evs...) })
+}
+
+// Start folds the whole log into the state and then into views, in that
+// order for every batch of events, and starts the committer and the
+// reader that follows the log (events of other instances). views are the
+// one list of everything that changes with the game: each sees every
+// event from the beginning of the log, exactly once, in id order.
+func (e *Engine) Start(ctx context.Context, views ...feed.View) error {
+	e.feed = feed.New(feed.Config{
+		Log:         e.cfg.Store,
+		Views:       append([]feed.View{StateView(e.st)}, views...),
+		Poll:        e.cfg.Poll,
+		Logger:      e.log,
+		Now:         e.now,
+		OnDelivered: e.cfg.OnDelivered,
+	}, 0)
+	if _, err := e.feed.CatchUp(ctx); err != nil {
 		return fmt.Errorf("engine: load events: %w", err)
 	}
-	e.st.Apply(buf...)
+	e.wrongs = newWrongLog(e.cfg.Store, e.log, e.now)
+	bg, stop := context.WithCancel(context.Background())
+	e.stop = stop
+	e.wg.Add(2)
+	go e.commitLoop()
+	go func() {
+		defer e.wg.Done()
+		e.feed.Run(bg)
+	}()
 	return nil
 }
+
+// Feed returns the engine's feed (its position is the last event every
+// view has folded).
+func (e *Engine) Feed() *feed.Feed { return e.feed }
+
+// WrongGuessesDropped returns how many wrong guesses were not recorded
+// because the database was too far behind.
+func (e *Engine) WrongGuessesDropped() uint64 { return e.wrongs.Dropped() }
 
 // State returns the in-memory game state for reads.
 func (e *Engine) State() *game.State { return e.st }
@@ -135,8 +170,18 @@ func (e *Engine) Password(userID int64) (string, bool) {
 	return p, ok
 }
 
-// Close stops the committer after the requests already queued are done.
+// Close stops the committer after the requests already queued are done,
+// writes the queued wrong guesses and stops following the log. Call it
+// after the HTTP server has stopped and before the store closes.
 func (e *Engine) Close() {
-	e.closeOnce.Do(func() { close(e.done) })
+	e.closeOnce.Do(func() {
+		close(e.done)
+		if e.stop != nil {
+			e.stop()
+		}
+	})
 	e.wg.Wait()
+	if e.wrongs != nil {
+		e.wrongs.Close()
+	}
 }

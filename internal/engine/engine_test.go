@@ -42,7 +42,7 @@ func mustEngine(tb testing.TB, nUsers, nChallenges int, cfg func(*engine.Config)
 	if cfg != nil {
 		cfg(&c)
 	}
-	e, err := engine.New(context.Background(), c)
+	e, err := engine.Open(context.Background(), c)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestRebuildFromStore(t *testing.T) {
 	}
 	defer db.Close()
 	cfg := engine.Config{Store: db, Challenges: challenges(3), Users: users(3)}
-	e, err := engine.New(context.Background(), cfg)
+	e, err := engine.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestRebuildFromStore(t *testing.T) {
 	want, _ := e.State().Scoreboard()
 	e.Close()
 	cfg.Challenges = challenges(3) // fresh, uncompiled copies as after a restart
-	e2, err := engine.New(context.Background(), cfg)
+	e2, err := engine.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func BenchmarkStartup5000x100(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg := engine.Config{Store: db, Challenges: challenges(100), Users: users(5000)}
-	e, err := engine.New(ctx, cfg)
+	e, err := engine.Open(ctx, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func BenchmarkStartup5000x100(b *testing.B) {
 			b.Fatal(err)
 		}
 		cfg.Store, cfg.Challenges = db, challenges(100)
-		e, err := engine.New(ctx, cfg)
+		e, err := engine.Open(ctx, cfg)
 		if err != nil {
 			b.Fatal(err)
 		}

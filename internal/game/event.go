@@ -9,6 +9,9 @@ const (
 	EventScore  EventType = "score"  // a solve: Points > 0 (or 0)
 	EventHint   EventType = "hint"   // a hint purchase: Points = -cost
 	EventRename EventType = "rename" // a display name set or changed: Name
+	// EventReset is an admin reset: every view forgets everything before
+	// it. The store deletes the earlier events in the same transaction.
+	EventReset EventType = "reset"
 )
 
 // Event is one entry of the append-only log that is the source of truth
@@ -23,6 +26,9 @@ type Event struct {
 	Points      int       `json:"points"`
 	TS          int64     `json:"ts"` // Unix milliseconds
 	Name        string    `json:"name,omitempty"`
+	// Data is an opaque JSON payload of event types that need more than
+	// the fields above (clock, freeze, announcement, team).
+	Data string `json:"data,omitempty"`
 }
 
 // User is a player account from credentials.csv. ID is assigned by the

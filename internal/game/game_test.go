@@ -187,10 +187,13 @@ func TestRanking(t *testing.T) {
 	if owner, ok := st.NameOwner("ALICE"); !ok || owner != 1 {
 		t.Fatal("name index must ignore case")
 	}
-	st.Reset()
+	st.Apply(Event{ID: 7, Type: EventReset, TS: 50})
 	board, last = st.Scoreboard()
-	if len(board) != 0 || last != 6 {
-		t.Fatalf("after reset: %+v %d (ids are never reused)", board, last)
+	if len(board) != 0 || last != 7 {
+		t.Fatalf("after reset: %+v %d (the reset event's id, ids are never reused)", board, last)
+	}
+	if snap := st.TakeSnapshot(10); len(snap.Events) != 0 || snap.LastID != 7 {
+		t.Fatalf("snapshot after reset: %+v", snap)
 	}
 	if _, ok := st.NameOwner("alice"); ok {
 		t.Fatal("reset must clear names")

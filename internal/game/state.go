@@ -82,11 +82,9 @@ func (s *State) resetLocked(users []User) {
 	s.version++
 }
 
-// Reset forgets every event and display name, keeping users and catalog.
-// lastID stays: event ids are never reused.
-func (s *State) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// forgetLocked forgets every event and display name, keeping users and
+// catalog (a reset event). lastID stays: event ids are never reused.
+func (s *State) forgetLocked() {
 	users := make([]User, 0, len(s.players))
 	for _, p := range s.players {
 		users = append(users, User{ID: p.ID, Username: p.Username})
@@ -115,6 +113,13 @@ func (s *State) Apply(evs ...Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ev := range evs {
+		if ev.ID > s.lastID {
+			s.lastID = ev.ID
+		}
+		if ev.Type == EventReset {
+			s.forgetLocked()
+			continue
+		}
 		p := s.players[ev.UserID]
 		if p == nil {
 			continue // a user removed from credentials.csv: history kept in the DB only
@@ -126,9 +131,6 @@ func (s *State) Apply(evs ...Event) {
 			s.nameKeys[NameKey(ev.Name)] = p.ID
 		}
 		p.Apply(ev)
-		if ev.ID > s.lastID {
-			s.lastID = ev.ID
-		}
 		s.recent = append(s.recent, ev)
 		if len(s.recent) > 2*RecentEvents {
 			s.recent = append(s.recent[:0], s.recent[len(s.recent)-RecentEvents:]...)

@@ -7,10 +7,8 @@ import (
 
 	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/store"
+	"github.com/ctfg/ctfg/internal/views"
 )
-
-// SolveMinutes is how many minutes of solves-per-minute the dashboard shows.
-const SolveMinutes = 10
 
 // Dashboard sizes.
 const (
@@ -23,127 +21,6 @@ const (
 	// statsTimeout bounds the one query of a stats computation.
 	statsTimeout = 5 * time.Second
 )
-
-// ChallengeSolves is the tally of one challenge.
-type ChallengeSolves struct {
-	Solves      int
-	FirstPlayer int64 // 0 while unsolved
-	FirstTS     int64 // Unix ms of the first solve
-}
-
-// SolveSummary is what SolveStats knows at one moment.
-type SolveSummary struct {
-	// Total counts every solve since the start or the last reset.
-	Total int
-	// PerMinute holds the solves of each of the last SolveMinutes
-	// minutes, oldest first; the last is the current, unfinished minute,
-	// and MinuteStart is when the oldest began.
-	PerMinute   [SolveMinutes]int
-	MinuteStart time.Time
-	// Challenges maps challenge ids to their tallies; unsolved challenges
-	// may be missing.
-	Challenges map[int]ChallengeSolves
-}
-
-// SolveStats is a running tally of solves — per challenge (count and first
-// solver) and per minute — for the admin dashboard. It is a fold over the
-// committed events like game.State, kept apart so that the dashboard
-// costs O(challenges) instead of a walk over every player's solves. Feed
-// it every committed event once (Apply ignores ids it has seen), and call
-// Reset after an admin reset. Methods are safe for concurrent use.
-type SolveStats struct {
-	mu      sync.Mutex
-	lastID  int64
-	total   int
-	chal    map[int]*ChallengeSolves
-	minutes [SolveMinutes]minuteBucket // ring indexed by minute number
-}
-
-type minuteBucket struct {
-	minute int64 // Unix minute of the bucket's count
-	n      int
-}
-
-// NewSolveStats returns an empty tally.
-func NewSolveStats() *SolveStats {
-	return &SolveStats{chal: map[int]*ChallengeSolves{}}
-}
-
-// Apply folds events, in id order. Only score events count; an event whose
-// id is not above the last one applied is ignored, so a feed that
-// overlaps (start-up load, then live commits) counts nothing twice.
-func (s *SolveStats) Apply(evs ...game.Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, ev := range evs {
-		if ev.ID <= s.lastID {
-			continue
-		}
-		s.lastID = ev.ID
-		if ev.Type != game.EventScore {
-			continue
-		}
-		s.total++
-		c := s.chal[ev.ChallengeID]
-		if c == nil {
-			c = &ChallengeSolves{}
-			s.chal[ev.ChallengeID] = c
-		}
-		c.Solves++
-		if c.FirstPlayer == 0 || ev.TS < c.FirstTS {
-			c.FirstPlayer, c.FirstTS = ev.UserID, ev.TS
-		}
-		m := ev.TS / int64(time.Minute/time.Millisecond)
-		b := &s.minutes[mod(m, SolveMinutes)]
-		switch {
-		case b.minute == m:
-			b.n++
-		case b.minute < m:
-			*b = minuteBucket{minute: m, n: 1}
-		}
-		// else: older than the bucket's minute, outside every window.
-	}
-}
-
-// Reset forgets every solve (after an admin reset). Event ids are never
-// reused, so the last id seen stays.
-func (s *SolveStats) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.total = 0
-	s.chal = map[int]*ChallengeSolves{}
-	s.minutes = [SolveMinutes]minuteBucket{}
-}
-
-// Summary returns the tally as of now, in O(challenges).
-func (s *SolveStats) Summary(now time.Time) SolveSummary {
-	minute := now.UnixMilli() / int64(time.Minute/time.Millisecond)
-	first := minute - SolveMinutes + 1
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := SolveSummary{
-		Total:       s.total,
-		MinuteStart: time.UnixMilli(first * int64(time.Minute/time.Millisecond)),
-		Challenges:  make(map[int]ChallengeSolves, len(s.chal)),
-	}
-	for i := range SolveMinutes {
-		if b := s.minutes[mod(first+int64(i), SolveMinutes)]; b.minute == first+int64(i) {
-			out.PerMinute[i] = b.n
-		}
-	}
-	for id, c := range s.chal {
-		out.Challenges[id] = *c
-	}
-	return out
-}
-
-func mod(a, n int64) int64 {
-	r := a % n
-	if r < 0 {
-		r += n
-	}
-	return r
-}
 
 // AdminStats is the admin dashboard's data, the JSON of GET
 // /admin/api/stats. It holds no secret: no token, session or password.
@@ -160,7 +37,7 @@ type AdminStats struct {
 	PlayersOnline int `json:"players_online"`
 	Sockets       int `json:"sockets"`
 	Solves        int `json:"solves"`
-	// SolvesPerMinute covers the last SolveMinutes minutes, oldest first.
+	// SolvesPerMinute covers the last views.SolveMinutes minutes, oldest first.
 	SolvesPerMinute []MinuteSolves   `json:"solves_per_minute"`
 	Challenges      []ChallengeStats `json:"challenges"`
 	// Wrong holds the latest wrong submissions, newest first. WrongError
@@ -244,7 +121,7 @@ func (s *Server) computeStats(ctx context.Context, now time.Time) *AdminStats {
 		LastEventID:   lastID,
 	}
 	src := s.cfg.Admin
-	var sum SolveSummary
+	var sum views.SolveSummary
 	if src != nil {
 		out.Version = src.Version()
 		if started := src.Started(); !started.IsZero() {
@@ -256,7 +133,7 @@ func (s *Server) computeStats(ctx context.Context, now time.Time) *AdminStats {
 		sum = src.Solves(now)
 	}
 	out.Solves = sum.Total
-	out.SolvesPerMinute = make([]MinuteSolves, SolveMinutes)
+	out.SolvesPerMinute = make([]MinuteSolves, views.SolveMinutes)
 	for i, n := range sum.PerMinute {
 		out.SolvesPerMinute[i] = MinuteSolves{StartMS: sum.MinuteStart.Add(time.Duration(i) * time.Minute).UnixMilli(), Solves: n}
 	}
@@ -322,7 +199,7 @@ type AdminSource interface {
 	// newest first.
 	WrongGuesses(ctx context.Context, limit int) ([]store.WrongGuess, error)
 	// Solves returns the solve tally as of now.
-	Solves(now time.Time) SolveSummary
+	Solves(now time.Time) views.SolveSummary
 	// Version is the server's version.
 	Version() string
 	// Started is when the server started.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ctfg/ctfg/internal/auth"
 	"github.com/ctfg/ctfg/internal/engine"
+	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/ratelimit"
 )
 
@@ -167,6 +168,16 @@ func (s *Server) ResetLimits() {
 	for _, l := range s.Limiters() {
 		if l != s.limits.admin {
 			l.Reset()
+		}
+	}
+}
+
+// Apply starts every player's rate limits afresh at a reset event (the
+// server is a feed.View).
+func (s *Server) Apply(evs []game.Event) {
+	for _, ev := range evs {
+		if ev.Type == game.EventReset {
+			s.ResetLimits()
 		}
 	}
 }

@@ -439,6 +439,13 @@ func (h *Hub) flush() {
 		h.fanMu.Unlock()
 		return
 	}
+	if len(h.clients) == 0 {
+		// Nobody to tell (at start-up the whole log passes through here):
+		// the ring holds the events for resumes, nothing need be encoded.
+		h.lastSent = evs[len(evs)-1].ID
+		h.fanMu.Unlock()
+		return
+	}
 	var frames []*frame
 	for rest := evs; len(rest) > 0; {
 		k := min(len(rest), maxFrameEvents)

@@ -1,4 +1,4 @@
-package app
+package engine
 
 import (
 	"context"
@@ -9,8 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ctfg/ctfg/internal/game"
-	"github.com/ctfg/ctfg/internal/httpapi"
 	"github.com/ctfg/ctfg/internal/store"
 )
 
@@ -80,8 +78,8 @@ func newWrongLog(st wrongStore, log *slog.Logger, now func() time.Time) *wrongLo
 	return w
 }
 
-// Record queues one wrong guess; it is httpapi.Config.OnWrongFlag. The
-// guess is kept trimmed (what the engine judged) and cut to
+// Record queues one wrong guess (Submit calls it). The guess is kept
+// trimmed (what the engine judged) and cut to
 // MaxWrongGuessBytes. When the queue is full — the database is stalled
 // or far behind — the guess is dropped and counted rather than making the
 // player's request wait: the log is for review, the game must go on.
@@ -207,45 +205,4 @@ func truncateGuess(s string, max int) string {
 		n--
 	}
 	return s[:n]
-}
-
-// engineStore is the store as the engine sees it, with two additions for
-// the admin dashboard. The events the engine reads at start-up are folded
-// into the SolveStats too, so it is built without a second pass over the
-// log; events of users no longer in credentials.csv are skipped, as the
-// game state skips them. And an admin reset runs exclusive of the
-// wrong-guess log's writes (see wrongLog.reset).
-type engineStore struct {
-	store.Store
-	stats  *httpapi.SolveStats
-	wrongs *wrongLog
-	known  map[int64]bool
-}
-
-func (f *engineStore) Reset(ctx context.Context) (int64, error) {
-	return f.wrongs.reset(func() (int64, error) { return f.Store.Reset(ctx) })
-}
-
-func (f *engineStore) SyncUsers(ctx context.Context, usernames []string) (map[string]int64, error) {
-	ids, err := f.Store.SyncUsers(ctx, usernames)
-	if err != nil {
-		return nil, err
-	}
-	f.known = make(map[int64]bool, len(usernames))
-	for _, u := range usernames {
-		f.known[ids[u]] = true
-	}
-	return ids, nil
-}
-
-func (f *engineStore) Events(ctx context.Context, after int64, fn func(game.Event) error) error {
-	return f.Store.Events(ctx, after, func(ev game.Event) error {
-		if err := fn(ev); err != nil {
-			return err
-		}
-		if f.known[ev.UserID] {
-			f.stats.Apply(ev)
-		}
-		return nil
-	})
 }
