@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -222,8 +223,19 @@ type engineStore struct {
 	known  map[int64]bool
 }
 
-func (f *engineStore) Reset(ctx context.Context) (int64, error) {
-	return f.wrongs.reset(func() (int64, error) { return f.Store.Reset(ctx) })
+// Append runs a batch holding a reset event (which deletes the stored
+// guesses) exclusive of the wrong-guess log's writes.
+func (f *engineStore) Append(ctx context.Context, evs []game.Event) ([]store.Result, error) {
+	if !slices.ContainsFunc(evs, func(ev game.Event) bool { return ev.Type == game.EventReset }) {
+		return f.Store.Append(ctx, evs)
+	}
+	var res []store.Result
+	_, err := f.wrongs.reset(func() (int64, error) {
+		var err error
+		res, err = f.Store.Append(ctx, evs)
+		return 0, err
+	})
+	return res, err
 }
 
 func (f *engineStore) SyncUsers(ctx context.Context, usernames []string) (map[string]int64, error) {

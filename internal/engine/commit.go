@@ -110,11 +110,14 @@ func (e *Engine) run(batch []*op) {
 func (e *Engine) special(o *op) {
 	switch o.kind {
 	case opReset:
-		n, err := e.cfg.Store.Reset(context.Background())
+		// A reset is an event: the store deletes everything before it in
+		// the same transaction and keeps the reset in the log.
+		res, err := e.cfg.Store.Append(context.Background(), []game.Event{{Type: game.EventReset, TS: e.now().UnixMilli()}})
 		if err != nil {
 			o.reply <- opResult{err: fmt.Errorf("engine: reset: %w", err)}
 			return
 		}
+		n := res[0].Removed
 		e.st.Reset()
 		if e.cfg.OnReset != nil {
 			e.cfg.OnReset()
