@@ -22,7 +22,14 @@ func (a adminSource) Online() (players, sockets int) {
 }
 
 func (a adminSource) StorageSize() (db, wal int64) {
-	return a.s.Store.Size(), a.s.Store.WALSize()
+	size, walSize, _ := storeGauges(a.s.Store)
+	if size != nil {
+		db = size()
+	}
+	if walSize != nil {
+		wal = walSize()
+	}
+	return db, wal
 }
 
 func (a adminSource) WrongGuesses(ctx context.Context, limit int) ([]store.WrongGuess, error) {

@@ -23,6 +23,8 @@ import (
 	"github.com/ctfg/ctfg/internal/gamefile"
 	"github.com/ctfg/ctfg/internal/httpapi"
 	"github.com/ctfg/ctfg/internal/metrics"
+	"github.com/ctfg/ctfg/internal/store"
+	"github.com/ctfg/ctfg/internal/store/postgres"
 	"github.com/ctfg/ctfg/internal/store/sqlite"
 	"github.com/ctfg/ctfg/internal/stream"
 	"github.com/ctfg/ctfg/internal/views"
@@ -74,6 +76,10 @@ type Config struct {
 	MetricsToken string
 	// OnMetricsListen is called once the metrics listener is bound.
 	OnMetricsListen func(addr net.Addr)
+	// DatabaseURL, a postgres:// or postgresql:// URL, selects the
+	// PostgreSQL store shared by several instances; "" = SQLite
+	// (events.db in DBDir).
+	DatabaseURL string
 }
 
 // Server is an assembled ctfg server.
@@ -81,7 +87,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	Game     *gamefile.Game
-	Store    *sqlite.DB
+	Store    store.Store // *sqlite.DB, or *postgres.DB with Config.DatabaseURL
 	Engine   *engine.Engine
 	Hub      *stream.Hub
 	API      *httpapi.Server
@@ -117,14 +123,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dbdir := cfg.DBDir
-	if dbdir == "" {
-		dbdir = cfg.GameDir
-	}
-	if err := os.MkdirAll(dbdir, 0o750); err != nil {
-		return nil, fmt.Errorf("database directory: %w", err)
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(dbdir, "events.db"), sqlite.Options{Logger: cfg.Logger, Now: cfg.Now})
+	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -139,19 +138,69 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// secretFromStore returns the persistent stream-token secret, creating it
-// on first start so tokens survive restarts and are shared by instances.
-// (The token epoch is not stored: it is the id of the last reset event,
-// folded from the log by Tokens.Apply.)
-func secretFromStore(ctx context.Context, db *sqlite.DB) ([]byte, error) {
-	sec, err := db.Meta(ctx, "stream_secret")
-	if err != nil {
-		var b [32]byte
-		rand.Read(b[:])
-		sec = hex.EncodeToString(b[:])
-		if err := db.SetMeta(ctx, "stream_secret", sec); err != nil {
-			return nil, err
+// openStore opens the database cfg selects: PostgreSQL for a
+// postgres:// URL, otherwise SQLite's events.db in the database directory.
+// The URL's password is never logged: only host, port and database.
+func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+	if cfg.DatabaseURL != "" {
+		if !postgres.IsURL(cfg.DatabaseURL) {
+			return nil, errors.New("database URL: only postgres:// and postgresql:// URLs are supported (leave it empty for SQLite in the database directory)")
 		}
+		cfg.Logger.Info("database: PostgreSQL", "database", postgres.Describe(cfg.DatabaseURL))
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Logger: cfg.Logger, Now: cfg.Now})
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return db, nil
+	}
+	dbdir := cfg.DBDir
+	if dbdir == "" {
+		dbdir = cfg.GameDir
+	}
+	if err := os.MkdirAll(dbdir, 0o750); err != nil {
+		return nil, fmt.Errorf("database directory: %w", err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(dbdir, "events.db"), sqlite.Options{Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// The store's optional gauges: SQLite has files to measure, PostgreSQL
+// only a database size.
+type (
+	sizer     interface{ Size() int64 }
+	walSizer  interface{ WALSize() int64 }
+	diskFreer interface{ DiskFree() int64 }
+)
+
+// storeGauges returns the size, WAL-size and free-space functions the
+// store has, nil for those it has not.
+func storeGauges(st store.Store) (size, wal, free func() int64) {
+	if s, ok := st.(sizer); ok {
+		size = s.Size
+	}
+	if s, ok := st.(walSizer); ok {
+		wal = s.WALSize
+	}
+	if s, ok := st.(diskFreer); ok {
+		free = s.DiskFree
+	}
+	return size, wal, free
+}
+
+// secretFromStore returns the persistent stream-token secret, creating it
+// on first start so tokens survive restarts and are shared by instances:
+// of instances starting at once, the first to store its secret wins and
+// every one gets that one. (The token epoch is not stored: it is the id
+// of the last reset event, folded from the log by Tokens.Apply.)
+func secretFromStore(ctx context.Context, db store.Store) ([]byte, error) {
+	var b [32]byte
+	rand.Read(b[:])
+	sec, err := db.SetMetaIfAbsent(ctx, "stream_secret", hex.EncodeToString(b[:]))
+	if err != nil {
+		return nil, err
 	}
 	key, err := hex.DecodeString(sec)
 	if err != nil || len(key) < 16 {
@@ -172,11 +221,12 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	s.Tokens = auth.NewTokens(key, 0, cfg.Now)
 	s.Sessions = auth.NewSessions(s.Store)
+	dbSize, walSize, diskFree := storeGauges(s.Store)
 	s.Metrics = metrics.New(metrics.Config{
 		Version:  cfg.Version,
-		DBSize:   s.Store.Size,
-		WALSize:  s.Store.WALSize,
-		DiskFree: s.Store.DiskFree,
+		DBSize:   dbSize,
+		WALSize:  walSize,
+		DiskFree: diskFree,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	})
 	ph := game.Placeholders{ObfuscationKey: cfg.ObfuscationKey}
@@ -308,7 +358,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
-	go s.Store.RunMaintenance(bg, maintenanceEvery)
+	if db, ok := s.Store.(*sqlite.DB); ok {
+		go db.RunMaintenance(bg, maintenanceEvery)
+	}
 	for _, l := range s.API.Limiters() {
 		go l.Run(bg, time.Minute)
 	}

@@ -146,7 +146,7 @@ func TestBackupWhileSolving(t *testing.T) {
 	inProc := filepath.Join(t.TempDir(), "in-process.db")
 	inProcBefore := snapshot()
 	inProcErr := make(chan error, 1)
-	go func() { inProcErr <- srv.App.Store.Backup(context.Background(), inProc) }()
+	go func() { inProcErr <- srv.App.Store.(*sqlite.DB).Backup(context.Background(), inProc) }()
 
 	dst := filepath.Join(t.TempDir(), "backup.db")
 	before := snapshot()

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/ctfg/ctfg/internal/engine"
+	"github.com/ctfg/ctfg/internal/feed"
 	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/gamefile"
-	"github.com/ctfg/ctfg/internal/store"
 	"github.com/ctfg/ctfg/internal/store/sqlite"
 )
 
@@ -308,20 +308,6 @@ type ExportedEvent struct {
 	Points         int    `json:"points"`
 }
 
-// recorder hands Replay the store's events and keeps a copy of each, so
-// the scoreboard and the event list come from the very same read.
-type recorder struct {
-	store.Store
-	events []game.Event
-}
-
-func (r *recorder) Events(ctx context.Context, after int64, fn func(game.Event) error) error {
-	return r.Store.Events(ctx, after, func(ev game.Event) error {
-		r.events = append(r.events, ev)
-		return fn(ev)
-	})
-}
-
 // buildExport reads the database and folds it exactly as a starting
 // server does: the users of credentials.csv with their database ids, the
 // challenges of the game, every event through engine.Replay.
@@ -344,14 +330,18 @@ func buildExport(ctx context.Context, db *sqlite.DB, g *gamefile.Game, now time.
 			users = append(users, game.User{ID: id, Username: u.Username})
 		}
 	}
-	rec := &recorder{Store: db}
-	st, err := engine.Replay(ctx, rec, g.Challenges, users)
+	// The event list is a view of the same fold as the scoreboard, so both
+	// come from the very same read.
+	var logged []game.Event
+	st, err := engine.Replay(ctx, db, g.Challenges, users, feed.ViewFunc(func(evs []game.Event) {
+		logged = append(logged, evs...)
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	board, _ := st.Scoreboard()
 	scoreboard := make([]ScoreboardRow, 0, len(board))
-	events := make([]ExportedEvent, 0, len(rec.events))
+	events := make([]ExportedEvent, 0, len(logged))
 	ex := &Export{
 		Format:     ExportFormat,
 		ExportedAt: now.UTC().Format(time.RFC3339Nano),
@@ -371,9 +361,14 @@ func buildExport(ctx context.Context, db *sqlite.DB, g *gamefile.Game, now time.
 	}
 	catalog := st.Catalog()
 	names := map[int64]string{} // display names as of the event being written
-	for _, ev := range rec.events {
-		if ev.Type == game.EventRename {
+	for _, ev := range logged {
+		switch ev.Type {
+		case game.EventRename:
 			names[ev.UserID] = ev.Name
+		case game.EventReset:
+			// The first event of a log that was reset: what came before it
+			// is gone, and it belongs to no player.
+			continue
 		}
 		row := ExportedEvent{ID: ev.ID, TS: ev.TS, Time: formatMS(ev.TS), Type: string(ev.Type), PlayerID: ev.UserID,
 			Username: usernames[ev.UserID], DisplayName: names[ev.UserID], Points: ev.Points}

@@ -35,6 +35,9 @@ Flags of the old engine:
 More:
   --game DIR                      game directory (default .)
   --addr HOST:PORT                listen address; overrides --port (e.g. 127.0.0.1:0)
+  --database URL                  postgres://USER:PASSWORD@HOST:PORT/DB: keep the game in
+                                  PostgreSQL, shared by several instances, instead of
+                                  events.db in --dbdir (env CTFG_DATABASE_URL)
   --port-file FILE                write the bound host:port to FILE once listening
   --public-scoreboard             anyone may read the scoreboard and /board without logging in
   --allowed-origins LIST          comma-separated Origins allowed on the scorestream (default any)
@@ -54,6 +57,7 @@ Environment (also read from GAME_DIR/.env; real environment variables win):
   CTFG_API_TOKEN    token for POST /api/award
   CTFG_ADMIN_TOKEN  token of the admin dashboard (/admin) and reset
   CTFG_METRICS_TOKEN  token for /metrics (see --metrics-token)
+  CTFG_DATABASE_URL   PostgreSQL database URL (see --database)
   SENTRY_DSN        report internal errors to Sentry
   SENTRY_ENVIRONMENT  environment name attached to Sentry reports
 `
@@ -68,6 +72,7 @@ type serveFlags struct {
 	keepalive, pingTimeout      float64
 
 	metricsAddr, metricsToken string
+	database                  string
 }
 
 func parseServeFlags(stdio IO, args []string) (*serveFlags, []string, error) {
@@ -95,6 +100,7 @@ func parseServeFlags(stdio IO, args []string) (*serveFlags, []string, error) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "")
 	fs.StringVar(&f.metricsToken, "metrics-token", "", "")
+	fs.StringVar(&f.database, "database", "", "")
 	help := false
 	fs.BoolVar(&help, "h", false, "")
 	fs.BoolVar(&help, "help", false, "")
@@ -201,7 +207,15 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 	if metricsToken == "" {
 		metricsToken = getenv("CTFG_METRICS_TOKEN")
 	}
+	database := f.database
+	if database == "" {
+		database = getenv("CTFG_DATABASE_URL")
+	}
+	if database != "" && f.dbdir != "" {
+		log.Warn("--dbdir is ignored: the game is kept in the PostgreSQL database")
+	}
 	cfg := app.Config{
+		DatabaseURL:    database,
 		GameDir:        f.game,
 		ChallengesPath: challenges,
 		DBDir:          f.dbdir,

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/store"
 	"github.com/ctfg/ctfg/internal/store/sqlite"
 	"github.com/ctfg/ctfg/internal/store/storetest"
@@ -132,7 +133,10 @@ func TestWrongLogResetDropsEverythingBefore(t *testing.T) {
 	w.Record(u[0], 1, "queued before the reset")
 	resetDone := make(chan error, 1)
 	go func() {
-		_, err := w.reset(func() (int64, error) { return db.Reset(context.Background()) })
+		_, err := w.reset(func() (int64, error) {
+			_, err := db.Append(context.Background(), []game.Event{{Type: game.EventReset, TS: 1}})
+			return 0, err
+		})
 		resetDone <- err
 	}()
 	select {

@@ -4,13 +4,19 @@ package game
 type EventType string
 
 // The event types. Score and hint keep the old engine's names because they
-// travel to browsers unchanged; rename is new.
+// travel to browsers unchanged; rename and reset are new. The store keeps
+// any other (lowercase identifier) type as it is, with its Data, so that a
+// newer ctfg can add types (clock, freeze, announcement, team) that an
+// older reader skips instead of taking for corruption.
 const (
 	EventScore  EventType = "score"  // a solve: Points > 0 (or 0)
 	EventHint   EventType = "hint"   // a hint purchase: Points = -cost
 	EventRename EventType = "rename" // a display name set or changed: Name
-	// EventReset is an admin reset: every view forgets everything before
-	// it. The store deletes the earlier events in the same transaction.
+	// EventReset is an admin reset, with no user (UserID 0). Committing
+	// it deletes every earlier event, display name, session and wrong
+	// guess in the same transaction; the reset event itself stays, so
+	// every reader of the log (each instance's feed) clears its state at
+	// the same point, and a restart loads from it.
 	EventReset EventType = "reset"
 )
 
@@ -26,8 +32,8 @@ type Event struct {
 	Points      int       `json:"points"`
 	TS          int64     `json:"ts"` // Unix milliseconds
 	Name        string    `json:"name,omitempty"`
-	// Data is an opaque JSON payload of event types that need more than
-	// the fields above (clock, freeze, announcement, team).
+	// Data is an opaque JSON payload for event types that need more than
+	// the fields above; the store keeps it as text, "" when unused.
 	Data string `json:"data,omitempty"`
 }
 

@@ -320,7 +320,6 @@ func (s *Server) handleAdminReset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Warn("admin reset", "events_removed", n, "via", "dashboard", "request_id", requestID(r), "addr", s.clientAddr(r))
-	s.forgetStats()
 	s.dash.sessions.setFlash(token, fmt.Sprintf("Reset done: %d events removed, every player logged out.", n))
 	adminHeaders(w)
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)

@@ -14,6 +14,7 @@ import (
 	"github.com/ctfg/ctfg/internal/app"
 	"github.com/ctfg/ctfg/internal/ctftest"
 	"github.com/ctfg/ctfg/internal/httpapi"
+	"github.com/ctfg/ctfg/internal/views"
 	"github.com/gorilla/websocket"
 )
 
@@ -300,8 +301,8 @@ func TestAdminDashboardShowsTheGame(t *testing.T) {
 	}
 	// The two solves fall in the last minute or two (a minute may have
 	// turned since).
-	if n := len(s.SolvesPerMinute); n != httpapi.views.SolveMinutes || s.SolvesPerMinute[n-1].Solves+s.SolvesPerMinute[n-2].Solves != 2 ||
-		s.SolvesPerMinute[n-1].StartMS-s.SolvesPerMinute[0].StartMS != int64(httpapi.views.SolveMinutes-1)*60000 {
+	if n := len(s.SolvesPerMinute); n != views.SolveMinutes || s.SolvesPerMinute[n-1].Solves+s.SolvesPerMinute[n-2].Solves != 2 ||
+		s.SolvesPerMinute[n-1].StartMS-s.SolvesPerMinute[0].StartMS != int64(views.SolveMinutes-1)*60000 {
 		t.Errorf("solves per minute: %+v, want the 2 solves at the end", s.SolvesPerMinute)
 	}
 	if s.DBBytes <= 0 || s.Version == "" || s.StartedMS == 0 || s.LastEventID == 0 {

@@ -172,12 +172,14 @@ func (s *Server) ResetLimits() {
 	}
 }
 
-// Apply starts every player's rate limits afresh at a reset event (the
-// server is a feed.View).
+// Apply starts every player's rate limits afresh and drops the cached
+// dashboard figures at a reset event, on whichever instance it was made
+// (the server is a feed.View).
 func (s *Server) Apply(evs []game.Event) {
 	for _, ev := range evs {
 		if ev.Type == game.EventReset {
 			s.ResetLimits()
+			s.forgetStats()
 		}
 	}
 }

@@ -1,7 +1,8 @@
 // Package store defines how ctfg persists its event log, users, display
-// names and sessions. Backends live in subpackages (sqlite now, postgres
-// later); the rest of the program sees only the Store interface, so a new
-// backend is a new package, not a rewrite.
+// names and sessions. Backends live in subpackages (sqlite, the embedded
+// default, and postgres, shared by several instances); the rest of the
+// program sees only the Store interface, so a new backend is a new
+// package, not a rewrite. storetest is the suite every backend passes.
 package store
 
 import (
@@ -24,10 +25,19 @@ type Result struct {
 	// already solved that challenge or bought that hint. Duplicates are not
 	// errors; the unique constraints of the schema decide them.
 	Inserted bool
-	// Err is set for an event refused by a constraint other than
-	// duplication: game.ErrNameTaken for a rename to a name another player
-	// holds (compared with game.NameKey).
+	// Err is set for an event refused by a rule other than duplication,
+	// checked where the write commits so that several instances acting
+	// at once cannot break it together: game.ErrNameTaken for a rename to
+	// a name another player holds (compared with game.NameKey), and
+	// game.ErrInsufficientPoints for a hint whose cost (-Points) is above
+	// the player's points (the sum of Points of their score and hint
+	// events; a reset removes older ones). Inserted is false then.
+	// Prerequisites and hint order are not checked here: the store does
+	// not know the challenges, so the engine checks them.
 	Err error
+	// Removed is, for a committed reset event, how many events it
+	// deleted (not counting earlier reset events).
+	Removed int64
 }
 
 // WrongGuess is one incorrect flag submission, kept for disputes and
@@ -56,10 +66,28 @@ type Store interface {
 
 	// Append commits evs in one transaction (one fsync) and returns one
 	// Result per event, in order. Each event's ID is assigned by the store
-	// and is larger than every ID ever assigned before, even across Reset.
-	// The caller sets TS. A rename event also sets the user's current
-	// display name. An error means nothing was committed.
+	// and is larger than every ID ever assigned before, even across
+	// resets, and ids are assigned in commit order: once a reader has
+	// seen an event, every event committed later has a larger id, so
+	// tailing with Events(after last seen) never misses one. The caller
+	// sets TS. A rename event also sets the user's current display name.
+	// A reset event (game.EventReset, UserID 0) deletes, in the same
+	// transaction, every event with a smaller id (events before it in the
+	// same batch included), every display name, session, wrong guess and
+	// shared rate-limit bucket; it stays in the log. Other types are
+	// stored as they are (a lowercase identifier; UserID 0 for none).
+	// Concurrent calls may share one transaction (group commit). An error
+	// means nothing of evs was committed.
 	Append(ctx context.Context, evs []game.Event) ([]Result, error)
+
+	// Changed returns a channel that receives a value after the event log
+	// may have grown: after every Append committed by this process and,
+	// for shared backends, by any other process. Sends are coalesced and
+	// never block (1-buffered). It is a latency hint only: the one reader
+	// per process (the feed) also polls, and always reads Events(after
+	// last seen), so a lost or duplicated wake-up delays but never loses
+	// or repeats an event.
+	Changed() <-chan struct{}
 
 	// CreateSession stores a login session keyed by the hash of its token.
 	CreateSession(ctx context.Context, tokenHash []byte, userID int64) error
@@ -75,19 +103,44 @@ type Store interface {
 	// most limit of them.
 	WrongGuesses(ctx context.Context, limit int) ([]WrongGuess, error)
 
-	// Reset deletes every event, display name, session and wrong guess in
-	// one transaction and returns how many events it removed.
-	Reset(ctx context.Context) (int64, error)
-
 	// Meta returns a persistent server value, or ErrNotFound.
 	Meta(ctx context.Context, key string) (string, error)
 	// SetMeta stores a persistent server value.
 	SetMeta(ctx context.Context, key, value string) error
+	// SetMetaIfAbsent stores value under key unless the key already has
+	// one, and returns the value stored afterwards: the first writer
+	// wins, so instances starting at once agree on a generated secret.
+	SetMetaIfAbsent(ctx context.Context, key, value string) (string, error)
+
+	// TakeToken takes one token from the shared token bucket key, which
+	// holds at most burst tokens and gains one every every; a bucket never
+	// seen is full. It reports whether a token was taken and, if not, how
+	// long until one will be there. The bucket lives in the store, so the
+	// limit holds across instances (wrong flags, failed logins); the
+	// update is atomic. A clock that steps back mints no tokens.
+	TakeToken(ctx context.Context, key string, burst float64, every time.Duration, now time.Time) (ok bool, retryAfter time.Duration, err error)
+	// ReturnToken gives back one token to key's bucket (never above
+	// burst), for a caller that took one and then learned it should not
+	// have been charged.
+	ReturnToken(ctx context.Context, key string, burst float64, every time.Duration, now time.Time) error
+
+	// Ping checks that the database answers; health checks call it.
+	Ping(ctx context.Context) error
 
 	// Checkpoint folds the write-ahead log back into the database and
-	// truncates it; servers call it in quiet moments.
+	// truncates it; servers call it in quiet moments. A no-op where the
+	// database server does that itself (PostgreSQL).
 	Checkpoint(ctx context.Context) error
 
 	// Close flushes and closes the store.
 	Close() error
+}
+
+// Signal does a non-blocking send on a 1-buffered wake-up channel such as
+// Changed's: when a wake-up is already pending, this one merges with it.
+func Signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
 }

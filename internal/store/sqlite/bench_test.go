@@ -117,3 +117,9 @@ func BenchmarkEvents(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*len(evs))/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkAppendParallel64 has 64 goroutines append one solve per call;
+// the store's group committer shares transactions between them.
+func BenchmarkAppendParallel64(b *testing.B) {
+	storetest.BenchAppendParallel(b, MustTempDB(b), 64)
+}

@@ -32,3 +32,17 @@ func (db *DB) SetMeta(ctx context.Context, key, value string) error {
 	}
 	return nil
 }
+
+// SetMetaIfAbsent stores value under key unless the key has a value, and
+// returns the value stored afterwards (the first writer's).
+func (db *DB) SetMetaIfAbsent(ctx context.Context, key, value string) (string, error) {
+	if key == "" {
+		return "", errors.New("sqlite: set meta: empty key")
+	}
+	if err := db.exec(ctx, qSetMetaIfAbsent, key, value); err != nil {
+		return "", fmt.Errorf("sqlite: set meta %q: %w", key, err)
+	}
+	// Committed before exec returned, and meta values are never deleted:
+	// the read pool sees it.
+	return db.Meta(ctx, key)
+}

@@ -41,7 +41,7 @@ const readOnlyConns = 2
 // when the schema was made by an older or newer ctfg, and SQLite's own
 // error (e.g. "file is not a database") for a damaged file.
 //
-// Every method that writes (Append, SyncUsers, SetMeta, Reset, sessions,
+// Every method that writes (Append, SyncUsers, SetMeta, sessions, limits,
 // Checkpoint) fails on the returned DB with SQLite's read-only error;
 // Events, Users, Meta, EventCount, IntegrityCheck and Backup work.
 func OpenReadOnly(ctx context.Context, path string, opts Options) (*DB, error) {
@@ -63,7 +63,7 @@ func OpenReadOnly(ctx context.Context, path string, opts Options) (*DB, error) {
 	case st.IsDir():
 		return nil, fmt.Errorf("sqlite: open read-only %s: is a directory", abs)
 	}
-	db := &DB{path: abs, log: opts.Logger, now: opts.Now, closed: make(chan struct{})}
+	db := &DB{path: abs, log: opts.Logger, now: opts.Now, closed: make(chan struct{}), changed: make(chan struct{}, 1)}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/store/storetest"
@@ -124,7 +125,15 @@ func TestReadOnlyWritesFail(t *testing.T) {
 		},
 		"SyncUsers": func() error { _, err := ro.SyncUsers(ctx, []string{"mallory"}); return err },
 		"SetMeta":   func() error { return ro.SetMeta(ctx, "k", "v") },
-		"Reset":     func() error { _, err := ro.Reset(ctx); return err },
+		"Reset": func() error {
+			_, err := ro.Append(ctx, []game.Event{{Type: game.EventReset, TS: 1}})
+			return err
+		},
+		"SetMetaIfAbsent": func() error { _, err := ro.SetMetaIfAbsent(ctx, "k2", "v"); return err },
+		"TakeToken": func() error {
+			_, _, err := ro.TakeToken(ctx, "k", 1, time.Second, time.UnixMilli(1))
+			return err
+		},
 		"CreateSession": func() error {
 			return ro.CreateSession(ctx, []byte("h"), us[0].ID)
 		},

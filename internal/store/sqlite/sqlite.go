@@ -90,6 +90,10 @@ type DB struct {
 	// batch group-commits small writes (sessions, meta); nil on
 	// connections that never write through it.
 	batch *batcher
+	// group group-commits concurrent Appends; nil when read-only.
+	group *store.GroupCommitter
+	// changed is Changed's channel, signalled after each committed Append.
+	changed chan struct{}
 
 	// writes counts committed write transactions; RunMaintenance reads it
 	// to find quiet moments.
@@ -111,10 +115,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db := &DB{
-		path:   abs,
-		log:    opts.Logger,
-		now:    opts.Now,
-		closed: make(chan struct{}),
+		path:    abs,
+		log:     opts.Logger,
+		now:     opts.Now,
+		closed:  make(chan struct{}),
+		changed: make(chan struct{}, 1),
 	}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
@@ -127,8 +132,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
 	db.startBatcher()
+	db.group = store.NewGroupCommitter(db.appendTx, maxAppendGroup)
 	return db, nil
 }
+
+// maxAppendGroup bounds the events of one group-committed transaction
+// made of several Append calls (a single larger call commits alone).
+const maxAppendGroup = 1024
 
 func (db *DB) open(ctx context.Context) error {
 	common := []string{
@@ -224,6 +234,9 @@ func (db *DB) Path() string { return db.path }
 // again returns nil. Methods called after Close return errors.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		if db.group != nil {
+			db.group.Close()
+		}
 		db.stopBatcher()
 		close(db.closed)
 		// The query planner's statistics help the next start; optimize is

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/store"
@@ -19,14 +21,29 @@ import (
 // Opener opens the store under test for t.
 //
 // The first call for a given t must return a store over a new, empty
-// database. A later call with the same t must reach the same data again
-// (the suite closes the previous store first): that is how the suite
-// checks that data survives a restart. The opener should close what it
-// opened in t.Cleanup; Close must therefore tolerate being called twice.
+// database. A later call with the same t must reach the same data again:
+// after the suite closed the previous store, that is how it checks that
+// data survives a restart; while the previous one is still open, the new
+// store is a second instance over the same database, as another server
+// process would open it. The opener should close what it opened in
+// t.Cleanup; Close must therefore tolerate being called twice.
 type Opener func(t *testing.T) store.Store
 
+// Option adjusts Run to what a backend promises.
+type Option func(*options)
+
+type options struct{ shared bool }
+
+// Shared declares a backend that several processes serve at once
+// (PostgreSQL): Changed must also hear commits of other instances.
+func Shared() Option { return func(o *options) { o.shared = true } }
+
 // Run runs the whole suite against the backend that open opens.
-func Run(t *testing.T, open Opener) {
+func Run(t *testing.T, open Opener, opts ...Option) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	tests := []struct {
 		name string
 		fn   func(*testing.T, Opener)
@@ -45,11 +62,25 @@ func Run(t *testing.T, open Opener) {
 		{"EventsManyPages", testEventsManyPages},
 		{"Sessions", testSessions},
 		{"Reset", testReset},
+		{"ResetInBatch", testResetInBatch},
+		{"OtherTypes", testOtherTypes},
+		{"HintPoints", testHintPoints},
+		{"HintPointsConcurrent", testHintPointsConcurrent},
+		{"Changed", testChanged},
 		{"Meta", testMeta},
+		{"SetMetaIfAbsent", testSetMetaIfAbsent},
 		{"CancelledContext", testCancelledContext},
 		{"Closed", testClosed},
 	}
 	tests = append(tests, wrongTests...)
+	tests = append(tests, limitTests...)
+	tests = append(tests, concurrencyTests...)
+	if o.shared {
+		tests = append(tests, struct {
+			name string
+			fn   func(*testing.T, Opener)
+		}{"InstancesChanged", testInstancesChanged})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
 	}
@@ -101,6 +132,21 @@ func MustEvents(tb testing.TB, s store.Store, after int64) []game.Event {
 		tb.Fatalf("Events(%d): %v", after, err)
 	}
 	return evs
+}
+
+// MustReset appends a reset event at ts and returns how many events it
+// removed.
+func MustReset(tb testing.TB, s store.Store, ts int64) int64 {
+	tb.Helper()
+	r := MustAppend(tb, s, reset(ts))[0]
+	if !r.Inserted || r.Err != nil || r.Event.Type != game.EventReset {
+		tb.Fatalf("reset not committed: %+v", r)
+	}
+	return r.Removed
+}
+
+func reset(ts int64) game.Event {
+	return game.Event{Type: game.EventReset, TS: ts}
 }
 
 func solve(user int64, chal, points int, ts int64) game.Event {
@@ -203,7 +249,7 @@ func testAppendIDs(t *testing.T, open Opener) {
 	u := MustSyncUsers(t, s, 2)
 	in := []game.Event{
 		solve(u[0], 1, 100, 1000),
-		hint(u[1], 2, 1, 10, 1001),
+		hint(u[0], 2, 1, 10, 1001), // paid with the solve before it
 		rename(u[0], "Alice", 1002),
 	}
 	res := MustAppend(t, s, in...)
@@ -320,11 +366,19 @@ func testAppendBadInput(t *testing.T, open Opener) {
 	u := MustSyncUsers(t, s, 1)
 	ctx := context.Background()
 	bad := map[string]game.Event{
-		"unknown type":   {Type: "bonus", UserID: u[0], Points: 5, TS: 1},
-		"empty type":     {UserID: u[0], TS: 1},
-		"rename no name": rename(u[0], "   ", 1),
-		"unknown user":   solve(u[0]+1000, 1, 100, 1),
-		"zero user":      solve(0, 1, 100, 1),
+		"malformed type":      {Type: "Bonus!", UserID: u[0], Points: 5, TS: 1},
+		"type with a space":   {Type: "clock start", TS: 1},
+		"long type":           {Type: game.EventType(strings.Repeat("x", 33)), TS: 1},
+		"empty type":          {UserID: u[0], TS: 1},
+		"rename no name":      rename(u[0], "   ", 1),
+		"unknown user":        solve(u[0]+1000, 1, 100, 1),
+		"zero user":           solve(0, 1, 100, 1),
+		"zero user hint":      hint(0, 1, 1, 0, 1),
+		"zero user rename":    rename(0, "Nobody", 1),
+		"reset of a player":   {Type: game.EventReset, UserID: u[0], TS: 1},
+		"other, unknown user": {Type: "team", UserID: u[0] + 1000, TS: 1},
+		"other, bad user":     {Type: "team", UserID: -1, TS: 1},
+		"data not JSON":       {Type: "announcement", Data: "{oops", TS: 1},
 	}
 	for name, ev := range bad {
 		// The bad event comes last: the valid one before it must not be
@@ -558,7 +612,7 @@ func testReset(t *testing.T, open Opener) {
 	u := MustSyncUsers(t, s, 2)
 	res := MustAppend(t, s,
 		solve(u[0], 1, 100, 1),
-		hint(u[1], 1, 1, 10, 2),
+		hint(u[1], 1, 1, 0, 2),
 		rename(u[0], "Morpheus", 3),
 		solve(u[0], 1, 100, 4), // duplicate: not counted
 	)
@@ -569,59 +623,270 @@ func testReset(t *testing.T, open Opener) {
 	if err := s.SetMeta(ctx, "start", "12345"); err != nil {
 		t.Fatal(err)
 	}
+	if ok, _, err := s.TakeToken(ctx, "wrong:u1", 1, time.Hour, time.UnixMilli(1000)); err != nil || !ok {
+		t.Fatalf("TakeToken = %v, %v", ok, err)
+	}
 
-	n, err := s.Reset(ctx)
-	if err != nil {
-		t.Fatal(err)
+	r := MustAppend(t, s, reset(5))[0]
+	if !r.Inserted || r.Err != nil || r.Removed != 3 {
+		t.Errorf("reset: %+v, want inserted, Removed=3", r)
 	}
-	if n != 3 {
-		t.Errorf("Reset removed %d events, want 3", n)
+	if r.Event.ID <= lastID || r.Event.UserID != 0 || r.Event.TS != 5 {
+		t.Errorf("reset event: %+v, want id above %d, user 0, ts 5", r.Event, lastID)
 	}
-	if evs := MustEvents(t, s, 0); len(evs) != 0 {
-		t.Errorf("events after Reset: %+v", evs)
+	// The reset event stays: it is where every reader clears its state.
+	if evs := MustEvents(t, s, 0); len(evs) != 1 || evs[0] != r.Event {
+		t.Errorf("events after reset: %+v, want only %+v", evs, r.Event)
 	}
 	if _, err := s.SessionUser(ctx, []byte("h1")); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("session after Reset: %v, want ErrNotFound", err)
+		t.Errorf("session after reset: %v, want ErrNotFound", err)
+	}
+	// Shared rate limits start afresh, as the in-memory ones do.
+	if ok, _, err := s.TakeToken(ctx, "wrong:u1", 1, time.Hour, time.UnixMilli(1000)); err != nil || !ok {
+		t.Errorf("bucket after reset: TakeToken = %v, %v; want a full bucket", ok, err)
 	}
 	// Users and server values stay.
 	users, err := s.SyncUsers(ctx, nil)
 	if err != nil || users["u1"] != u[0] || users["u2"] != u[1] {
-		t.Errorf("users after Reset: %v, %v", users, err)
+		t.Errorf("users after reset: %v, %v", users, err)
 	}
 	if v, err := s.Meta(ctx, "start"); err != nil || v != "12345" {
-		t.Errorf("meta after Reset: %q, %v", v, err)
+		t.Errorf("meta after reset: %q, %v", v, err)
 	}
+	lastID = r.Event.ID
 	// Names are free again, solves can be made again, ids keep growing.
-	res = MustAppend(t, s, rename(u[1], "morpheus", 5), solve(u[0], 1, 100, 6))
+	res = MustAppend(t, s, rename(u[1], "morpheus", 6), solve(u[0], 1, 100, 7))
 	for i, r := range res {
 		if !r.Inserted || r.Err != nil {
-			t.Fatalf("after Reset, event %d: %+v", i, r)
+			t.Fatalf("after reset, event %d: %+v", i, r)
 		}
 		if r.Event.ID <= lastID {
-			t.Fatalf("after Reset, id %d reused (last before was %d)", r.Event.ID, lastID)
+			t.Fatalf("after reset, id %d reused (last before was %d)", r.Event.ID, lastID)
 		}
 	}
 	lastID = res[1].Event.ID
-	// Also across a restart.
+	// Also across a restart; the earlier reset event is removed but not
+	// counted.
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = open(t)
-	if n, err := s.Reset(ctx); err != nil || n != 2 {
-		t.Fatalf("second Reset = %d, %v; want 2", n, err)
+	if n := MustReset(t, s, 8); n != 2 {
+		t.Fatalf("second reset removed %d; want 2", n)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = open(t)
-	if r := MustAppend(t, s, solve(u[1], 3, 1, 7))[0]; r.Event.ID <= lastID {
-		t.Fatalf("after Reset and reopen, id %d not above %d", r.Event.ID, lastID)
+	if r := MustAppend(t, s, solve(u[1], 3, 1, 9))[0]; r.Event.ID <= lastID {
+		t.Fatalf("after reset and reopen, id %d not above %d", r.Event.ID, lastID)
 	}
-	if n, err := s.Reset(ctx); err != nil || n != 1 {
-		t.Fatalf("third Reset = %d, %v; want 1", n, err)
+	if n := MustReset(t, s, 10); n != 1 {
+		t.Fatalf("third reset removed %d; want 1", n)
 	}
-	if n, err := s.Reset(ctx); err != nil || n != 0 {
-		t.Fatalf("Reset of an empty log = %d, %v; want 0", n, err)
+	if n := MustReset(t, s, 11); n != 0 {
+		t.Fatalf("reset of an empty log removed %d; want 0", n)
+	}
+	evs := MustEvents(t, s, 0)
+	if len(evs) != 1 || evs[0].Type != game.EventReset || evs[0].TS != 11 {
+		t.Fatalf("log after two resets in a row: %+v, want the last reset only", evs)
+	}
+}
+
+// testResetInBatch: a batch is processed in order, so a reset in its
+// middle removes the events before it in the same batch and keeps those
+// after it.
+func testResetInBatch(t *testing.T, open Opener) {
+	s := open(t)
+	u := MustSyncUsers(t, s, 2)
+	MustAppend(t, s, solve(u[0], 1, 100, 1))
+	res := MustAppend(t, s,
+		solve(u[1], 1, 100, 2),
+		rename(u[0], "Ada", 3),
+		reset(4),
+		solve(u[0], 1, 100, 5), // no longer a duplicate
+		rename(u[1], "ADA", 6), // the name was freed
+		reset(7),
+		solve(u[1], 2, 50, 8),
+	)
+	for i, r := range res {
+		if !r.Inserted || r.Err != nil {
+			t.Fatalf("event %d: %+v, want inserted", i, r)
+		}
+	}
+	if res[2].Removed != 3 || res[5].Removed != 2 {
+		t.Fatalf("Removed = %d and %d, want 3 and 2", res[2].Removed, res[5].Removed)
+	}
+	evs := MustEvents(t, s, 0)
+	if len(evs) != 2 || evs[0] != res[5].Event || evs[1] != res[6].Event {
+		t.Fatalf("log: %+v, want the second reset and the solve after it", evs)
+	}
+}
+
+// testOtherTypes: the store keeps event types it has no rule for, with
+// their data, so a newer writer's events reach an older reader intact.
+func testOtherTypes(t *testing.T, open Opener) {
+	s := open(t)
+	u := MustSyncUsers(t, s, 1)
+	in := []game.Event{
+		{Type: "announcement", TS: 1, Data: `{"text":"Round 2 starts — good luck","level":"info"}`},
+		{Type: "team", UserID: u[0], TS: 2, Name: "Red", Data: `{"team":"red"}`},
+		{Type: "clock", TS: 3, Data: `{"end_ms":1700000000000}`},
+		{Type: "freeze", TS: 4, Points: 7},
+		solve(u[0], 1, 100, 5),
+	}
+	res := MustAppend(t, s, in...)
+	var want []game.Event
+	for i, r := range res {
+		if !r.Inserted || r.Err != nil {
+			t.Fatalf("event %d: %+v, want inserted", i, r)
+		}
+		ev := in[i]
+		ev.ID = r.Event.ID
+		if r.Event != ev {
+			t.Errorf("event %d: got %+v, want %+v", i, r.Event, ev)
+		}
+		want = append(want, ev)
+	}
+	// The same event twice is two events: only solves and hints are
+	// unique.
+	if r := MustAppend(t, s, in[0])[0]; !r.Inserted {
+		t.Fatalf("repeated announcement: %+v, want inserted", r)
+	} else {
+		want = append(want, r.Event)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t)
+	if got := MustEvents(t, s, 0); !slices.Equal(got, want) {
+		t.Fatalf("after reopen:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// testHintPoints: a hint the player cannot afford is refused where the
+// write commits, counting every solve and hint of the batch before it.
+func testHintPoints(t *testing.T, open Opener) {
+	s := open(t)
+	u := MustSyncUsers(t, s, 2)
+	type step struct {
+		ev       game.Event
+		inserted bool
+		err      error
+	}
+	check := func(steps ...step) {
+		t.Helper()
+		evs := make([]game.Event, len(steps))
+		for i, st := range steps {
+			evs[i] = st.ev
+		}
+		for i, r := range MustAppend(t, s, evs...) {
+			if r.Inserted != steps[i].inserted || !errors.Is(r.Err, steps[i].err) || (r.Err == nil) != (steps[i].err == nil) {
+				t.Fatalf("event %d (%+v): Inserted=%v Err=%v, want Inserted=%v Err=%v", i, steps[i].ev, r.Inserted, r.Err, steps[i].inserted, steps[i].err)
+			}
+		}
+	}
+	check(
+		step{hint(u[0], 1, 1, 10, 1), false, game.ErrInsufficientPoints}, // no points yet
+		step{hint(u[0], 1, 1, 0, 2), true, nil},                          // a free hint needs none
+		step{solve(u[0], 1, 30, 3), true, nil},
+		step{hint(u[0], 2, 1, 20, 4), true, nil},                         // 30 >= 20, leaves 10
+		step{hint(u[0], 2, 2, 11, 5), false, game.ErrInsufficientPoints}, // 10 < 11
+		step{hint(u[0], 2, 2, 10, 6), true, nil},                         // exactly enough, leaves 0
+		step{hint(u[1], 2, 1, 1, 7), false, game.ErrInsufficientPoints},  // another player's points are not shared
+	)
+	// A hint already bought is a duplicate, not an error, even when the
+	// player could not afford it now.
+	check(step{hint(u[0], 2, 1, 20, 8), false, nil})
+	// Refused purchases left nothing behind: 0 points, 4 events.
+	if n := len(MustEvents(t, s, 0)); n != 4 {
+		t.Fatalf("log holds %d events, want 4", n)
+	}
+	check(step{solve(u[0], 3, 5, 9), true, nil}, step{hint(u[0], 3, 1, 5, 10), true, nil})
+	// After a reset the points are gone with the events.
+	MustReset(t, s, 11)
+	check(step{hint(u[0], 4, 1, 1, 12), false, game.ErrInsufficientPoints})
+}
+
+// testHintPointsConcurrent: many hint purchases of one player at once
+// can spend no more than the points they have, whoever commits first.
+func testHintPointsConcurrent(t *testing.T, open Opener) {
+	s := open(t)
+	u := MustSyncUsers(t, s, 1)
+	MustAppend(t, s, solve(u[0], 1, 50, 1))
+	const n = 40
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		bought int
+		errs   []error
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := s.Append(context.Background(), []game.Event{hint(u[0], 2+i, 1, 10, int64(2+i))})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				errs = append(errs, err)
+			case res[0].Inserted:
+				bought++
+			case !errors.Is(res[0].Err, game.ErrInsufficientPoints):
+				errs = append(errs, fmt.Errorf("refused with %v", res[0].Err))
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("%d purchases failed, first: %v", len(errs), errs[0])
+	}
+	if bought != 5 {
+		t.Fatalf("%d hints of 10 points bought with 50 points, want 5", bought)
+	}
+}
+
+// testChanged: Changed wakes the reader after a commit, coalesces, and
+// never blocks the writer.
+func testChanged(t *testing.T, open Opener) {
+	s := open(t)
+	u := MustSyncUsers(t, s, 1)
+	c := s.Changed()
+	if c == nil || s.Changed() != c {
+		t.Fatal("Changed must return one channel")
+	}
+	// Nobody reads: many commits must not block on the channel.
+	for i := range 5 {
+		MustAppend(t, s, solve(u[0], i, 1, int64(i)))
+	}
+	drain(c)
+	MustAppend(t, s, solve(u[0], 100, 1, 100))
+	select {
+	case <-c:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no wake-up after a commit")
+	}
+	// Failed appends may or may not wake the reader, but a reader that
+	// then reads finds nothing new: that is what a spurious wake-up costs.
+	last := MustEvents(t, s, 0)
+	if _, err := s.Append(context.Background(), []game.Event{solve(u[0]+999, 1, 1, 1)}); err == nil {
+		t.Fatal("append for an unknown user: want error")
+	}
+	if got := MustEvents(t, s, last[len(last)-1].ID); len(got) != 0 {
+		t.Fatalf("failed append left events: %+v", got)
+	}
+}
+
+// drain empties a wake-up channel, allowing for a backend that delivers
+// a wake-up a little later (a notification from the database server).
+func drain(c <-chan struct{}) {
+	for {
+		select {
+		case <-c:
+		case <-time.After(200 * time.Millisecond):
+			return
+		}
 	}
 }
 
@@ -654,6 +919,47 @@ func testMeta(t *testing.T, open Opener) {
 	}
 }
 
+func testSetMetaIfAbsent(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := context.Background()
+	if got, err := s.SetMetaIfAbsent(ctx, "secret", "first"); err != nil || got != "first" {
+		t.Fatalf("SetMetaIfAbsent on a new key = %q, %v; want first", got, err)
+	}
+	if got, err := s.SetMetaIfAbsent(ctx, "secret", "second"); err != nil || got != "first" {
+		t.Fatalf("SetMetaIfAbsent on a set key = %q, %v; want first", got, err)
+	}
+	if got, err := s.Meta(ctx, "secret"); err != nil || got != "first" {
+		t.Fatalf("Meta = %q, %v; want first", got, err)
+	}
+	if _, err := s.SetMetaIfAbsent(ctx, "", "x"); err == nil {
+		t.Error("empty key: want error")
+	}
+	// Racing writers all get the value of the one that won.
+	const n = 16
+	got := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := s.SetMetaIfAbsent(ctx, "race", fmt.Sprintf("v%d", i))
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = v
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if got[i] != got[0] || got[i] == "" {
+			t.Fatalf("racing SetMetaIfAbsent disagree: %q", got)
+		}
+	}
+	if v, err := s.Meta(ctx, "race"); err != nil || v != got[0] {
+		t.Fatalf("stored %q, %v; callers were told %q", v, err, got[0])
+	}
+}
+
 // storeCalls is one call of every Store method that touches the
 // database, with ctx, for user (an existing id); newUser is a username
 // SyncUsers would add.
@@ -670,10 +976,19 @@ func storeCalls(ctx context.Context, s store.Store, user int64, newUser string) 
 		"CreateSession": func() error { return s.CreateSession(ctx, []byte("h"), user) },
 		"SessionUser":   func() error { _, err := s.SessionUser(ctx, []byte("h")); return err },
 		"DeleteSession": func() error { return s.DeleteSession(ctx, []byte("h")) },
-		"Reset":         func() error { _, err := s.Reset(ctx); return err },
-		"Meta":          func() error { _, err := s.Meta(ctx, "k"); return err },
-		"SetMeta":       func() error { return s.SetMeta(ctx, "k", "v") },
-		"Checkpoint":    func() error { return s.Checkpoint(ctx) },
+		"Reset": func() error {
+			_, err := s.Append(ctx, []game.Event{reset(1)})
+			return err
+		},
+		"Meta":            func() error { _, err := s.Meta(ctx, "k"); return err },
+		"SetMeta":         func() error { return s.SetMeta(ctx, "k", "v") },
+		"SetMetaIfAbsent": func() error { _, err := s.SetMetaIfAbsent(ctx, "k", "v"); return err },
+		"TakeToken": func() error {
+			_, _, err := s.TakeToken(ctx, "k", 1, time.Second, time.UnixMilli(1))
+			return err
+		},
+		"ReturnToken": func() error { return s.ReturnToken(ctx, "k", 1, time.Second, time.UnixMilli(1)) },
+		"Ping":        func() error { return s.Ping(ctx) },
 	}
 }
 

@@ -158,12 +158,11 @@ func testWrongGuessesBadInput(t *testing.T, open Opener) {
 
 func testWrongGuessesReset(t *testing.T, open Opener) {
 	s := open(t)
-	ctx := context.Background()
 	u := MustSyncUsers(t, s, 2)
 	MustAppend(t, s, solve(u[0], 1, 100, 1))
 	MustRecordWrong(t, s, wrong(u[0], 1, "a", 0), wrong(u[1], 2, "b", 1))
-	if n, err := s.Reset(ctx); err != nil || n != 1 {
-		t.Fatalf("Reset = %d, %v; want 1 (wrong guesses are not events)", n, err)
+	if n := MustReset(t, s, 2); n != 1 {
+		t.Fatalf("reset removed %d events; want 1 (wrong guesses are not events)", n)
 	}
 	if gs := MustWrongGuesses(t, s, 10); len(gs) != 0 {
 		t.Fatalf("wrong guesses after Reset: %s", describe(gs))

@@ -1,0 +1,141 @@
+package app_test
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ctfg/ctfg/internal/app"
+	"github.com/ctfg/ctfg/internal/ctftest"
+	"github.com/ctfg/ctfg/internal/store/postgres"
+	"github.com/ctfg/ctfg/internal/store/postgres/pgtest"
+)
+
+// pgPassword is put into the database URL: the test server trusts every
+// local connection, so it is never checked, but it must never be logged.
+const pgPassword = "pg-password-must-not-leak-71c3"
+
+// mustPostgresURL returns the URL of a new database, with pgPassword.
+func mustPostgresURL(t *testing.T) string {
+	t.Helper()
+	u, err := url.Parse(pgtest.MustDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), pgPassword)
+	return u.String()
+}
+
+// TestPostgresRestartKeepsEverything plays and restarts a game kept in
+// PostgreSQL (--database), as TestRestartKeepsEverything does on SQLite,
+// and checks that no log line holds the URL's password.
+func TestPostgresRestartKeepsEverything(t *testing.T) {
+	dbURL := mustPostgresURL(t)
+	dir := ctftest.MustGameDir(t)
+	var logs ctftest.LogBuffer
+	withPG := func(c *app.Config) {
+		c.DatabaseURL = dbURL
+		mine := slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})
+		if c.Logger != nil { // keep the suite's log audit
+			c.Logger = slog.New(slog.NewMultiHandler(c.Logger.Handler(), mine))
+		} else {
+			c.Logger = slog.New(mine)
+		}
+	}
+	srv := ctftest.MustServer(t, dir, withPG)
+	if _, ok := srv.App.Store.(*postgres.DB); !ok {
+		t.Fatalf("store is %T, want *postgres.DB", srv.App.Store)
+	}
+	c := srv.MustLogin(t, "alice")
+	c.Do(t, "POST", "/api/set-name", map[string]string{"name": "Alice"})
+	if status, body := c.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"}); status != 200 {
+		t.Fatalf("submit: %d %s", status, body)
+	}
+	c.Do(t, "POST", "/api/hint", map[string]any{"id": 1, "hint_id": 1})
+	if status, body := c.Do(t, "POST", "/api/hint", map[string]any{"id": 1, "hint_id": 2}); status != 200 {
+		t.Fatalf("hint: %d %s", status, body)
+	}
+	if status, body := c.Do(t, "GET", "/healthz", nil); status != 200 {
+		t.Fatalf("healthz: %d %s", status, body)
+	}
+	srv.Stop()
+
+	srv2 := ctftest.MustServer(t, dir, withPG)
+	c.Base = srv2.URL // same cookie jar: the session is in the database
+	status, body := c.Do(t, "GET", "/api/me", nil)
+	if status != 200 || !strings.Contains(string(body), `"displayname":"Alice"`) || !strings.Contains(string(body), `"total":90`) {
+		t.Fatalf("after restart: %d %s", status, body)
+	}
+	if _, body := c.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"}); !strings.Contains(string(body), "already_solved") {
+		t.Fatalf("solve lost: %s", body)
+	}
+	srv2.Stop()
+	out := logs.String()
+	if strings.Contains(out, pgPassword) {
+		t.Fatal("a log line holds the database password")
+	}
+	if !strings.Contains(out, "database=127.0.0.1:") {
+		t.Errorf("the database in use is not logged (host, port, name):\n%s", out)
+	}
+}
+
+// TestPostgresInstancesStartTogether starts three servers on one new
+// database at once: migrations, users and the stream-token secret must
+// come out the same for all.
+func TestPostgresInstancesStartTogether(t *testing.T) {
+	dbURL := mustPostgresURL(t)
+	dir := ctftest.MustGameDir(t)
+	const n = 3
+	srvs := make([]*app.Server, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			srvs[i], errs[i] = app.New(context.Background(), app.Config{GameDir: dir, Addr: "127.0.0.1:0", DatabaseURL: dbURL, DisableWatching: true})
+		}()
+	}
+	wg.Wait()
+	for i, s := range srvs {
+		if s != nil {
+			t.Cleanup(s.Close)
+		}
+		if errs[i] != nil {
+			t.Fatalf("instance %d: %v", i, errs[i])
+		}
+	}
+	ctx := context.Background()
+	var secrets []string
+	var users []map[string]int64
+	for _, s := range srvs {
+		sec, err := s.Store.Meta(ctx, "stream_secret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := s.Store.SyncUsers(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets, users = append(secrets, sec), append(users, u)
+	}
+	for i := 1; i < n; i++ {
+		if !maps.Equal(users[i], users[0]) || len(users[i]) != len(ctftest.Players) {
+			t.Fatalf("instances disagree on users: %v and %v", users[0], users[i])
+		}
+		// Each instance keeps the secret it was given at start; the
+		// database holds one, so they must have been given that one.
+		if secrets[i] != secrets[0] {
+			t.Fatal("instances stored different stream secrets")
+		}
+	}
+	// A stream token issued by one instance verifies on another.
+	tok := srvs[0].Tokens.Issue(users[0]["alice"])
+	if id, ok := srvs[2].Tokens.Verify(tok); !ok || id != users[0]["alice"] {
+		t.Fatalf("a token of instance 0 does not verify on instance 2: %d, %v", id, ok)
+	}
+}

@@ -1,0 +1,214 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ctfg/ctfg/internal/store"
+)
+
+// Sessions, meta values, wrong guesses and shared token buckets. Session
+// hashes, guesses and bucket keys stand in for secrets or attacker input:
+// no error message or log line here contains one.
+
+// CreateSession stores a login session keyed by the hash of its token.
+// Concurrent logins commit in separate transactions, whose WAL flushes
+// PostgreSQL groups by itself.
+func (db *DB) CreateSession(ctx context.Context, tokenHash []byte, userID int64) error {
+	if len(tokenHash) == 0 {
+		return errors.New("postgres: create session: empty token hash")
+	}
+	if _, err := db.pool.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_ms) VALUES ($1, $2, $3)`,
+		tokenHash, userID, db.now().UnixMilli()); err != nil {
+		return fmt.Errorf("postgres: create session for user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// SessionUser returns the user of a session, or store.ErrNotFound.
+func (db *DB) SessionUser(ctx context.Context, tokenHash []byte) (int64, error) {
+	var id int64
+	err := db.pool.QueryRow(ctx, `SELECT user_id FROM sessions WHERE token_hash = $1`, tokenHash).Scan(&id)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, store.ErrNotFound
+	case err != nil:
+		return 0, fmt.Errorf("postgres: session user: %w", err)
+	}
+	return id, nil
+}
+
+// DeleteSession removes one session; removing a missing one is no error.
+func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	if _, err := db.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash); err != nil {
+		return fmt.Errorf("postgres: delete session: %w", err)
+	}
+	return nil
+}
+
+// Meta returns a persistent server value, or store.ErrNotFound.
+func (db *DB) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := db.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", store.ErrNotFound
+	case err != nil:
+		return "", fmt.Errorf("postgres: meta %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetMeta stores a persistent server value.
+func (db *DB) SetMeta(ctx context.Context, key, value string) error {
+	if key == "" {
+		return errors.New("postgres: set meta: empty key")
+	}
+	if _, err := db.pool.Exec(ctx, `INSERT INTO meta (key, value) VALUES ($1, $2)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+		return fmt.Errorf("postgres: set meta %q: %w", key, err)
+	}
+	return nil
+}
+
+// SetMetaIfAbsent stores value under key unless the key has a value, and
+// returns the value stored afterwards. The read is a second statement on
+// purpose: when another instance's insert wins the race, ON CONFLICT waits
+// for it to commit, but a read in the same statement would still use the
+// snapshot taken before, which does not hold that row.
+func (db *DB) SetMetaIfAbsent(ctx context.Context, key, value string) (string, error) {
+	if key == "" {
+		return "", errors.New("postgres: set meta: empty key")
+	}
+	var stored string
+	err := db.pool.QueryRow(ctx, `INSERT INTO meta (key, value) VALUES ($1, $2)
+ON CONFLICT (key) DO NOTHING RETURNING value`, key, value).Scan(&stored)
+	switch {
+	case err == nil:
+		return stored, nil
+	case !errors.Is(err, pgx.ErrNoRows):
+		return "", fmt.Errorf("postgres: set meta %q: %w", key, err)
+	}
+	return db.Meta(ctx, key)
+}
+
+// maxWrongLimit caps one WrongGuesses call, whatever the caller asks.
+const maxWrongLimit = 10000
+
+// RecordWrong stores wrong submissions in one statement (one transaction).
+// A guess for an unknown user, a non-positive user id or a zero time
+// refuses the whole batch.
+func (db *DB) RecordWrong(ctx context.Context, gs []store.WrongGuess) error {
+	if len(gs) == 0 {
+		return nil
+	}
+	users, chals, ts := make([]int64, len(gs)), make([]int64, len(gs)), make([]int64, len(gs))
+	guesses := make([]string, len(gs))
+	for i, g := range gs {
+		switch {
+		case g.UserID <= 0:
+			return fmt.Errorf("postgres: record wrong guesses: guess %d: invalid user id %d", i, g.UserID)
+		case g.TS.IsZero():
+			return fmt.Errorf("postgres: record wrong guesses: guess %d: no time", i)
+		}
+		users[i], chals[i], guesses[i], ts[i] = g.UserID, int64(g.Challenge), g.Guess, g.TS.UnixMilli()
+	}
+	if _, err := db.pool.Exec(ctx, `INSERT INTO wrong_guesses (user_id, challenge_id, guess, ts)
+SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[])`, users, chals, guesses, ts); err != nil {
+		return fmt.Errorf("postgres: record %d wrong guesses: %w", len(gs), err)
+	}
+	return nil
+}
+
+// WrongGuesses returns at most limit wrong submissions, newest first (by
+// time, then by id). A limit below 1 returns none.
+func (db *DB) WrongGuesses(ctx context.Context, limit int) ([]store.WrongGuess, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	limit = min(limit, maxWrongLimit)
+	rows, err := db.pool.Query(ctx, `SELECT id, user_id, challenge_id, guess, ts FROM wrong_guesses ORDER BY ts DESC, id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: wrong guesses: %w", err)
+	}
+	out := make([]store.WrongGuess, 0, min(limit, 64))
+	var (
+		g        store.WrongGuess
+		chal, ms int64
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&g.ID, &g.UserID, &chal, &g.Guess, &ms}, func() error {
+		g.Challenge, g.TS = int(chal), time.UnixMilli(ms)
+		out = append(out, g)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("postgres: wrong guesses: %w", err)
+	}
+	return out, nil
+}
+
+// qLockBucket makes sure key's bucket row exists (full, if new) and locks
+// it: the no-op DO UPDATE takes the row lock, waiting for any other
+// instance's transaction on the same key, and RETURNING then gives the
+// latest committed values.
+const qLockBucket = `INSERT INTO limits AS l (key, tokens, updated_ms) VALUES ($1, $2, $3)
+ON CONFLICT (key) DO UPDATE SET key = l.key
+RETURNING tokens, updated_ms`
+
+// TakeToken takes one token from key's shared bucket if it has one.
+func (db *DB) TakeToken(ctx context.Context, key string, burst float64, every time.Duration, now time.Time) (ok bool, retryAfter time.Duration, err error) {
+	err = db.updateBucket(ctx, key, burst, now, func(b store.Bucket) store.Bucket {
+		b, ok, retryAfter = b.Take(burst, every, now)
+		return b
+	})
+	if err != nil {
+		return false, 0, fmt.Errorf("postgres: take token: %w", err)
+	}
+	return ok, retryAfter, nil
+}
+
+// ReturnToken gives one token back to key's shared bucket.
+func (db *DB) ReturnToken(ctx context.Context, key string, burst float64, every time.Duration, now time.Time) error {
+	err := db.updateBucket(ctx, key, burst, now, func(b store.Bucket) store.Bucket {
+		return b.Return(burst, every, now)
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: return token: %w", err)
+	}
+	return nil
+}
+
+// updateBucket is the read-modify-write of one bucket, atomic through the
+// row lock qLockBucket takes. Its commit does not wait for the WAL flush
+// (synchronous_commit off for this transaction only): a bucket lost in a
+// crash only forgives a few guesses, and an fsync per wrong guess would
+// tie guessers' requests to the disk.
+func (db *DB) updateBucket(ctx context.Context, key string, burst float64, now time.Time, fn func(store.Bucket) store.Bucket) error {
+	if key == "" {
+		return errors.New("empty key")
+	}
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		full := store.FullBucket(burst, now)
+		b := &pgx.Batch{}
+		b.Queue(`SET LOCAL synchronous_commit = off`)
+		b.Queue(qLockBucket, key, full.Tokens, full.UpdatedMS)
+		br := tx.SendBatch(ctx, b)
+		var cur store.Bucket
+		_, err := br.Exec()
+		if err == nil {
+			err = br.QueryRow().Scan(&cur.Tokens, &cur.UpdatedMS)
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		next := fn(cur)
+		_, err = tx.Exec(ctx, `UPDATE limits SET tokens = $2, updated_ms = $3 WHERE key = $1`, key, next.Tokens, next.UpdatedMS)
+		return err
+	})
+}
