@@ -67,7 +67,9 @@ type Config struct {
 	// RequestTimeout bounds each HTTP request and WebSocket handshake.
 	RequestTimeout time.Duration
 	// SettleTimeout bounds the wait, after the last solve, for every
-	// scorestream to receive the last event.
+	// scorestream to receive the last event; with several instances it
+	// also bounds, before that, the wait for every instance's scoreboard
+	// to catch up with the others.
 	SettleTimeout time.Duration
 	// ProgressInterval is how often progress is written; 0 means twice a
 	// second on a terminal and every 5 seconds otherwise.

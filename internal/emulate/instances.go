@@ -24,7 +24,6 @@ type instance struct {
 	wsFailed   atomic.Int64 // scorestream connection attempts that failed
 	flags      atomic.Int64 // correct flags it acknowledged
 	events     atomic.Int64 // live events its sockets applied
-	loggedIn   atomic.Int64
 	playersRun atomic.Int64 // players that finished everything
 }
 

@@ -326,7 +326,6 @@ func (p *player) login(ctx context.Context) bool {
 	p.wsURL = p.streamURL(str(obj, "websocket_url"))
 	p.loggedIn = true
 	p.r.loggedIn.Add(1)
-	p.inst.loggedIn.Add(1)
 	return true
 }
 
