@@ -46,8 +46,8 @@ func collapseSpaces(s string) string {
 
 // NameKey is the form under which display names are unique: two names
 // with the same key may not both be held. It is built from the UTS #39
-// confusable skeleton: the NFKC form, invisible characters removed,
-// case-folded, each character replaced by its comparison form (see
+// confusable skeleton: the NFKC form, invisible characters removed
+// (Hangul fillers, drawn as blanks, read as spaces), case-folded, each character replaced by its comparison form (see
 // lookalike). "Champion", "CHAMPION", "Ｃｈａｍｐｉｏｎ", "Chаmpion" with a
 // Cyrillic а, "СНАМРІОN" in Cyrillic capitals and "Champion" followed by
 // a Hangul filler share one key. The skeleton maps m to rn, so "Barn
@@ -61,7 +61,10 @@ func collapseSpaces(s string) string {
 // reaches existing databases.
 func NameKey(name string) string {
 	visible := strings.Map(func(r rune) rune {
-		if invisibleRune(r) && !unicode.IsSpace(r) { // tabs and newlines are spaces
+		switch {
+		case hangulFiller(r):
+			return ' ' // drawn as a blank the width of a letter
+		case invisibleRune(r) && !unicode.IsSpace(r): // tabs and newlines are spaces
 			return -1
 		}
 		return r
@@ -126,6 +129,12 @@ func foldCase(s string) string {
 // soft hyphen, the word joiner, tag characters) and control characters.
 func invisibleRune(r rune) bool {
 	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
+}
+
+// hangulFiller reports the Hangul filler letters, which fonts draw as
+// blanks (NFKC has already turned U+3164 and U+FFA0 into U+1160).
+func hangulFiller(r rune) bool {
+	return r == 0x115F || r == 0x1160 || r == 0x3164 || r == 0xFFA0
 }
 
 // latinForPrototype undoes, for reservedForm, the skeleton's mappings of
