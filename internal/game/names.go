@@ -85,6 +85,22 @@ func NameKey(name string) string {
 // look like; trying the capital as well brings that back without making
 // the key depend on case.
 func lookalike(r rune) string {
+	if r < utf8.RuneSelf {
+		return asciiLookalike[r]
+	}
+	return lookalikeSlow(r)
+}
+
+// asciiLookalike holds lookalike for ASCII, which most names are made of:
+// the table lookups of the slow path cost microseconds per character.
+var asciiLookalike = func() (t [utf8.RuneSelf]string) {
+	for r := range rune(utf8.RuneSelf) {
+		t[r] = lookalikeSlow(r)
+	}
+	return t
+}()
+
+func lookalikeSlow(r rune) string {
 	s := foldSkeleton(string(r))
 	if latinLike(s) {
 		// Once more: a letter whose skeleton is a capital (small capital
@@ -117,7 +133,12 @@ func latinLike(s string) bool {
 // foldCase applies full Unicode case folding (ß and ss, ς and σ compare
 // equal). A Caser keeps state, so each call makes its own.
 func foldCase(s string) string {
-	return cases.Fold().String(s)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return cases.Fold().String(s)
+		}
+	}
+	return strings.ToLower(s) // ASCII folds to lower case
 }
 
 // invisibleRune reports the characters a display name may not hold
