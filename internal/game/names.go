@@ -34,8 +34,12 @@ const allowedNamePunct = " -_.,'!?@#()"
 
 // NormalizeName returns the form of a display name that is stored and
 // shown: NFKC-normalized (fullwidth, mathematical and other compatibility
-// letters become the plain ones, ligatures are split, ſ becomes s),
-// trimmed, with inner runs of whitespace collapsed to one space.
+// letters become the plain ones, ligatures are split, ſ becomes s, a
+// letter typed as base plus accent becomes one letter), trimmed, with
+// inner runs of whitespace collapsed to one space. (The PRECIS nickname
+// profile, golang.org/x/text/secure/precis, does much the same, but its
+// errors name no rule; the checks in ValidateName give the player a
+// sentence.)
 func NormalizeName(name string) string {
 	return collapseSpaces(norm.NFKC.String(name))
 }
@@ -47,8 +51,8 @@ func collapseSpaces(s string) string {
 // NameKey is the form under which display names are unique: two names
 // with the same key may not both be held. It is built from the UTS #39
 // confusable skeleton: the NFKC form, invisible characters removed
-// (Hangul fillers, drawn as blanks, read as spaces), case-folded, each character replaced by its comparison form (see
-// lookalike). "Champion", "CHAMPION", "Ｃｈａｍｐｉｏｎ", "Chаmpion" with a
+// (Hangul fillers, drawn as blanks, read as spaces), case-folded, each
+// character replaced by its comparison form (see lookalike). "Champion", "CHAMPION", "Ｃｈａｍｐｉｏｎ", "Chаmpion" with a
 // Cyrillic а, "СНАМРІОN" in Cyrillic capitals and "Champion" followed by
 // a Hangul filler share one key. The skeleton maps m to rn, so "Barn
 // Owls" and "Bam Owls" collide too, as they look alike. Case is folded
