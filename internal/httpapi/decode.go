@@ -108,7 +108,7 @@ func checkKeys(body []byte, fields []string) error {
 	if i == len(body) || body[i] != '{' {
 		return nil
 	}
-	var small [maxLinearKeys]string
+	var small [maxLinearKeys][]byte
 	keys := small[:0]
 	var many map[string]struct{}
 	depth := 0
@@ -139,19 +139,19 @@ func checkKeys(body []byte, fields []string) error {
 				return errMalformed
 			}
 			for _, f := range fields {
-				if key != f && strings.EqualFold(key, f) {
+				if string(key) != f && strings.EqualFold(string(key), f) {
 					return errKeyCase
 				}
 			}
 			if many != nil {
-				if _, dup := many[key]; dup {
+				if _, dup := many[string(key)]; dup {
 					return errDuplicateKey
 				}
-				many[key] = struct{}{}
+				many[string(key)] = struct{}{}
 				continue
 			}
 			for _, k := range keys {
-				if k == key {
+				if bytes.Equal(k, key) {
 					return errDuplicateKey
 				}
 			}
@@ -161,9 +161,9 @@ func checkKeys(body []byte, fields []string) error {
 			}
 			many = make(map[string]struct{}, 2*maxLinearKeys)
 			for _, k := range keys {
-				many[k] = struct{}{}
+				many[string(k)] = struct{}{}
 			}
-			many[key] = struct{}{}
+			many[string(key)] = struct{}{}
 		}
 	}
 	return nil
@@ -183,15 +183,15 @@ func stringEnd(body []byte, i int) int {
 	return len(body)
 }
 
-// unquote returns the text of a quoted JSON string, decoding escapes
-// ("\u0046LAG" is the key FLAG) only when there are any.
-func unquote(raw []byte) (string, error) {
+// unquote returns the text of a quoted JSON string: a slice of raw
+// unless it has escapes ("\u0046LAG" is the key FLAG) to decode.
+func unquote(raw []byte) ([]byte, error) {
 	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1]), nil
+		return raw[1 : len(raw)-1], nil
 	}
 	var s string
 	err := json.Unmarshal(raw, &s)
-	return s, err
+	return []byte(s), err
 }
 
 func skipSpace(body []byte, i int) int {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -108,4 +109,28 @@ func keysOK(body []byte, fields []string) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// BenchmarkDecode measures the decoder on a submission, the hot request,
+// and on a body of many unknown keys (the key check's worst case).
+func BenchmarkDecode(b *testing.B) {
+	many := `{"id":1,"flag":"flag{x}"`
+	for i := range 2000 {
+		many += `,"k` + strconv.Itoa(i) + `":[1,{"a":"b"}]`
+	}
+	many += "}"
+	for _, bc := range []struct{ name, body string }{{"submit", `{"id":1,"flag":"flag{warm}"}`}, {"2000keys", many}} {
+		b.Run(bc.name, func(b *testing.B) {
+			body := []byte(bc.body)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var req fuzzRequest
+				r := httptest.NewRequest(http.MethodPost, "/api/submit", bytes.NewReader(body))
+				if err := decode(nil, r, &req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
