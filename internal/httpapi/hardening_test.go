@@ -11,9 +11,9 @@ import (
 	"github.com/ctfg/ctfg/internal/ctftest"
 )
 
-// rawPost sends body to path with exactly the given headers (no default
+// mustPost sends body to path with exactly the given headers (no default
 // Content-Type) through c's cookie jar, and returns the status and body.
-func rawPost(t *testing.T, c *ctftest.Client, path, body string, hdr http.Header) (int, string) {
+func mustPost(t *testing.T, c *ctftest.Client, path, body string, hdr http.Header) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest("POST", c.Base+path, strings.NewReader(body))
 	if err != nil {
@@ -62,7 +62,7 @@ func TestJSONEndpointsRequireJSONContentType(t *testing.T) {
 			ctype("text/plain"), ctype("text/plain;charset=UTF-8"), ctype("application/x-www-form-urlencoded"),
 			ctype("multipart/form-data; boundary=x"), ctype("application/jsonp"), ctype("text/json"), {},
 		} {
-			status, got := rawPost(t, alice, path, body, hdr)
+			status, got := mustPost(t, alice, path, body, hdr)
 			if status != http.StatusUnsupportedMediaType || !strings.Contains(got, `{"error":"unsupported_media_type"}`) {
 				t.Errorf("POST %s with Content-Type %q: %d %s, want 415 unsupported_media_type", path, hdr.Get("Content-Type"), status, got)
 			}
@@ -75,13 +75,13 @@ func TestJSONEndpointsRequireJSONContentType(t *testing.T) {
 	}
 	// JSON with parameters, in any case, is JSON.
 	for i, ct := range []string{"application/json; charset=utf-8", "Application/JSON", "application/json;charset=\"utf-8\""} {
-		status, got := rawPost(t, alice, "/api/set-name", `{"name":"Alice `+string(rune('A'+i))+`"}`, ctype(ct))
+		status, got := mustPost(t, alice, "/api/set-name", `{"name":"Alice `+string(rune('A'+i))+`"}`, ctype(ct))
 		if status != http.StatusOK {
 			t.Errorf("set-name with %q: %d %s", ct, status, got)
 		}
 	}
 	// Logout has no body and needs no content type (the web app sends none).
-	if status, got := rawPost(t, alice, "/api/logout", "", nil); status != http.StatusNoContent {
+	if status, got := mustPost(t, alice, "/api/logout", "", nil); status != http.StatusNoContent {
 		t.Fatalf("logout without a body: %d %s", status, got)
 	}
 }
@@ -122,7 +122,7 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 		for _, h := range refused {
 			h = h.Clone()
 			h.Set("Content-Type", "application/json")
-			status, got := rawPost(t, alice, p.path, p.body, h)
+			status, got := mustPost(t, alice, p.path, p.body, h)
 			if status != http.StatusForbidden || !strings.Contains(got, `{"error":"cross_site"}`) {
 				t.Errorf("POST %s with %v: %d %s, want 403 cross_site", p.path, h, status, got)
 			}
@@ -138,17 +138,17 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 		h = h.Clone()
 		h.Set("Content-Type", "application/json")
 		c := srv.NewClient()
-		if status, got := rawPost(t, c, "/api/login", `{"username":"bob","password":"bob-pw"}`, h); status != http.StatusOK {
+		if status, got := mustPost(t, c, "/api/login", `{"username":"bob","password":"bob-pw"}`, h); status != http.StatusOK {
 			t.Fatalf("login with %v: %d %s", h, status, got)
 		}
-		if status, got := rawPost(t, c, "/api/set-name", `{"name":"Bob `+string(rune('A'+i))+`"}`, h); status != http.StatusOK {
+		if status, got := mustPost(t, c, "/api/set-name", `{"name":"Bob `+string(rune('A'+i))+`"}`, h); status != http.StatusOK {
 			t.Errorf("set-name with %v: %d %s", h, status, got)
 		}
-		if status, got := rawPost(t, c, "/api/logout", "", h); status != http.StatusNoContent {
+		if status, got := mustPost(t, c, "/api/logout", "", h); status != http.StatusNoContent {
 			t.Errorf("logout with %v: %d %s", h, status, got)
 		}
 	}
-	if status, got := rawPost(t, alice, "/api/submit", `{"id":1,"flag":"flag{warm}"}`, http.Header{"Content-Type": {"application/json"}, "Sec-Fetch-Site": {"same-origin"}, "Origin": {self}}); status != http.StatusOK || !strings.Contains(got, `"correct"`) {
+	if status, got := mustPost(t, alice, "/api/submit", `{"id":1,"flag":"flag{warm}"}`, http.Header{"Content-Type": {"application/json"}, "Sec-Fetch-Site": {"same-origin"}, "Origin": {self}}); status != http.StatusOK || !strings.Contains(got, `"correct"`) {
 		t.Fatalf("same-origin submit: %d %s", status, got)
 	}
 
@@ -157,11 +157,11 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 	// the bodies curl sends by default.
 	judge := srv.NewClient()
 	hdr := http.Header{"Authorization": {"Bearer " + ctftest.APIToken}, "Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}}
-	if status, got := rawPost(t, judge, "/api/award", `{"username":"erin","id":1}`, hdr); status != http.StatusOK || !strings.Contains(got, `"ok"`) {
+	if status, got := mustPost(t, judge, "/api/award", `{"username":"erin","id":1}`, hdr); status != http.StatusOK || !strings.Contains(got, `"ok"`) {
 		t.Fatalf("award: %d %s", status, got)
 	}
 	hdr = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"same-site"}}
-	if status, got := rawPost(t, judge, "/admin/reset", "token="+url.QueryEscape(ctftest.AdminToken)+"&confirm=yes", hdr); status != http.StatusOK || !strings.Contains(got, "events removed") {
+	if status, got := mustPost(t, judge, "/admin/reset", "token="+url.QueryEscape(ctftest.AdminToken)+"&confirm=yes", hdr); status != http.StatusOK || !strings.Contains(got, "events removed") {
 		t.Fatalf("form reset: %d %s", status, got)
 	}
 }
@@ -218,14 +218,14 @@ func TestCrossSiteTrustedOrigins(t *testing.T) {
 		{http.Header{"Origin": {"https://proxy.example"}, "X-Forwarded-Host": {"proxy.example"}, "Sec-Fetch-Site": {"cross-site"}}, 403},
 	} {
 		sc.hdr.Set("Content-Type", "application/json")
-		if status, got := rawPost(t, c, "/api/login", login, sc.hdr); status != sc.status {
+		if status, got := mustPost(t, c, "/api/login", login, sc.hdr); status != sc.status {
 			t.Errorf("login with %v: %d %s, want %d", sc.hdr, status, got, sc.status)
 		}
 	}
 	// Without --trust-proxy, X-Forwarded-Host is anyone's to send.
 	plain := ctftest.MustServer(t, ctftest.MustGameDir(t))
 	hdr := http.Header{"Origin": {"https://proxy.example"}, "X-Forwarded-Host": {"proxy.example"}, "Content-Type": {"application/json"}}
-	if status, got := rawPost(t, plain.NewClient(), "/api/login", login, hdr); status != http.StatusForbidden {
+	if status, got := mustPost(t, plain.NewClient(), "/api/login", login, hdr); status != http.StatusForbidden {
 		t.Fatalf("X-Forwarded-Host trusted without --trust-proxy: %d %s", status, got)
 	}
 }
@@ -238,12 +238,12 @@ func TestAwardBearerSchemeAnyCase(t *testing.T) {
 	for i, auth := range []string{"bearer " + ctftest.APIToken, "BEARER " + ctftest.APIToken, "Bearer   " + ctftest.APIToken + " ", "bEaReR " + ctftest.APIToken} {
 		hdr := http.Header{"Authorization": {auth}, "Content-Type": {"application/x-www-form-urlencoded"}}
 		body := `{"username":"erin","id":` + string(rune('1'+i)) + `}`
-		if status, got := rawPost(t, c, "/api/award", body, hdr); status != http.StatusOK || !strings.Contains(got, `{"result":"ok"}`) {
+		if status, got := mustPost(t, c, "/api/award", body, hdr); status != http.StatusOK || !strings.Contains(got, `{"result":"ok"}`) {
 			t.Fatalf("award with %q: %d %s", strings.Fields(auth)[0], status, got)
 		}
 	}
 	for _, auth := range []string{"Basic " + ctftest.APIToken, "bearer", "bearer nope", "Bearer" + ctftest.APIToken} {
-		if status, got := rawPost(t, c, "/api/award", `{"username":"erin","id":1}`, http.Header{"Authorization": {auth}}); status != http.StatusUnauthorized {
+		if status, got := mustPost(t, c, "/api/award", `{"username":"erin","id":1}`, http.Header{"Authorization": {auth}}); status != http.StatusUnauthorized {
 			t.Fatalf("award with a wrong Authorization: %d %s", status, got)
 		}
 	}
