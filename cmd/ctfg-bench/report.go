@@ -55,10 +55,13 @@ func emuRow(args []string) error {
 	if r.WSConnectRetries > 0 {
 		errs += fmt.Sprintf(", %d socket connects retried", r.WSConnectRetries)
 	}
-	fmt.Printf("| %s | %s | %.2f s | %d | %.0f | %.0f | %s | %s | %s | %.0f / %.0f | %.1f s | %.1f s | %d/%d |\n",
+	delivery := fmt.Sprintf("%.0f / %.0f", r.EventDelay.P50MS, r.EventDelay.P99MS)
+	if len(r.Instances) > 0 {
+		delivery += fmt.Sprintf(" (cross-instance %.0f / %.0f)", r.EventDelayCross.P50MS, r.EventDelayCross.P99MS)
+	}
+	fmt.Printf("| %s | %s | %.2f s | %d | %.0f | %.0f | %s | %s | %s | %s | %.1f s | %.1f s | %d/%d |\n",
 		*label, errs, r.WallSec, r.Flags, r.FlagsPerSec, r.SolvingRate,
-		lat("POST /api/submit"), *serverLat, lat("POST /api/login"),
-		r.EventDelay.P50MS, r.EventDelay.P99MS,
+		lat("POST /api/submit"), *serverLat, lat("POST /api/login"), delivery,
 		r.CPUUserSec+r.CPUSystemSec, *serverCPU, r.PlayersDone, r.Players)
 	return nil
 }

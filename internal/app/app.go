@@ -294,6 +294,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		PublicScoreboard: cfg.PublicBoard,
 		DevMode:          cfg.DevMode,
 		TrustProxy:       cfg.TrustProxy,
+		AllowedOrigins:   cfg.AllowedOrigins,
 		Limits:           cfg.Limits,
 		OnRequest:        s.Metrics.ObserveRequest,
 		OnLogin:          s.Metrics.Login,

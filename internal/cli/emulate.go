@@ -15,17 +15,22 @@ import (
 	"github.com/ctfg/ctfg/internal/gamefile"
 )
 
-const emulateUsage = `emulate --url URL --players N [--jitter SECONDS] [--think MS|0] [--credentials FILE] [--challenges FILE] [--out DIR] [--game DIR]
+const emulateUsage = `emulate --url URL[,URL...] --players N [--jitter SECONDS] [--think MS|0] [--credentials FILE] [--challenges FILE] [--out DIR] [--game DIR]
 
 Plays N emulated players against a running ctfg server the way browsers do
 (page and assets, login, display name, scorestream, challenges, hints,
 testflags) until every player has solved every challenge, checking every
 reply against the API contract. Prints live progress to stderr and a summary
-to stdout; exits with status 1 on any error.`
+to stdout; exits with status 1 on any error.
+
+With several comma-separated URLs (instances sharing one database), player i
+uses the (i mod n)-th URL for everything, and the summary adds each
+instance's players, requests and scorestream completeness, and event
+delivery split into same-instance and cross-instance.`
 
 func runEmulate(ctx context.Context, stdio IO, args []string) error {
 	fs := newFlagSet("emulate", emulateUsage, stdio)
-	serverURL := fs.String("url", "", "base URL of the running server, e.g. http://127.0.0.1:8080 (required)")
+	serverURL := fs.String("url", "", "base URL of the running server, e.g. http://127.0.0.1:8080, or a comma-separated list of instances sharing one database (required)")
 	players := fs.Int("players", 10, "number of players to emulate (the first N of the credentials)")
 	jitter := fs.Float64("jitter", 0, "spread player start times uniformly over this many `seconds`; 0 starts all at once")
 	think := fs.Int("think", int(emulate.DefaultThink/time.Millisecond), "mean think time in `ms` before each submission (uniform in [ms/2, 3ms/2]) and between rounds; 0 removes every pause")

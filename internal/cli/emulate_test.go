@@ -35,6 +35,8 @@ func TestEmulateUsageErrors(t *testing.T) {
 		{"missing credentials", []string{"emulate", "--url", "http://127.0.0.1:1", "--game", filepath.Join(dir, "nope")}, 1, "credentials.csv"},
 		{"too many players", []string{"emulate", "--url", "http://127.0.0.1:1", "--players", "4", "--game", dir}, 1, "only 3 credentials"},
 		{"bad url", []string{"emulate", "--url", "127.0.0.1:1", "--players", "1", "--game", dir}, 1, "http(s) URL"},
+		{"bad url in list", []string{"emulate", "--url", "http://127.0.0.1:1,127.0.0.1:2", "--players", "1", "--game", dir}, 1, `http(s) URL like http://127.0.0.1:8080, got "127.0.0.1:2"`},
+		{"empty url in list", []string{"emulate", "--url", "http://127.0.0.1:1,", "--players", "1", "--game", dir}, 1, "entry 2"},
 	} {
 		code, _, stderr := runCLI(t, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {

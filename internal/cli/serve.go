@@ -41,6 +41,7 @@ More:
   --port-file FILE                write the bound host:port to FILE once listening
   --public-scoreboard             anyone may read the scoreboard and /board without logging in
   --allowed-origins LIST          comma-separated Origins allowed on the scorestream (default any)
+                                  and trusted, besides the server's own, to send players' POSTs
   --trust-proxy                   take client addresses and scheme from X-Forwarded-* headers
   --obfuscation-key KEY           key of @OBFUSCATED_DISPLAYNAME@ (env CTFG_OBFUSCATION_KEY)
   --metrics-addr HOST:PORT        serve /metrics and /debug/pprof/ on this address only, not on

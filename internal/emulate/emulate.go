@@ -16,11 +16,9 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"regexp"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,7 +42,10 @@ const (
 // 0 is a true thundering herd, Think 0 removes every pause); zero
 // InFlight, RequestTimeout and SettleTimeout take their defaults.
 type Config struct {
-	// URL is the server's base URL, e.g. http://127.0.0.1:8080.
+	// URL is the server's base URL, e.g. http://127.0.0.1:8080, or a
+	// comma-separated list of the base URLs of several instances that
+	// share one database (see ParseURLs); player i then uses the
+	// (i mod n)-th for everything.
 	URL string
 	// Players is how many players to emulate; they use the first Players
 	// entries of Users.
@@ -66,7 +67,9 @@ type Config struct {
 	// RequestTimeout bounds each HTTP request and WebSocket handshake.
 	RequestTimeout time.Duration
 	// SettleTimeout bounds the wait, after the last solve, for every
-	// scorestream to receive the last event.
+	// scorestream to receive the last event; with several instances it
+	// also bounds, before that, the wait for every instance's scoreboard
+	// to catch up with the others.
 	SettleTimeout time.Duration
 	// ProgressInterval is how often progress is written; 0 means twice a
 	// second on a terminal and every 5 seconds otherwise.
@@ -116,7 +119,7 @@ func (e endpoint) String() string { return endpointNames[e] }
 // runner is the shared state of one run.
 type runner struct {
 	cfg       Config
-	base      *url.URL
+	instances []*instance
 	byID      map[int]*game.Challenge
 	maxPoints int64
 	runID     string
@@ -128,6 +131,12 @@ type runner struct {
 	timeline [numEndpoints]*timeline
 	flagLine *timeline
 	delay    *shardedHistogram
+	// With several instances, delay split by whether the event was
+	// committed on the receiving socket's instance; pidInst knows each
+	// emulated player's instance.
+	delaySame, delayCross *shardedHistogram
+	pidInst               *playerInstances
+	checks                []instanceCheck // end-of-run socket check, per instance
 
 	loggedIn    atomic.Int64
 	socketsOpen atomic.Int64
@@ -234,11 +243,15 @@ func newRunner(cfg Config) (*runner, error) {
 	if cfg.HintChance < 0 || cfg.HintChance > 1 {
 		return nil, errors.New("hint chance must be between 0 and 1")
 	}
-	base, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("--url must be an http(s) URL like http://127.0.0.1:8080, got %q", cfg.URL)
+	bases, err := ParseURLs(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
-	r := &runner{cfg: cfg, base: base, byID: map[int]*game.Challenge{}, errs: map[string]int{}, samples: map[string]string{}}
+	r := &runner{cfg: cfg, byID: map[int]*game.Challenge{}, errs: map[string]int{}, samples: map[string]string{}}
+	for i, b := range bases {
+		r.instances = append(r.instances, &instance{idx: i, base: b})
+	}
+	r.checks = make([]instanceCheck, len(r.instances))
 	for _, c := range cfg.Challenges {
 		if c.TestFlag == "" {
 			return nil, fmt.Errorf("challenge %d has no testflag; the emulator cannot solve it", c.ID)
@@ -308,6 +321,11 @@ func newRunner(cfg Config) (*runner, error) {
 	}
 	r.flagLine = newTimeline(r.start)
 	r.delay = newShardedHistogram(6, 8)
+	if r.multi() {
+		r.delaySame = newShardedHistogram(6, 8)
+		r.delayCross = newShardedHistogram(6, 8)
+		r.pidInst = newPlayerInstances(cfg.Players*4 + 4096)
+	}
 	return r, nil
 }
 
@@ -345,23 +363,15 @@ func (r *runner) play(ctx context.Context) []*player {
 	return players
 }
 
-// settle checks the final scoreboard, waits for every scorestream to catch
-// up with the last event, closes the sockets and checks what each saw.
+// settle checks the final scoreboards, waits for every scorestream to
+// catch up with the last event, closes the sockets and checks what each
+// saw.
 func (r *runner) settle(ctx context.Context, players []*player) {
-	var lastID int64 = -1
-	var board []standing
-	for _, p := range players {
-		if !p.loggedIn {
-			continue
+	boards, lastID := r.finalBoards(ctx, players)
+	for i, b := range boards {
+		if b != nil {
+			r.checkBoard(players, b, r.instances[i])
 		}
-		b, id, ok := p.scoreboard(ctx)
-		if ok {
-			board, lastID = b, id
-		}
-		break
-	}
-	if board != nil {
-		r.checkBoard(players, board)
 	}
 
 	if lastID >= 0 {
@@ -393,15 +403,74 @@ func (r *runner) settle(ctx context.Context, players []*player) {
 		r.fail("interrupted", "the run was interrupted before it finished")
 		return
 	}
-	r.checkStreams(players, board, lastID)
+	r.checkStreams(players, boards, lastID)
 }
 
-// checkBoard compares the final scoreboard with what each player earned.
-func (r *runner) checkBoard(players []*player, board []standing) {
+// finalBoards fetches /api/scoreboard from each instance through its
+// first logged-in player and returns the boards (nil where the fetch
+// failed) and the highest last_id among them. With several instances an
+// instance may not have applied the latest events committed on the others
+// yet, so those behind the highest last_id, or disagreeing with what the
+// players were acknowledged, are fetched again until they catch up or
+// SettleTimeout passes; whatever remains is then reported as an error.
+func (r *runner) finalBoards(ctx context.Context, players []*player) ([][]standing, int64) {
+	n := len(r.instances)
+	boards := make([][]standing, n)
+	ids := make([]int64, n)
+	readers := make([]*player, n)
+	for _, p := range players {
+		if p.loggedIn && readers[p.inst.idx] == nil {
+			readers[p.inst.idx] = p
+		}
+	}
+	var lastID int64 = -1
+	for i, p := range readers {
+		if p == nil {
+			continue
+		}
+		if b, id, ok := p.scoreboard(ctx); ok {
+			boards[i], ids[i] = b, id
+			lastID = max(lastID, id)
+		}
+	}
+	if !r.multi() {
+		return boards, lastID
+	}
+	deadline := time.Now().Add(r.cfg.SettleTimeout)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		lagging := false
+		for i, p := range readers {
+			if boards[i] == nil || (ids[i] >= lastID && len(r.boardMismatches(players, boards[i])) == 0) {
+				continue
+			}
+			lagging = true
+			b, id, ok := p.scoreboard(ctx)
+			if !ok {
+				// Counted already; asking again would only repeat it.
+				boards[i] = nil
+				continue
+			}
+			boards[i], ids[i] = b, id
+			lastID = max(lastID, id)
+		}
+		if !lagging {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return boards, lastID
+}
+
+// boardMismatch is one way a final scoreboard disagrees with a player.
+type boardMismatch struct{ kind, detail string }
+
+// boardMismatches compares a final scoreboard with what each player earned.
+func (r *runner) boardMismatches(players []*player, board []standing) []boardMismatch {
 	byID := make(map[int64]standing, len(board))
 	for _, s := range board {
 		byID[s.PlayerID] = s
 	}
+	var out []boardMismatch
 	for _, p := range players {
 		if !p.finished {
 			continue
@@ -409,61 +478,106 @@ func (r *runner) checkBoard(players []*player, board []standing) {
 		s, ok := byID[p.playerID]
 		switch {
 		case !ok:
-			r.fail("scoreboard: player missing", fmt.Sprintf("player_id %d (%s) is not on /api/scoreboard", p.playerID, p.user.Username))
+			out = append(out, boardMismatch{"scoreboard: player missing", fmt.Sprintf("player_id %d (%s) is not on /api/scoreboard", p.playerID, p.user.Username)})
 		case s.Score != p.expected:
-			r.fail("scoreboard: wrong score", fmt.Sprintf("player_id %d: scoreboard says %d, expected %d", p.playerID, s.Score, p.expected))
+			out = append(out, boardMismatch{"scoreboard: wrong score", fmt.Sprintf("player_id %d: scoreboard says %d, expected %d", p.playerID, s.Score, p.expected)})
 		case s.Solves != len(r.cfg.Challenges):
-			r.fail("scoreboard: wrong solves", fmt.Sprintf("player_id %d: scoreboard says %d solves, expected %d", p.playerID, s.Solves, len(r.cfg.Challenges)))
+			out = append(out, boardMismatch{"scoreboard: wrong solves", fmt.Sprintf("player_id %d: scoreboard says %d solves, expected %d", p.playerID, s.Solves, len(r.cfg.Challenges))})
 		case s.DisplayName != p.name:
-			r.fail("scoreboard: wrong displayname", fmt.Sprintf("player_id %d: scoreboard says %q, expected %q", p.playerID, s.DisplayName, p.name))
+			out = append(out, boardMismatch{"scoreboard: wrong displayname", fmt.Sprintf("player_id %d: scoreboard says %q, expected %q", p.playerID, s.DisplayName, p.name)})
 		}
+	}
+	return out
+}
+
+// checkBoard counts every disagreement of instance in's final scoreboard
+// with what the players earned.
+func (r *runner) checkBoard(players []*player, board []standing, in *instance) {
+	for _, m := range r.boardMismatches(players, board) {
+		detail := m.detail
+		if r.multi() {
+			detail = "/api/scoreboard" + in.where(r) + ": " + detail
+		}
+		r.fail(r.instanceKind(m.kind, in), detail)
 	}
 }
 
-// checkStreams verifies that every scorestream saw every player's solves:
-// for each emulated player, the count of its solves in the snapshot plus
-// the score events after it (deduplicated by id) must equal its final
-// solve count, and the sums over everyone must match the scoreboard.
-func (r *runner) checkStreams(players []*player, board []standing, lastID int64) {
-	var boardSolves, boardScore int64
-	for _, s := range board {
-		boardSolves += int64(s.Solves)
-		boardScore += s.Score
+// checkStreams verifies that every scorestream saw every player's solves,
+// wherever they were committed: for each emulated player, the count of
+// its solves in the snapshot plus the score events after it (deduplicated
+// by id) must equal its final solve count, and the sums over everyone must
+// match the final scoreboard of the socket's instance. It also tallies,
+// per instance, how many sockets ended up complete.
+func (r *runner) checkStreams(players []*player, boards [][]standing, lastID int64) {
+	type totals struct{ solves, score int64 }
+	sums := make([]totals, len(boards))
+	for i, board := range boards {
+		for _, s := range board {
+			sums[i].solves += int64(s.Solves)
+			sums[i].score += s.Score
+		}
+	}
+	var expected int64
+	for _, b := range players {
+		if b.finished {
+			expected += int64(b.solves)
+		}
+	}
+	for i := range r.checks {
+		r.checks[i].expected = expected
 	}
 	for _, a := range players {
 		s := a.stream
 		if s == nil || !a.finished {
 			continue
 		}
-		if !s.synced {
-			r.fail("stream: no snapshot", fmt.Sprintf("%s's scorestream never delivered a snapshot", a.user.Username))
-			continue
-		}
-		if lastID >= 0 && s.lastID.Load() < lastID {
-			r.fail("stream: behind at end", fmt.Sprintf("%s's scorestream stopped at event %d, the scoreboard is at %d after %s", a.user.Username, s.lastID.Load(), lastID, r.cfg.SettleTimeout))
-			continue
-		}
-		missed := 0
-		var example string
+		in := a.inst
+		var seen int64
 		for _, b := range players {
-			if !b.finished {
-				continue
-			}
-			if got := s.solvesOf(b.playerID); got != b.solves {
-				missed++
-				if example == "" {
-					example = fmt.Sprintf("%s's scorestream counted %d solves of player_id %d, who has %d", a.user.Username, got, b.playerID, b.solves)
-				}
+			if b.finished {
+				seen += int64(min(s.solvesOf(b.playerID), b.solves))
 			}
 		}
-		if missed > 0 {
-			r.fail("stream: missed or duplicated solves", fmt.Sprintf("%s (and %d other players)", example, missed-1))
+		ok := r.checkStream(a, players, boards[in.idx] != nil, sums[in.idx].solves, sums[in.idx].score, lastID)
+		r.checks[in.idx].add(seen, ok)
+	}
+}
+
+// checkStream checks player a's scorestream at the end of the run and
+// reports whether it had everything.
+func (r *runner) checkStream(a *player, players []*player, haveBoard bool, boardSolves, boardScore, lastID int64) bool {
+	s, in := a.stream, a.inst
+	where := in.where(r)
+	if !s.synced {
+		r.fail(r.instanceKind("stream: no snapshot", in), fmt.Sprintf("%s's scorestream%s never delivered a snapshot", a.user.Username, where))
+		return false
+	}
+	if lastID >= 0 && s.lastID.Load() < lastID {
+		r.fail(r.instanceKind("stream: behind at end", in), fmt.Sprintf("%s's scorestream%s stopped at event %d, the scoreboard is at %d after %s", a.user.Username, where, s.lastID.Load(), lastID, r.cfg.SettleTimeout))
+		return false
+	}
+	missed := 0
+	var example string
+	for _, b := range players {
+		if !b.finished {
 			continue
 		}
-		if board != nil && (s.sumSolves != boardSolves || s.sumScore != boardScore) {
-			r.fail("stream: totals differ from scoreboard", fmt.Sprintf("%s's scorestream sums to %d solves / %d points, the scoreboard to %d / %d", a.user.Username, s.sumSolves, s.sumScore, boardSolves, boardScore))
+		if got := s.solvesOf(b.playerID); got != b.solves {
+			missed++
+			if example == "" {
+				example = fmt.Sprintf("%s's scorestream%s counted %d solves of player_id %d%s, who has %d", a.user.Username, where, got, b.playerID, b.inst.where(r), b.solves)
+			}
 		}
 	}
+	if missed > 0 {
+		r.fail(r.instanceKind("stream: missed or duplicated solves", in), fmt.Sprintf("%s (and %d other players)", example, missed-1))
+		return false
+	}
+	if haveBoard && (s.sumSolves != boardSolves || s.sumScore != boardScore) {
+		r.fail(r.instanceKind("stream: totals differ from scoreboard", in), fmt.Sprintf("%s's scorestream%s sums to %d solves / %d points, the scoreboard to %d / %d", a.user.Username, where, s.sumSolves, s.sumScore, boardSolves, boardScore))
+		return false
+	}
+	return true
 }
 
 // sortedErrorKinds lists error kinds by count, largest first.

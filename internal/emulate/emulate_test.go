@@ -120,3 +120,57 @@ func TestRunDetectsWrongTestflag(t *testing.T) {
 		t.Fatalf("errors %v, done %d", res.Errors, res.PlayersDone)
 	}
 }
+
+// TestRunTwoInstancesOfOneServer spreads 20 players over the URL list
+// "A,A": two "instances" that are the same real server. Each gets half the
+// players, every socket must end with every solve, and delivery of events
+// committed through the other "instance" is measured and reported.
+func TestRunTwoInstancesOfOneServer(t *testing.T) {
+	bin := emutest.MustBuild(t)
+	const players = 20
+	dir := emutest.MustGameDir(t, players)
+	srv := emutest.MustServer(t, bin, dir)
+
+	cfg := mustConfig(t, srv.URL+","+srv.URL+"/", dir, players)
+	cfg.Think = 0
+	cfg.SettleTimeout = 10 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := emulate.Run(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summary strings.Builder
+	_ = res.WriteSummary(&summary)
+	if n := res.ErrorCount(); n != 0 || res.PlayersDone != players {
+		t.Fatalf("%d errors, %d players done:\n%s", n, res.PlayersDone, summary.String())
+	}
+	nch := int64(len(emutest.Challenges()))
+	if res.URL != srv.URL+","+srv.URL || len(res.Instances) != 2 {
+		t.Fatalf("url %q, %d instances", res.URL, len(res.Instances))
+	}
+	var requests int64
+	for i, in := range res.Instances {
+		if in.Players != players/2 || in.PlayersDone != players/2 || in.Flags != players/2*nch || in.Requests == 0 || in.RequestErrors != 0 {
+			t.Errorf("instance %d: %+v", i+1, in)
+		}
+		if in.Sockets != players/2 || in.SocketsComplete != in.Sockets || in.SolvesExpected != players*nch || in.SolvesSeenMin != in.SolvesExpected {
+			t.Errorf("instance %d sockets: %+v", i+1, in)
+		}
+		requests += in.Requests
+	}
+	if requests != res.Requests {
+		t.Errorf("instances' requests add up to %d, the run made %d", requests, res.Requests)
+	}
+	same, cross := res.EventDelaySame, res.EventDelayCross
+	if cross.Count == 0 || same.Count == 0 || same.Count+cross.Count != res.EventDelay.Count || cross.MaxMS < cross.P99MS {
+		t.Errorf("delivery: all %+v, same %+v, cross %+v", res.EventDelay, same, cross)
+	}
+	for _, want := range []string{"(2 instances; player i uses instance i mod 2)", "  instance 1      " + srv.URL + ": 10 players (10 done)",
+		"  instance 2      " + srv.URL + ": 10 players (10 done)", "10/10 sockets got all", "event delivery (cross-instance)"} {
+		if !strings.Contains(summary.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary.String())
+		}
+	}
+	t.Logf("summary:\n%s", summary.String())
+}

@@ -33,6 +33,7 @@ const maxAttempts = 3
 type player struct {
 	r      *runner
 	idx    int
+	inst   *instance // the server this player uses for everything
 	user   game.User
 	offset time.Duration
 	client *http.Client
@@ -59,11 +60,12 @@ type player struct {
 func newPlayer(r *runner, idx int, offset time.Duration) *player {
 	jar, _ := cookiejar.New(nil) // never fails without options
 	p := &player{
-		r: r, idx: idx, user: r.cfg.Users[idx], offset: offset,
+		r: r, idx: idx, inst: r.instances[instanceFor(idx, len(r.instances))], user: r.cfg.Users[idx], offset: offset,
 		client: &http.Client{Transport: r.transport, Jar: jar, Timeout: r.cfg.RequestTimeout},
 		rng:    mrand.New(mrand.NewPCG(r.cfg.Seed, uint64(idx)+1)),
 	}
 	p.name = displayName(r.runID, idx+1)
+	p.inst.players++
 	return p
 }
 
@@ -97,7 +99,7 @@ func (p *player) do(ctx context.Context, ep endpoint, method, path string, body 
 			reqText = " " + string(b)
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, p.r.base.String()+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, p.inst.base.String()+path, rd)
 	if err != nil {
 		p.r.fail("bad request", err.Error())
 		return nil
@@ -114,6 +116,7 @@ func (p *player) do(ctx context.Context, ep endpoint, method, path string, body 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	p.r.requests.Add(1)
+	p.inst.requests.Add(1)
 	// Which connection carried a failed request tells a server that
 	// closed a kept-alive connection from one that refused a new one.
 	var conn httptrace.GotConnInfo
@@ -147,6 +150,7 @@ func (p *player) do(ctx context.Context, ep endpoint, method, path string, body 
 	gotConn := conns > 0
 	if err != nil {
 		p.r.record(ep, d, true)
+		p.inst.reqFailed.Add(1)
 		if ctx.Err() == nil {
 			how := "before a connection was made"
 			switch {
@@ -160,6 +164,9 @@ func (p *player) do(ctx context.Context, ep endpoint, method, path string, body 
 		return nil
 	}
 	p.r.record(ep, d, resp.StatusCode >= 400)
+	if resp.StatusCode >= 400 {
+		p.inst.reqFailed.Add(1)
+	}
 	return &reply{status: resp.StatusCode, body: data, header: resp.Header, desc: method + " " + path + reqText}
 }
 
@@ -274,7 +281,7 @@ func (p *player) loadPage(ctx context.Context) bool {
 	if ct := rep.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		p.r.fail("GET /: not HTML", fmt.Sprintf("GET / → Content-Type %q", ct))
 	}
-	assets := findAssets(rep.body, &url.URL{Scheme: p.r.base.Scheme, Host: p.r.base.Host, Path: "/"})
+	assets := findAssets(rep.body, &url.URL{Scheme: p.inst.base.Scheme, Host: p.inst.base.Host, Path: "/"})
 	if len(assets) == 0 {
 		p.r.fail("GET /: no assets referenced", "GET / → "+abbreviate(rep.body, 300))
 	}
@@ -312,11 +319,11 @@ func (p *player) login(ctx context.Context) bool {
 	if !p.checkWSURL(epLogin, rep, str(obj, "websocket_url")) {
 		return false
 	}
-	if len(p.client.Jar.Cookies(p.r.base)) == 0 {
+	if len(p.client.Jar.Cookies(p.inst.base)) == 0 {
 		p.r.fail("POST /api/login: no session cookie", "POST /api/login → 200 without a cookie the browser would keep")
 		return false
 	}
-	p.wsURL = str(obj, "websocket_url")
+	p.wsURL = p.streamURL(str(obj, "websocket_url"))
 	p.loggedIn = true
 	p.r.loggedIn.Add(1)
 	return true
@@ -353,6 +360,9 @@ func (p *player) fetchMe(ctx context.Context, first bool) bool {
 	if first {
 		p.playerID = integer(obj, "player_id")
 		p.total = integer(obj, "total")
+		if p.r.pidInst != nil {
+			p.r.pidInst.set(p.playerID, p.inst.idx)
+		}
 		return true
 	}
 	if id := integer(obj, "player_id"); id != p.playerID {
@@ -537,6 +547,7 @@ func (p *player) handleSubmit(res subResult, c *game.Challenge, known map[int]bo
 		}
 		known[c.ID] = true
 		p.r.flags.Add(1)
+		p.inst.flags.Add(1)
 		p.r.flagSeen(time.Now())
 		return true
 	case "already_solved":
@@ -706,6 +717,7 @@ func (p *player) finish(ctx context.Context, list []listedChallenge) {
 	}
 	p.finished = true
 	p.r.done.Add(1)
+	p.inst.playersRun.Add(1)
 }
 
 // scoreboard fetches /api/scoreboard for the end-of-run checks.

@@ -73,6 +73,21 @@ code{font-size:12px;word-break:break-all}
 	kv("seed", fmt.Sprint(r.Seed))
 	b.WriteString("</table>\n")
 
+	if len(r.Instances) > 0 {
+		fmt.Fprintf(&b, "<h2>Instances</h2>\n<p>%d servers sharing one database; player i used instance i mod %d for everything. Sockets are the finished players' scorestreams; each should end with every emulated player's solves, wherever they were committed.</p>\n", len(r.Instances), len(r.Instances))
+		b.WriteString("<table><tr><th>instance</th><th>URL</th><th>players (done)</th><th>flags</th><th>requests</th><th>failed requests</th><th>failed socket connects</th><th>sockets with every solve</th><th>fewest solves on a socket</th><th>live events received</th></tr>\n")
+		for i, in := range r.Instances {
+			cls := "ok"
+			if in.SocketsComplete < in.Sockets || in.RequestErrors > 0 {
+				cls = "bad"
+			}
+			fmt.Fprintf(&b, "<tr class=%q><td>%d</td><td>%s</td><td>%d (%d)</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d / %d</td><td>%d of %d</td><td>%d</td></tr>\n",
+				cls, i+1, esc(in.URL), in.Players, in.PlayersDone, in.Flags, in.Requests, in.RequestErrors, in.WSConnectFailures,
+				in.SocketsComplete, in.Sockets, in.SolvesSeenMin, in.SolvesExpected, in.EventsReceived)
+		}
+		b.WriteString("</table>\n")
+	}
+
 	if len(r.Errors) > 0 {
 		b.WriteString("<h2>Errors by kind</h2>\n<table><tr><th>kind</th><th>count</th><th>first example</th></tr>\n")
 		for _, k := range sortedErrorKinds(r.Errors) {
@@ -84,6 +99,10 @@ code{font-size:12px;word-break:break-all}
 	b.WriteString("<h2>Latency per endpoint (ms)</h2>\n<table><tr><th>endpoint</th><th>count</th><th>mean</th><th>p50</th><th>p95</th><th>p99</th><th>max</th></tr>\n")
 	rows := append([]EndpointStats(nil), r.Endpoints...)
 	rows = append(rows, EndpointStats{Name: "WS connect", LatencyStats: r.WSConnect}, EndpointStats{Name: "event delivery", LatencyStats: r.EventDelay})
+	if len(r.Instances) > 0 {
+		rows = append(rows, EndpointStats{Name: "event delivery (same instance)", LatencyStats: r.EventDelaySame},
+			EndpointStats{Name: "event delivery (cross-instance)", LatencyStats: r.EventDelayCross})
+	}
 	for _, e := range rows {
 		fmt.Fprintf(&b, "<tr><td>%s</td><td>%d</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td></tr>\n",
 			esc(e.Name), e.Count, e.MeanMS, e.P50MS, e.P95MS, e.P99MS, e.MaxMS)

@@ -22,6 +22,8 @@ type EndpointStats struct {
 // Result is what a run measured and found. Durations are in the units
 // their names say; JSON field names are metrics.json's.
 type Result struct {
+	// URL is the server's base URL or, with several instances, their base
+	// URLs separated by commas.
 	URL         string  `json:"url"`
 	Players     int     `json:"players"`
 	PlayersDone int     `json:"players_done"`
@@ -73,6 +75,17 @@ type Result struct {
 	// BucketSec is the width of every timeline bucket.
 	BucketSec float64 `json:"bucket_s"`
 
+	// EventDelaySame and EventDelayCross split EventDelay in a
+	// multi-instance run by where the event was committed: on the
+	// receiving socket's own instance (its player's) or on another. Events
+	// of players outside the run are only in EventDelay. Absent with one
+	// URL.
+	EventDelaySame  LatencyStats `json:"event_delay_same_instance,omitzero"`
+	EventDelayCross LatencyStats `json:"event_delay_cross_instance,omitzero"`
+	// Instances describes each server of a multi-instance run, in --url
+	// order (player i used instance i mod n); absent with one URL.
+	Instances []InstanceStats `json:"instances,omitempty"`
+
 	CPUUserSec   float64 `json:"cpu_user_s"`
 	CPUSystemSec float64 `json:"cpu_system_s"`
 	// CPUPercent is the emulator's CPU time over wall time, per core.
@@ -103,7 +116,7 @@ func (r *Result) Endpoint(name string) (EndpointStats, bool) {
 func (r *runner) result(wall time.Duration, cpuUser, cpuSys time.Duration, nofile uint64) *Result {
 	width := bucketSlots(wall)
 	res := &Result{
-		URL: r.base.String(), Players: r.cfg.Players, PlayersDone: int(r.done.Load()),
+		URL: r.urlList(), Players: r.cfg.Players, PlayersDone: int(r.done.Load()),
 		JitterSec: r.cfg.Jitter.Seconds(), ThinkMS: float64(r.cfg.Think) / float64(time.Millisecond),
 		InFlight: r.cfg.InFlight, Challenges: len(r.cfg.Challenges), Seed: r.cfg.Seed,
 		WSCompression: !r.cfg.NoCompression,
@@ -117,6 +130,10 @@ func (r *runner) result(wall time.Duration, cpuUser, cpuSys time.Duration, nofil
 		Throughput: r.flagLine.points(wall, width), BucketSec: (time.Duration(width) * slotDur).Seconds(),
 		CPUUserSec: cpuUser.Seconds(), CPUSystemSec: cpuSys.Seconds(),
 		NumCPU: runtime.NumCPU(), FileLimit: nofile,
+	}
+	if r.multi() {
+		res.EventDelaySame, res.EventDelayCross = r.delaySame.stats(), r.delayCross.stats()
+		res.Instances = r.instanceStats()
 	}
 	if wall > 0 {
 		res.FlagsPerSec = float64(res.Flags) / wall.Seconds()
@@ -155,7 +172,11 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		status = fmt.Sprintf("FAILED (%d errors)", n)
 	}
 	fmt.Fprintf(&b, "ctfg emulate: %s\n", status)
-	fmt.Fprintf(&b, "  server          %s\n", r.URL)
+	if n := len(r.Instances); n > 0 {
+		fmt.Fprintf(&b, "  server          %s (%d instances; player i uses instance i mod %d)\n", r.URL, n, n)
+	} else {
+		fmt.Fprintf(&b, "  server          %s\n", r.URL)
+	}
 	fmt.Fprintf(&b, "  players         %d done of %d (jitter %gs, think %gms, %d in flight, %d challenges, scorestream compression %s)\n",
 		r.PlayersDone, r.Players, r.JitterSec, r.ThinkMS, r.InFlight, r.Challenges, map[bool]string{true: "on", false: "off"}[r.WSCompression])
 	fmt.Fprintf(&b, "  wall time       %.2fs\n", r.WallSec)
@@ -163,6 +184,9 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		r.Flags, r.FlagsPerSec, r.SolvingRate, r.SolvingSec, r.Hints)
 	fmt.Fprintf(&b, "  requests        %d (%.1f/s), %d resent on a closed kept-alive connection\n", r.Requests, r.RequestsPerSec, r.Resent)
 	fmt.Fprintf(&b, "  scorestream     %d events in %d frames, %d reconnects, %d failed connection attempts retried\n", r.EventsReceived, r.Frames, r.WSReconnects, r.WSConnectRetries)
+	for i, in := range r.Instances {
+		fmt.Fprintf(&b, "  %-16s%s\n", fmt.Sprintf("instance %d", i+1), in.summaryLine())
+	}
 	fmt.Fprintf(&b, "  emulator CPU    %.2fs user + %.2fs system = %.0f%% of one core (%d cores)\n",
 		r.CPUUserSec, r.CPUSystemSec, r.CPUPercent, r.NumCPU)
 	b.WriteString("\nlatency (ms)\n")
@@ -176,6 +200,10 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	}
 	row("WS connect", r.WSConnect)
 	row("event delivery", r.EventDelay)
+	if len(r.Instances) > 0 {
+		row("event delivery (same instance)", r.EventDelaySame)
+		row("event delivery (cross-instance)", r.EventDelayCross)
+	}
 	tw.Flush()
 	if len(r.Errors) > 0 {
 		b.WriteString("\nerrors by kind\n")

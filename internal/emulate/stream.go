@@ -59,7 +59,7 @@ func newStreamClient(p *player) *streamClient {
 // open dials the scorestream and measures the handshake.
 func (s *streamClient) open(ctx context.Context, wsURL string) bool {
 	h := http.Header{}
-	h.Set("Origin", s.r.base.Scheme+"://"+s.r.base.Host)
+	h.Set("Origin", s.p.inst.base.Scheme+"://"+s.p.inst.base.Host)
 	h.Set("User-Agent", "ctfg-emulate")
 	t0 := time.Now()
 	conn, resp, err := s.r.dialer.DialContext(ctx, wsURL, h)
@@ -75,6 +75,7 @@ func (s *streamClient) open(ctx context.Context, wsURL string) bool {
 			}
 			s.lastConnErr = redact(wsURL) + ": " + detail
 			s.r.wsRetries.Add(1)
+			s.p.inst.wsFailed.Add(1)
 		}
 		return false
 	}
@@ -182,7 +183,7 @@ func (s *streamClient) reconnect(ctx context.Context, cause error) bool {
 		if err != nil {
 			continue
 		}
-		u, err := url.Parse(str(obj, "websocket_url"))
+		u, err := url.Parse(s.p.streamURL(str(obj, "websocket_url")))
 		if err != nil {
 			continue
 		}
@@ -219,6 +220,9 @@ func (s *streamClient) handle(frame []byte, now time.Time) error {
 		s.apply(&pf.events[i])
 	}
 	s.r.events.Add(s.fresh)
+	if s.r.multi() {
+		s.p.inst.events.Add(s.fresh)
+	}
 	if pf.err != nil {
 		s.r.fail("stream: malformed frame", fmt.Sprintf("%v: %s", pf.err, abbreviate(frame, 300)))
 	}
@@ -260,7 +264,20 @@ func (s *streamClient) apply(ev *streamEvent) {
 		s.sumScore += ev.Points
 	}
 	if ev.TS >= s.liveAfter {
-		s.r.delay.record(s.p.idx, time.Duration(s.now-ev.TS*1000)*time.Microsecond)
+		d := time.Duration(s.now-ev.TS*1000) * time.Microsecond
+		s.r.delay.record(s.p.idx, d)
+		// With several instances, split by where the event was committed:
+		// its player's instance (events of players outside the run count
+		// only in the total).
+		if s.r.pidInst != nil {
+			if from, ok := s.r.pidInst.get(ev.PlayerID); ok {
+				if from == s.p.inst.idx {
+					s.r.delaySame.record(s.p.idx, d)
+				} else {
+					s.r.delayCross.record(s.p.idx, d)
+				}
+			}
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ const (
 	KindConflict                    // taken or duplicate: 409
 	KindRateLimited                 // too many requests: 429
 	KindUnavailable                 // feature not configured: 503
+	KindUnsupported                 // body in a format the API does not read: 415
 )
 
 // Error is a rule violation. Code is the machine-readable string sent to

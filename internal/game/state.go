@@ -125,10 +125,7 @@ func (s *State) Apply(evs ...Event) {
 			continue // a user removed from credentials.csv: history kept in the DB only
 		}
 		if ev.Type == EventRename {
-			if p.Name != "" {
-				delete(s.nameKeys, NameKey(p.Name))
-			}
-			s.nameKeys[NameKey(ev.Name)] = p.ID
+			s.renameLocked(p, ev.Name)
 		}
 		p.Apply(ev)
 		s.recent = append(s.recent, ev)
@@ -137,6 +134,23 @@ func (s *State) Apply(evs ...Event) {
 		}
 	}
 	s.version++
+}
+
+// renameLocked moves p's claim in nameKeys from its current name to name.
+// Logs written before NameKey compared confusable skeletons can hold two
+// current names with one key (say "Champion" and "Ｃｈａｍｐｉｏｎ"): the
+// first claim keeps the key, as the store's re-keying keeps it for the
+// earliest rename, and a player gives up only a claim it holds.
+func (s *State) renameLocked(p *Player, name string) {
+	if p.Name != "" {
+		if k := NameKey(p.Name); s.nameKeys[k] == p.ID {
+			delete(s.nameKeys, k)
+		}
+	}
+	k := NameKey(name)
+	if _, held := s.nameKeys[k]; !held {
+		s.nameKeys[k] = p.ID
+	}
 }
 
 // LastID returns the id of the latest folded event.

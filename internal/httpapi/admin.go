@@ -13,7 +13,7 @@ import (
 
 // handleAward lets an external judge record a solve:
 // POST /api/award {username, id} with the API token in Authorization
-// (raw or "Bearer <token>"). The token is compared in constant time and
+// (raw or "Bearer <token>", scheme in any case). The token is compared in constant time and
 // never logged; attempts are rate limited per client address.
 func (s *Server) handleAward(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
@@ -21,10 +21,7 @@ func (s *Server) handleAward(w http.ResponseWriter, r *http.Request) {
 		s.rateLimited(w, r, s.limits.award.RetryAfter(key))
 		return
 	}
-	token := strings.TrimSpace(r.Header.Get("Authorization"))
-	if t, ok := strings.CutPrefix(token, "Bearer "); ok {
-		token = strings.TrimSpace(t)
-	}
+	token := bearerToken(r.Header.Get("Authorization"))
 	if s.cfg.APIToken == "" || token == "" || !auth.Equal(token, s.cfg.APIToken) {
 		writeError(w, http.StatusUnauthorized, "unauthorized")
 		return
@@ -51,6 +48,17 @@ func (s *Server) handleAward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"result": "ok"})
+}
+
+// bearerToken is the token of an Authorization header: "<token>" as the
+// old engine's judges send it, or "<scheme> <token>" with the Bearer
+// scheme in any case (RFC 9110 §11.1: schemes are case-insensitive).
+func bearerToken(h string) string {
+	h = strings.TrimSpace(h)
+	if scheme, t, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(t)
+	}
+	return h
 }
 
 var resetPage = template.Must(template.New("reset").Parse(`<!doctype html>

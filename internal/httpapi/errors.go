@@ -32,6 +32,8 @@ func statusOf(k game.Kind) int {
 		return http.StatusTooManyRequests
 	case game.KindUnavailable:
 		return http.StatusServiceUnavailable
+	case game.KindUnsupported:
+		return http.StatusUnsupportedMediaType
 	default:
 		return http.StatusInternalServerError
 	}

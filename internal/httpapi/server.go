@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ctfg/ctfg/internal/auth"
@@ -54,6 +55,10 @@ type Config struct {
 	// TrustProxy takes client addresses from X-Forwarded-For / X-Real-IP
 	// (only behind a reverse proxy that sets them).
 	TrustProxy bool
+	// AllowedOrigins (--allowed-origins, "scheme://host[:port]") are
+	// trusted besides the server's own origin: their pages may send the
+	// cookie-authenticated POSTs (see sameOrigin).
+	AllowedOrigins []string
 	// Limits are the rate limits; zero fields take the defaults.
 	Limits Limits
 	// OnError, when set, also receives every internal error (Sentry).
@@ -127,6 +132,9 @@ type Server struct {
 	chal    challengeEncoder
 	handler http.Handler
 	dash    dashboard // admin sessions and cached stats (dashboard.go)
+	// origins refuses cross-site POSTs (sameOrigin); the token-authenticated
+	// endpoints are its bypass patterns.
+	origins *http.CrossOriginProtection
 }
 
 type limiters struct {
@@ -154,6 +162,7 @@ func New(cfg Config) *Server {
 		loginUser: newLimiter(l.LoginUser, cfg.Now), loginAddr: newLimiter(l.LoginAddr, cfg.Now),
 		admin: newLimiter(l.Admin, cfg.Now), request: newLimiter(l.Request, cfg.Now),
 	}
+	s.origins = newCrossOrigin(cfg.AllowedOrigins, s.log)
 	s.handler = s.routes()
 	return s
 }
@@ -195,17 +204,22 @@ type route struct {
 	h            http.HandlerFunc
 }
 
-// routes lists every endpoint in one place.
+// routes lists every endpoint in one place. Every POST is refused when a
+// page of another site sends it (sameOrigin), except the two that
+// authenticate by a token in the request rather than by a cookie: no page
+// can forge those, and judges' and reset scripts post them with whatever
+// content type curl picks. Endpoints that read a JSON body also require
+// the JSON content type (jsonBody).
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	table := []route{
-		{"POST", "/api/login", s.handleLogin},
+		{"POST", "/api/login", s.jsonBody(s.handleLogin)},
 		{"POST", "/api/logout", s.authed(s.handleLogout)},
 		{"GET", "/api/me", s.handleMe},
-		{"POST", "/api/set-name", s.authed(s.handleSetName)},
+		{"POST", "/api/set-name", s.jsonBody(s.authed(s.handleSetName))},
 		{"GET", "/api/challenges", s.authed(s.handleChallenges)},
-		{"POST", "/api/submit", s.authed(s.handleSubmit)},
-		{"POST", "/api/hint", s.authed(s.handleHint)},
+		{"POST", "/api/submit", s.jsonBody(s.authed(s.handleSubmit))},
+		{"POST", "/api/hint", s.jsonBody(s.authed(s.handleHint))},
 		{"POST", "/api/award", s.handleAward},
 		{"GET", "/api/scoreboard", s.handleScoreboard},
 		{"GET", "/api/board", s.handleBoard},
@@ -221,10 +235,29 @@ func (s *Server) routes() http.Handler {
 		{"GET", "/healthz", s.handleHealth},
 		{"GET", "/metrics", s.handleMetrics},
 	}
+	for _, p := range tokenAuthenticated {
+		s.origins.AddInsecureBypassPattern(p)
+	}
+	allow := map[string][]string{}
+	var paths []string
 	for _, rt := range table {
-		mux.HandleFunc(rt.method+" "+rt.path, rt.h)
-		// The same path with another method: 405, not the app's 404.
-		mux.HandleFunc(rt.path, s.methodNotAllowed)
+		h := rt.h
+		if rt.method != "GET" {
+			h = s.sameOrigin(h)
+		}
+		mux.HandleFunc(rt.method+" "+rt.path, h)
+		if allow[rt.path] == nil {
+			paths = append(paths, rt.path)
+		}
+		allow[rt.path] = append(allow[rt.path], rt.method)
+		if rt.method == "GET" {
+			allow[rt.path] = append(allow[rt.path], "HEAD") // ServeMux answers HEAD with GET
+		}
+	}
+	for _, p := range paths {
+		// The same path with another method: 405 naming the methods it
+		// has (RFC 9110 §15.5.6), not the app's 404.
+		mux.HandleFunc(p, s.methodNotAllowed(strings.Join(allow[p], ", ")))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found")
@@ -237,8 +270,16 @@ func (s *Server) routes() http.Handler {
 	return s.middleware(mux)
 }
 
-func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusMethodNotAllowed, "method_not_allowed")
+// tokenAuthenticated are the POSTs authorized by a token in the request
+// (Authorization header, token form field), which a cross-site page
+// cannot know: exempt from sameOrigin.
+var tokenAuthenticated = []string{"POST /api/award", "POST /admin/reset"}
+
+func (s *Server) methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed")
+	}
 }
 
 func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {

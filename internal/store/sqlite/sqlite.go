@@ -169,6 +169,9 @@ func (db *DB) open(ctx context.Context) error {
 	if err := migrate(ctx, db.w, db.now, db.log); err != nil {
 		return err
 	}
+	if err := rekeyNames(ctx, db.w, db.log); err != nil {
+		return err
+	}
 
 	// Readers are query_only: a write sent to the read pool by mistake
 	// fails at once instead of racing the writer for the lock.

@@ -58,6 +58,7 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 		{"AppendBadInput", testAppendBadInput},
 		{"Rename", testRename},
 		{"RenameInBatch", testRenameInBatch},
+		{"RenameLookalikes", testRenameLookalikes},
 		{"Events", testEvents},
 		{"EventsManyPages", testEventsManyPages},
 		{"Sessions", testSessions},
@@ -432,6 +433,45 @@ func testRename(t *testing.T, open Opener) {
 	want := []string{"Alice", "ALICE", "ALICE", "Bob  Smith", "Carol", "alice"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("refused renames reached the log: got %q, want %q", names, want)
+	}
+}
+
+// testRenameLookalikes checks that the store's uniqueness (in SQLite the
+// unique index on the name key) treats a name's lookalikes as the name:
+// fullwidth, Cyrillic, Greek and mathematical letters, other case,
+// invisible characters, rn for m. The store takes names as given; the
+// engine refuses most of these before they reach it.
+func testRenameLookalikes(t *testing.T, open Opener) {
+	s := open(t)
+	u := MustSyncUsers(t, s, 3)
+	if r := MustAppend(t, s, rename(u[0], "Champion", 1), rename(u[1], "Barn Owls", 2))[0]; !r.Inserted {
+		t.Fatalf("first name: %+v", r)
+	}
+	ts := int64(3)
+	for _, name := range []string{
+		"CHAMPION",
+		"Ｃｈａｍｐｉｏｎ",
+		"Ch\u0430mpion", // Cyrillic а
+		"\u0421\u041d\u0410\u041c\u0420\u0406\u041eN", // Cyrillic capitals
+		"Ch\u03b1mpi\u03bfn",                          // Greek α, ο
+		"𝐂𝐡𝐚𝐦𝐩𝐢𝐨𝐧",
+		"Champion\u3164",       // Hangul filler
+		"Champ\u200bion",       // zero-width space
+		"\u202eChampion\u202c", // bidi override
+		"Charnpion",            // rn for m
+		"Bam Owls",             // m for rn
+	} {
+		ts++
+		if r := MustAppend(t, s, rename(u[2], name, ts))[0]; r.Inserted || !errors.Is(r.Err, game.ErrNameTaken) {
+			t.Errorf("rename to %+q: %+v, want ErrNameTaken", name, r)
+		}
+	}
+	// Names that only look a little alike stay free.
+	for _, name := range []string{"Champ1on", "Chámpion", "Champions"} {
+		ts++
+		if r := MustAppend(t, s, rename(u[2], name, ts))[0]; !r.Inserted || r.Err != nil {
+			t.Errorf("rename to %+q: %+v, want inserted", name, r)
+		}
 	}
 }
 
