@@ -56,8 +56,8 @@ JSON is one object:
    "events": [{"id", "ts" (Unix ms), "time" (RFC 3339), "type" (score|hint|rename),
                "player_id", "username", "displayname" (as of this event; for a
                rename, the new name), "challenge_id", "challenge_title" (score
-               and hint only), "hint_id" (hint only), "points" (negative for
-               paid hints)}, ...]}
+               and hint only; left out if the challenge is gone), "hint_id"
+               (hint only), "points" (negative for paid hints)}, ...]}
 --what scoreboard or events leaves the other list out.
 
 CSV has the same columns, one table per file, with a header row. With
