@@ -2,6 +2,7 @@ package cli
 
 import (
 	"flag"
+	"io"
 	"regexp"
 	"slices"
 	"strings"
@@ -149,4 +150,15 @@ func usageEntry(usage, name string) string {
 		return entry
 	}
 	return ""
+}
+
+// TestServeTakesDBDir: serve takes --db-dir like export and backup (the
+// Containerfile and docs/EXPORT.md spoke of it; serve refused it).
+func TestServeTakesDBDir(t *testing.T) {
+	for _, args := range [][]string{{"--db-dir", "/x"}, {"--dbdir", "/x"}, {"-b", "/x"}} {
+		f, _, err := parseServeFlags(IO{Out: io.Discard, Err: io.Discard}, args)
+		if err != nil || f.dbdir != "/x" {
+			t.Errorf("%q: dbdir %v, err %v", args, f, err)
+		}
+	}
 }

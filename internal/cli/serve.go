@@ -25,7 +25,8 @@ start or end time yet.
 
 Flags of the old engine:
   -p, --port N                    HTTP port, also for the WebSocket (default 8080)
-  -b, --dbdir DIR                 directory of events.db (default: the game directory)
+  -b, --dbdir DIR                 directory of events.db (default: the game directory;
+                                  also --db-dir)
   -w, --websocket-url URL         public scorestream URL handed to browsers (TLS proxies)
   -d, --developer-mode            reload challenges.json on change, no static caching, detailed errors
   -k, --ws-keepalive-interval S   seconds between server pings; 0 disables (default 15)
@@ -80,6 +81,8 @@ func newServeFlagSet(f *serveFlags, help *bool) *flag.FlagSet {
 	both := func(short, long string, fn func(name string)) { fn(short); fn(long) }
 	both("p", "port", func(n string) { fs.IntVar(&f.port, n, 8080, "") })
 	both("b", "dbdir", func(n string) { fs.StringVar(&f.dbdir, n, "", "") })
+	// --db-dir too, as export and backup take it: one spelling works everywhere.
+	fs.StringVar(&f.dbdir, "db-dir", "", "")
 	both("w", "websocket-url", func(n string) { fs.StringVar(&f.wsURL, n, "", "") })
 	both("d", "developer-mode", func(n string) { fs.BoolVar(&f.dev, n, false, "") })
 	both("k", "ws-keepalive-interval", func(n string) { fs.Float64Var(&f.keepalive, n, app.DefaultKeepAlive.Seconds(), "") })
