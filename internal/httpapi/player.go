@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/ctfg/ctfg/internal/auth"
 	"github.com/ctfg/ctfg/internal/engine"
@@ -36,31 +37,27 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, game.ErrMissingParameters)
 		return
 	}
-	// Only failures are charged, per username and per address: a room of
-	// honest players behind one NAT logs in at once without a 429.
 	userKey, addrKey := "u:"+req.Username.V, "a:"+s.clientAddr(r)
-	if userOK, addrOK := s.limits.loginUser.Ready(userKey), s.limits.loginAddr.Ready(addrKey); !userOK || !addrOK {
-		limiter := "login_user"
-		if userOK {
-			limiter = "login_addr"
-		}
-		s.rateLimitedBy(w, r, limiter, max(s.limits.loginUser.RetryAfter(userKey), s.limits.loginAddr.RetryAfter(addrKey)))
+	lease, ok := s.reserveLogin(w, r, userKey, addrKey)
+	if !ok {
 		return
 	}
-	p, ok := s.cfg.Engine.State().PlayerByUsername(req.Username.V)
+	p, known := s.cfg.Engine.State().PlayerByUsername(req.Username.V)
 	stored := ""
-	if ok {
+	if known {
 		stored, _ = s.cfg.Engine.Password(p.ID)
 	}
-	if !s.cfg.Passwords.Check(stored, req.Password.V) || !ok {
-		s.limits.loginUser.Charge(userKey)
-		s.limits.loginAddr.Charge(addrKey)
+	// An unknown username is checked too (against a dummy), so a failure
+	// takes as long whether or not the account exists.
+	if !s.cfg.Passwords.Check(stored, req.Password.V) || !known {
+		// The reserved tokens stay taken: only failures are charged.
 		if s.cfg.OnLogin != nil {
 			s.cfg.OnLogin(false)
 		}
 		s.fail(w, r, errInvalidCredentials)
 		return
 	}
+	lease.refund()
 	if s.cfg.OnLogin != nil {
 		s.cfg.OnLogin(true)
 	}
@@ -76,6 +73,78 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		"needs_name":    p.Name == "",
 		"websocket_url": s.streamURL(r, p.ID),
 	})
+}
+
+// loginLease is what reserveLogin took for one password check.
+type loginLease struct {
+	s                *Server
+	userKey, addrKey string
+	userN            float64 // tokens taken from the username's bucket
+	spare            bool    // the address's spare token was taken, not its loginAddr one
+}
+
+// refund gives the tokens back after a successful login: valid
+// credentials are never charged.
+func (l loginLease) refund() {
+	l.s.limits.loginUser.RefundN(l.userKey, l.userN)
+	if l.spare {
+		l.s.limits.loginSpare.Refund(l.addrKey)
+	} else {
+		l.s.limits.loginAddr.Refund(l.addrKey)
+	}
+}
+
+// reserveLogin takes what one password check costs before the password is
+// compared, or answers 429. The tokens are kept if the password is wrong
+// and refunded if it is right, so only failures are charged, and no
+// number of concurrent requests gets more checks (bcrypt work included)
+// than the buckets hold:
+//
+//   - normally one token from the username's bucket and one from the
+//     address's;
+//   - when the address's bucket is empty (a room behind one NAT after
+//     typos, or someone there guessing at an account), the check still
+//     runs for a username with no recent failures — its bucket full, and
+//     all of it taken — and one token of the address's spare bucket. So
+//     valid credentials get through while one person guesses; a wrong
+//     password there costs the username a full refill period (one such
+//     check per username per minute by default), and the spare bucket
+//     bounds the checks (and bcrypt work) one address gets by spraying
+//     usernames at twice the address limit.
+func (s *Server) reserveLogin(w http.ResponseWriter, r *http.Request, userKey, addrKey string) (loginLease, bool) {
+	users, addrs, spare := s.limits.loginUser, s.limits.loginAddr, s.limits.loginSpare
+	lease := loginLease{s: s, userKey: userKey, addrKey: addrKey, userN: 1}
+	addrOK, addrWait := addrs.Reserve(addrKey)
+	if addrOK {
+		if ok, wait := users.Reserve(userKey); !ok {
+			addrs.Refund(addrKey)
+			s.rateLimitedBy(w, r, "login_user", wait)
+			return lease, false
+		}
+		return lease, true
+	}
+	lease.userN, lease.spare = users.Burst(), true
+	spareOK, spareWait := spare.Reserve(addrKey)
+	fullOK, fullWait := false, time.Duration(0)
+	if spareOK {
+		if fullOK, fullWait = users.ReserveN(userKey, lease.userN); fullOK {
+			return lease, true
+		}
+		spare.Refund(addrKey)
+	} else {
+		fullWait = users.RetryAfterN(userKey, lease.userN)
+	}
+	// Refused. The check can run once the address and the username have a
+	// token each, or once the username's bucket is full and the spare
+	// bucket has a token.
+	oneWait := users.RetryAfter(userKey)
+	wait := min(max(addrWait, oneWait), max(fullWait, spareWait))
+	limiter := "login_addr"
+	if oneWait > 0 {
+		limiter = "login_user"
+	}
+	s.rateLimitedBy(w, r, limiter, wait)
+	return lease, false
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, _ int64) {
@@ -137,13 +206,6 @@ func (s *Server) handleSetName(w http.ResponseWriter, r *http.Request, player in
 }
 
 func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int64) {
-	key := playerKey(player)
-	// Only wrong guesses are charged; while the bucket is empty every
-	// submission is refused, so guessing is slowed but playing fast is not.
-	if !s.limits.submit.Ready(key) {
-		s.rateLimitedBy(w, r, "submit", s.limits.submit.RetryAfter(key))
-		return
-	}
 	var req struct {
 		ID   flexInt   `json:"id"`
 		Flag optString `json:"flag"`
@@ -156,7 +218,23 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 		s.fail(w, r, game.ErrMissingParameters)
 		return
 	}
+	// A token is reserved before the guess is checked and kept only for
+	// a wrong guess. Checking first and charging after the answer let
+	// every concurrent guess through (held request bodies line them up);
+	// a reservation cannot be outrun. While the bucket is empty every
+	// submission is refused, right or wrong, so guessing is slowed but
+	// playing fast is not.
+	key := playerKey(player)
+	if ok, wait := s.limits.submit.Reserve(key); !ok {
+		s.rateLimitedBy(w, r, "submit", wait)
+		return
+	}
 	res, err := s.cfg.Engine.Submit(r.Context(), player, req.ID.V, req.Flag.V)
+	if err != nil || res.Outcome != engine.Incorrect {
+		// Right, already solved, or not a guess at all (unknown or
+		// locked challenge, a failed commit): free.
+		s.limits.submit.Refund(key)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -167,7 +245,6 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 	case engine.AlreadySolved:
 		writeJSON(w, http.StatusOK, map[string]any{"result": "already_solved", "total": res.Total})
 	default:
-		s.limits.submit.Charge(key)
 		if s.cfg.OnWrongFlag != nil {
 			s.cfg.OnWrongFlag(player, req.ID.V, req.Flag.V)
 		}

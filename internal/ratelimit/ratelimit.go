@@ -227,14 +227,26 @@ func (l *Limiter) Burst() float64 { return l.burst }
 // RetryAfter returns how long until key's bucket holds one token: 0 if it
 // holds one now. Callers writing a Retry-After header round it up to whole
 // seconds.
-func (l *Limiter) RetryAfter(key string) time.Duration {
+func (l *Limiter) RetryAfter(key string) time.Duration { return l.wait(key, l.every) }
+
+// RetryAfterN returns how long until key's bucket holds n tokens (0 if it
+// does now); it takes nothing. For n above Burst the answer is
+// meaningless: the bucket never holds that many.
+func (l *Limiter) RetryAfterN(key string, n float64) time.Duration {
+	if !(n > 0) {
+		return 0
+	}
+	return l.wait(key, spanOf(n, time.Duration(l.every)))
+}
+
+func (l *Limiter) wait(key string, cost int64) time.Duration {
 	now := l.clock()
 	s := l.shardOf(key)
 	s.mu.Lock()
 	d := s.debt(key, now)
 	s.mu.Unlock()
-	// One token is available once the debt is at most span-every.
-	return time.Duration(max(0, d+l.every-l.span))
+	// cost is available once the debt is at most span-cost.
+	return time.Duration(max(0, d+cost-l.span))
 }
 
 // Reset forgets every bucket, so every key starts full (admin reset).

@@ -247,6 +247,12 @@ func TestReserveN(t *testing.T) {
 	if ok, wait := l.ReserveN("k", l.Burst()); ok || wait != time.Second {
 		t.Fatalf("nine tokens: ReserveN(Burst) = %v, %v; want refused for 1s", ok, wait)
 	}
+	if d := l.RetryAfterN("k", l.Burst()); d != time.Second {
+		t.Fatalf("RetryAfterN(Burst) with nine tokens = %v, want 1s", d)
+	}
+	if l.RetryAfterN("k", 9) != 0 || l.RetryAfterN("k", 0) != 0 || l.RetryAfterN("k", math.NaN()) != 0 {
+		t.Fatal("RetryAfterN for what the bucket holds must be 0")
+	}
 	c.Add(time.Second)
 	if ok, _ := l.ReserveN("k", l.Burst()); !ok {
 		t.Fatal("refilled bucket refused ReserveN(Burst)")
