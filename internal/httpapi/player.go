@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/ctfg/ctfg/internal/auth"
 	"github.com/ctfg/ctfg/internal/engine"
@@ -125,19 +124,16 @@ func (s *Server) reserveLogin(w http.ResponseWriter, r *http.Request, userKey, a
 	}
 	lease.userN, lease.spare = users.Burst(), true
 	spareOK, spareWait := spare.Reserve(addrKey)
-	fullOK, fullWait := false, time.Duration(0)
 	if spareOK {
-		if fullOK, fullWait = users.ReserveN(userKey, lease.userN); fullOK {
+		if ok, _ := users.ReserveN(userKey, lease.userN); ok {
 			return lease, true
 		}
 		spare.Refund(addrKey)
-	} else {
-		fullWait = users.RetryAfterN(userKey, lease.userN)
 	}
 	// Refused. The check can run once the address and the username have a
 	// token each, or once the username's bucket is full and the spare
 	// bucket has a token.
-	oneWait := users.RetryAfter(userKey)
+	oneWait, fullWait := users.RetryAfter(userKey), users.RetryAfterN(userKey, lease.userN)
 	wait := min(max(addrWait, oneWait), max(fullWait, spareWait))
 	limiter := "login_addr"
 	if oneWait > 0 {
@@ -218,22 +214,32 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 		s.fail(w, r, game.ErrMissingParameters)
 		return
 	}
-	// A token is reserved before the guess is checked and kept only for
-	// a wrong guess. Checking first and charging after the answer let
-	// every concurrent guess through (held request bodies line them up);
-	// a reservation cannot be outrun. While the bucket is empty every
+	// A token is reserved before the guess is judged and kept only for a
+	// wrong guess. Checking first and charging after the answer let every
+	// concurrent guess through (held request bodies line them up); a
+	// reservation cannot be outrun. While the bucket is empty every
 	// submission is refused, right or wrong, so guessing is slowed but
-	// playing fast is not.
+	// playing fast is not. Judging reads only memory: the token is back
+	// before a right flag's commit, so a script submitting many right
+	// flags at once holds few tokens, briefly.
 	key := playerKey(player)
 	if ok, wait := s.limits.submit.Reserve(key); !ok {
 		s.rateLimitedBy(w, r, "submit", wait)
 		return
 	}
-	res, err := s.cfg.Engine.Submit(r.Context(), player, req.ID.V, req.Flag.V)
+	res, err := s.cfg.Engine.Judge(player, req.ID.V, req.Flag.V)
 	if err != nil || res.Outcome != engine.Incorrect {
 		// Right, already solved, or not a guess at all (unknown or
-		// locked challenge, a failed commit): free.
+		// locked challenge): free.
 		s.limits.submit.Refund(key)
+	}
+	if err == nil && res.Outcome == engine.Correct {
+		res, err = s.cfg.Engine.Submit(r.Context(), player, req.ID.V, req.Flag.V)
+		if err == nil && res.Outcome == engine.Incorrect {
+			// The game's flags were reloaded in between: the guess is
+			// wrong after all, and pays like one.
+			s.limits.submit.Allow(key)
+		}
 	}
 	if err != nil {
 		s.fail(w, r, err)
