@@ -508,3 +508,39 @@ func TestHeldAdminTokensCannotOutrunTheLimit(t *testing.T) {
 		t.Fatalf("empty bucket: %d, want 429", st)
 	}
 }
+
+// TestRoomLogsInAtOnceOnBcrypt: a room behind one address logging in all
+// at once on bcrypt accounts gets in, every one. Each check holds its
+// reservations while bcrypt runs, so without the per-address turn-taking
+// the checks in flight would empty the address's buckets (5 + 5 spare
+// here) and refuse honest logins for each other's sake.
+func TestRoomLogsInAtOnceOnBcrypt(t *testing.T) {
+	const n = 30
+	dir := ctftest.MustGameDir(t)
+	creds := "username,password\n"
+	for i := range n {
+		h, err := bcrypt.GenerateFromPassword([]byte(fmt.Sprintf("room-pw-%d", i)), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		creds += fmt.Sprintf("room%d,%s\n", i, h)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "credentials.csv"), []byte(creds), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := ctftest.MustServer(t, dir, func(c *app.Config) {
+		c.Limits.LoginAddr = httpapi.Limit{Burst: 5, Every: time.Hour}
+	})
+	hdr := http.Header{"Content-Type": {"application/json"}}
+	reqs := make([]*heldRequest, n)
+	for i := range reqs {
+		reqs[i] = MustHold(t, srv, "POST", "/api/login", hdr, fmt.Sprintf(`{"username":"room%d","password":"room-pw-%d"}`, i, i))
+	}
+	out := MustRace(t, "handleLogin", reqs)
+	if counts := countStatus(out); counts[200] != n {
+		t.Fatalf("a room of %d logging in at once: %v, want all 200", n, counts)
+	}
+	if got := srv.App.Passwords.BcryptCompares(); got != n {
+		t.Errorf("%d bcrypt compares for %d first logins", got, n)
+	}
+}

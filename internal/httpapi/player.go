@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"runtime"
 	"strconv"
+	"time"
 
 	"github.com/ctfg/ctfg/internal/auth"
 	"github.com/ctfg/ctfg/internal/engine"
@@ -36,27 +39,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, game.ErrMissingParameters)
 		return
 	}
-	userKey, addrKey := "u:"+req.Username.V, "a:"+s.clientAddr(r)
-	lease, ok := s.reserveLogin(w, r, userKey, addrKey)
+	p, ok := s.checkLogin(w, r, req.Username.V, req.Password.V)
 	if !ok {
 		return
 	}
-	p, known := s.cfg.Engine.State().PlayerByUsername(req.Username.V)
-	stored := ""
-	if known {
-		stored, _ = s.cfg.Engine.Password(p.ID)
-	}
-	// An unknown username is checked too (against a dummy), so a failure
-	// takes as long whether or not the account exists.
-	if !s.cfg.Passwords.Check(stored, req.Password.V) || !known {
-		// The reserved tokens stay taken: only failures are charged.
-		if s.cfg.OnLogin != nil {
-			s.cfg.OnLogin(false)
-		}
-		s.fail(w, r, errInvalidCredentials)
-		return
-	}
-	lease.refund()
 	if s.cfg.OnLogin != nil {
 		s.cfg.OnLogin(true)
 	}
@@ -72,6 +58,61 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		"needs_name":    p.Name == "",
 		"websocket_url": s.streamURL(r, p.ID),
 	})
+}
+
+// loginGateWait is how long a login waits for its address's turn at the
+// password check before it is refused (429): long enough for a room to
+// get through bcrypt on a small server, as it would have queued for the
+// CPU anyway.
+const loginGateWait = 30 * time.Second
+
+// loginGateSize is how many password checks of one client address run at
+// once: enough to use the cores, few enough that the address's bucket
+// (60 by default) is never emptied by reservations of checks that will
+// succeed.
+var loginGateSize = min(runtime.GOMAXPROCS(0), 8)
+
+// checkLogin checks a username and password under the login limits and
+// returns the player, or answers 401 or 429 itself. The checks of one
+// address take turns (loginGate): every check reserves its tokens first,
+// and a room of honest players logging in at once on a slow bcrypt must
+// wait for each other's refunds rather than be refused because many
+// checks are in flight.
+func (s *Server) checkLogin(w http.ResponseWriter, r *http.Request, username, password string) (game.Player, bool) {
+	userKey, addrKey := "u:"+username, "a:"+s.clientAddr(r)
+	ctx, cancel := context.WithTimeout(r.Context(), loginGateWait)
+	defer cancel()
+	leave, err := s.loginGate.Enter(ctx, addrKey)
+	if err != nil {
+		if r.Context().Err() != nil {
+			s.fail(w, r, r.Context().Err()) // the client is gone
+		} else {
+			s.rateLimitedBy(w, r, "login_addr", time.Second)
+		}
+		return game.Player{}, false
+	}
+	defer leave()
+	lease, ok := s.reserveLogin(w, r, userKey, addrKey)
+	if !ok {
+		return game.Player{}, false
+	}
+	p, known := s.cfg.Engine.State().PlayerByUsername(username)
+	stored := ""
+	if known {
+		stored, _ = s.cfg.Engine.Password(p.ID)
+	}
+	// An unknown username is checked too (against a dummy), so a failure
+	// takes as long whether or not the account exists.
+	if !s.cfg.Passwords.Check(stored, password) || !known {
+		// The reserved tokens stay taken: only failures are charged.
+		if s.cfg.OnLogin != nil {
+			s.cfg.OnLogin(false)
+		}
+		s.fail(w, r, errInvalidCredentials)
+		return game.Player{}, false
+	}
+	lease.refund()
+	return p, true
 }
 
 // loginLease is what reserveLogin took for one password check.

@@ -127,6 +127,9 @@ type Server struct {
 	chal    challengeEncoder
 	handler http.Handler
 	dash    dashboard // admin sessions and cached stats (dashboard.go)
+	// loginGate makes the password checks of one address take turns
+	// (see checkLogin).
+	loginGate *ratelimit.Gate
 }
 
 type limiters struct {
@@ -149,7 +152,7 @@ func New(cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	cfg.Limits.fill()
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, loginGate: ratelimit.NewGate(loginGateSize)}
 	l := cfg.Limits
 	s.limits = limiters{
 		submit: newLimiter(l.Submit, cfg.Now), hint: newLimiter(l.Hint, cfg.Now),

@@ -550,3 +550,61 @@ func BenchmarkSweep5000(b *testing.B) {
 		l.Sweep()
 	}
 }
+
+// TestGate: at most n holders per key at once, others wait (or give up
+// with their context), keys are independent and idle keys are forgotten.
+func TestGate(t *testing.T) {
+	g := NewGate(2)
+	ctx := context.Background()
+	var in, most atomic.Int64
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			leave, err := g.Enter(ctx, "a")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n := in.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(time.Millisecond) // hold the place so others queue
+			in.Add(-1)
+			leave()
+			leave() // a second call is harmless
+		}()
+	}
+	wg.Wait()
+	if most.Load() != 2 {
+		t.Fatalf("%d holders at once, want 2", most.Load())
+	}
+	if g.Len() != 0 {
+		t.Fatalf("Len = %d after everyone left", g.Len())
+	}
+
+	// Full key: a waiter gives up with its context; another key is free.
+	l1, _ := g.Enter(ctx, "a")
+	l2, _ := g.Enter(ctx, "a")
+	short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel()
+	if _, err := g.Enter(short, "a"); err == nil {
+		t.Fatal("a third holder got in")
+	}
+	lb, err := g.Enter(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb()
+	l1()
+	l3, err := g.Enter(ctx, "a") // a place came free
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2()
+	l3()
+	if g.Len() != 0 || NewGate(0).n != 1 {
+		t.Fatalf("Len = %d; NewGate(0) must admit one", g.Len())
+	}
+}
