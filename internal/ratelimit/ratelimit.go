@@ -11,7 +11,9 @@
 //   - hint purchase: 20 + 1/s; set-name and award: 100 + 10/s (Allow).
 //   - logins, per username and per client address: Reserve before the
 //     password is checked, Refund on success, so only failures stay
-//     charged and a whole room behind one NAT logs in freely.
+//     charged and a whole room behind one NAT logs in freely. The checks
+//     of one address take turns through a Gate, so honest checks in
+//     flight never hold enough reservations to refuse each other.
 //   - a general per-player request cap against floods (Allow).
 //
 // A limit is reserved before the work it guards and refunded after, never
