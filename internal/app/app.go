@@ -87,8 +87,10 @@ type Server struct {
 	API      *httpapi.Server
 	Sessions *auth.Sessions
 	Tokens   *auth.Tokens
-	Metrics  *metrics.Metrics
-	http     *http.Server
+	// Passwords checks logins; its BcryptCompares counts the expensive work.
+	Passwords *auth.Passwords
+	Metrics   *metrics.Metrics
+	http      *http.Server
 
 	// The admin dashboard's sources (admin.go, wrongs.go).
 	wrongs  *wrongLog
@@ -177,6 +179,13 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.wrongs = newWrongLog(s.Store, cfg.Logger, cfg.Now)
 	s.Tokens = auth.NewTokens(key, epoch, cfg.Now)
 	s.Sessions = auth.NewSessions(s.Store)
+	stored := make([]string, len(s.Game.Users))
+	for i, u := range s.Game.Users {
+		stored[i] = u.Password
+	}
+	// Given every account's password, failed logins cost the same whether
+	// or not the username exists (see auth.Passwords).
+	s.Passwords = auth.NewPasswords(stored...)
 	s.Metrics = metrics.New(metrics.Config{
 		Version:  cfg.Version,
 		DBSize:   s.Store.Size,
@@ -248,7 +257,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Engine:           eng,
 		Sessions:         s.Sessions,
 		Tokens:           s.Tokens,
-		Passwords:        auth.NewPasswords(),
+		Passwords:        s.Passwords,
 		Stream:           s.Hub,
 		Static:           static,
 		APIToken:         cfg.APIToken,

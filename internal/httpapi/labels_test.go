@@ -67,7 +67,7 @@ func TestRouteLabels(t *testing.T) {
 		{"POST", "/api/nope/2", 404, "unmatched"},
 		{"GET", "/api/login", 405, "/api/login"},
 		{"DELETE", "/api/submit", 405, "/api/submit"},
-		{"POST", "/api/login", 400, "POST /api/login"},
+		{"POST", "/api/login", 415, "POST /api/login"}, // no JSON content type
 		{"GET", "/healthz", 200, "GET /healthz"},
 	} {
 		before := mustLabelValues(t, srv, "ctfg_http_requests_total", "route")[r.route]
@@ -133,8 +133,10 @@ func TestLimiterNamesAreKnown(t *testing.T) {
 			return twice(anon, "POST", "/api/login", map[string]string{"username": "x1", "password": "no"}, nil)
 		}},
 		{"login_addr", func() int {
-			// x1 charged the address once; two more failures empty it.
-			for _, u := range []string{"x2", "x3", "x4"} {
+			// x1 charged the address once; two more failures empty it,
+			// and as many again empty its spare allowance for usernames
+			// with no failures yet.
+			for _, u := range []string{"x2", "x3", "x4", "x5", "x6", "x7", "x8"} {
 				resp := anon.Request(t, "POST", "/api/login", map[string]string{"username": u, "password": "no"}, nil)
 				resp.Body.Close()
 				if resp.StatusCode == http.StatusTooManyRequests {
