@@ -93,8 +93,10 @@ type Server struct {
 	API      *httpapi.Server
 	Sessions *auth.Sessions
 	Tokens   *auth.Tokens
-	Metrics  *metrics.Metrics
-	http     *http.Server
+	// Passwords checks logins; its BcryptCompares counts the expensive work.
+	Passwords *auth.Passwords
+	Metrics   *metrics.Metrics
+	http      *http.Server
 
 	// The admin dashboard's sources (admin.go).
 	solves  *views.SolveStats
@@ -221,6 +223,13 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	s.Tokens = auth.NewTokens(key, 0, cfg.Now)
 	s.Sessions = auth.NewSessions(s.Store)
+	stored := make([]string, len(s.Game.Users))
+	for i, u := range s.Game.Users {
+		stored[i] = u.Password
+	}
+	// Given every account's password, failed logins cost the same whether
+	// or not the username exists (see auth.Passwords).
+	s.Passwords = auth.NewPasswords(stored...)
 	dbSize, walSize, diskFree := storeGauges(s.Store)
 	s.Metrics = metrics.New(metrics.Config{
 		Version:  cfg.Version,
@@ -285,7 +294,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Engine:           eng,
 		Sessions:         s.Sessions,
 		Tokens:           s.Tokens,
-		Passwords:        auth.NewPasswords(),
+		Passwords:        s.Passwords,
 		Stream:           s.Hub,
 		Static:           static,
 		APIToken:         cfg.APIToken,

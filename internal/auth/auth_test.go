@@ -63,3 +63,71 @@ func TestPasswords(t *testing.T) {
 		t.Fatal("Equal")
 	}
 }
+
+// TestFailuresCostOneBcrypt: in a game with bcrypt accounts every failed
+// check — unknown user, plain-text account, bcrypt account before and
+// after its first login — runs exactly one bcrypt compare, so timing does
+// not tell which usernames exist; successes after the first are free.
+func TestFailuresCostOneBcrypt(t *testing.T) {
+	h, _ := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	p := NewPasswords("plain-pw", string(h))
+	if p.dummy == "" {
+		t.Fatal("no dummy hash in a game with bcrypt accounts")
+	}
+	if c, _ := bcrypt.Cost([]byte(p.dummy)); c != bcrypt.MinCost {
+		t.Fatalf("dummy cost %d, want the game's %d", c, bcrypt.MinCost)
+	}
+	step := func(name string, stored, given string, want bool, compares int64) {
+		t.Helper()
+		before := p.BcryptCompares()
+		if got := p.Check(stored, given); got != want {
+			t.Fatalf("%s: Check = %v, want %v", name, got, want)
+		}
+		if n := p.BcryptCompares() - before; n != compares {
+			t.Fatalf("%s: %d bcrypt compares, want %d", name, n, compares)
+		}
+	}
+	step("unknown user", "", "guess", false, 1)
+	step("unknown user, empty guess", "", "", false, 1)
+	step("plain account, wrong", "plain-pw", "guess", false, 1)
+	step("plain account, right", "plain-pw", "plain-pw", true, 0)
+	step("bcrypt account, wrong, never logged in", string(h), "guess", false, 1)
+	step("bcrypt account, first login", string(h), "s3cret", true, 1)
+	step("bcrypt account, again", string(h), "s3cret", true, 0)
+	step("bcrypt account, wrong after a login", string(h), "guess", false, 1)
+}
+
+// TestPlainGameStaysFast: without bcrypt accounts no check runs bcrypt,
+// and an unknown user is compared like a plain-text account.
+func TestPlainGameStaysFast(t *testing.T) {
+	p := NewPasswords("a", "b", "")
+	for _, c := range [][2]string{{"", "x"}, {"", ""}, {"", dummyPlain}, {"a", "x"}, {"a", "a"}} {
+		p.Check(c[0], c[1])
+	}
+	if p.dummy != "" || p.BcryptCompares() != 0 {
+		t.Fatalf("plain game ran bcrypt: dummy %q, %d compares", p.dummy, p.BcryptCompares())
+	}
+	if p.Check("", dummyPlain) {
+		t.Fatal("an unknown user matched the dummy")
+	}
+}
+
+func TestUsualCost(t *testing.T) {
+	h4, _ := bcrypt.GenerateFromPassword([]byte("x"), 4)
+	h5, _ := bcrypt.GenerateFromPassword([]byte("x"), 5)
+	for _, tc := range []struct {
+		stored []string
+		cost   int
+		ok     bool
+	}{
+		{nil, 0, false},
+		{[]string{"plain", "$2x$nope"}, 0, false},
+		{[]string{"$2a$broken"}, 0, false},
+		{[]string{string(h4), string(h4), string(h5), "plain"}, 4, true},
+		{[]string{string(h4), string(h5)}, 5, true},
+	} {
+		if cost, ok := usualCost(tc.stored); cost != tc.cost || ok != tc.ok {
+			t.Errorf("usualCost(%d hashes) = %d %v, want %d %v", len(tc.stored), cost, ok, tc.cost, tc.ok)
+		}
+	}
+}

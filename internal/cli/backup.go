@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -32,10 +33,7 @@ Flags:
 More: docs/EXPORT.md`
 
 func runBackup(ctx context.Context, stdio IO, args []string) error {
-	flags := newFlagSet("backup", backupUsage, stdio)
-	flags.Usage = func() { fmt.Fprintf(stdio.Err, "Usage: ctfg %s\n", backupUsage) }
-	var loc dbLocation
-	loc.register(flags)
+	flags, loc := newBackupFlagSet(stdio)
 	pos, err := parseInterleaved(flags, args)
 	if err != nil {
 		return err
@@ -74,6 +72,15 @@ func runBackup(ctx context.Context, stdio IO, args []string) error {
 	}
 	fmt.Fprintf(stdio.Out, "backup %s: %s, %s (last id %d), integrity ok\n", dst, plural(int(size), "byte"), plural(int(events), "event"), last)
 	return nil
+}
+
+// newBackupFlagSet defines backup's flags.
+func newBackupFlagSet(stdio IO) (*flag.FlagSet, *dbLocation) {
+	flags := newFlagSet("backup", backupUsage, stdio)
+	flags.Usage = func() { fmt.Fprintf(flags.Output(), "Usage: ctfg %s\n", backupUsage) }
+	loc := new(dbLocation)
+	loc.register(flags)
+	return flags, loc
 }
 
 // verifyBackup opens the copy read-only, checks its integrity and counts

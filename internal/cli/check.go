@@ -16,8 +16,7 @@ import (
 // runCheck implements "ctfg check [DIR] [--challenges FILE]": every
 // load-time validation, then a summary, or every problem, one per line.
 func runCheck(_ context.Context, stdio IO, args []string) error {
-	fs := newFlagSet("check", "check [DIR] [--challenges FILE]\n\nValidates the game directory DIR (default: the current directory) and\nsummarizes it, or lists every problem found.", stdio)
-	challenges := fs.String("challenges", "", "challenges file to use instead of DIR/challenges.json")
+	fs, challenges := newCheckFlagSet(stdio)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -44,6 +43,13 @@ func runCheck(_ context.Context, stdio IO, args []string) error {
 	}
 	printSummary(stdio.Out, g)
 	return nil
+}
+
+// newCheckFlagSet defines check's flags.
+func newCheckFlagSet(stdio IO) (fs *flag.FlagSet, challenges *string) {
+	fs = newFlagSet("check", "check [DIR] [--challenges FILE]\n\nValidates the game directory DIR (default: the current directory) and\nsummarizes it, or lists every problem found.", stdio)
+	challenges = fs.String("challenges", "", "challenges `file` to use instead of DIR/challenges.json")
+	return fs, challenges
 }
 
 // printSummary writes the summary of a loaded game, for check and init.
@@ -114,7 +120,7 @@ func printSummary(w io.Writer, g *gamefile.Game) {
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}

@@ -131,7 +131,6 @@ func TestCheckUsage(t *testing.T) {
 		{"empty directory", []string{"check", empty}, 1, "credentials.csv: file not found: every game needs one"},
 		{"too many arguments", []string{"check", empty, "extra"}, 2, "ctfg check: too many arguments: extra\nUsage: ctfg check"},
 		{"unknown flag", []string{"check", "--nope"}, 2, "flag provided but not defined: -nope"},
-		{"help", []string{"check", "-h"}, 0, "Usage: ctfg check [DIR] [--challenges FILE]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,6 +139,11 @@ func TestCheckUsage(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tt.code, tt.wantErr)
 			}
 		})
+	}
+	// Help is an answer, not an error: stdout and exit 0.
+	code, out, errOut := runCtfg(t, "check", "-h")
+	if code != 0 || errOut != "" || !strings.Contains(out, "Usage: ctfg check [DIR] [--challenges FILE]") {
+		t.Errorf("help: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 

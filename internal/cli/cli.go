@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -39,6 +40,7 @@ func commands() []command {
 		{"export", "write the final scoreboard and every event (JSON or CSV)", runExport},
 		{"backup", "copy the database of a running server consistently, then verify the copy", runBackup},
 		{"version", "print the version", runVersion},
+		{"help", "show the help of a command: ctfg help COMMAND", runHelp},
 	}
 }
 
@@ -97,14 +99,50 @@ func runVersion(_ context.Context, stdio IO, _ []string) error {
 	return nil
 }
 
-// newFlagSet returns a flag set that prints its usage to stdio.Err and
-// reports errors instead of exiting.
+// newFlagSet returns a flag set that reports errors instead of exiting.
+// Its usage goes to stdio.Out when asked for with -h or --help, and to
+// stdio.Err after a usage error (see parseFlags).
 func newFlagSet(name, usage string, stdio IO) *flag.FlagSet {
 	fs := flag.NewFlagSet("ctfg "+name, flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
+	fs.SetOutput(&usageOut{stdio: stdio})
 	fs.Usage = func() {
-		fmt.Fprintf(stdio.Err, "Usage: ctfg %s\n\n", usage)
+		fmt.Fprintf(fs.Output(), "Usage: ctfg %s\n\n", usage)
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// usageOut is the output of a flag set made by newFlagSet. While
+// parseFlags runs it holds what the flag package prints, because only the
+// outcome says where it belongs: help is an answer (stdout, exit 0), a
+// bad flag an error (stderr, exit 2). Otherwise it writes to stderr.
+type usageOut struct {
+	stdio IO
+	buf   *bytes.Buffer
+}
+
+func (u *usageOut) Write(p []byte) (int, error) {
+	if u.buf != nil {
+		return u.buf.Write(p)
+	}
+	return u.stdio.Err.Write(p)
+}
+
+// parseFlags parses args with fs and sends what the flag package printed
+// to stdout for -h/--help (flag.ErrHelp) or to stderr for an error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	u, ok := fs.Output().(*usageOut)
+	if !ok {
+		return fs.Parse(args)
+	}
+	u.buf = new(bytes.Buffer)
+	err := fs.Parse(args)
+	printed := u.buf
+	u.buf = nil
+	w := u.stdio.Err
+	if errors.Is(err, flag.ErrHelp) {
+		w = u.stdio.Out
+	}
+	w.Write(printed.Bytes())
+	return err
 }

@@ -28,24 +28,46 @@ uses the (i mod n)-th URL for everything, and the summary adds each
 instance's players, requests and scorestream completeness, and event
 delivery split into same-instance and cross-instance.`
 
-func runEmulate(ctx context.Context, stdio IO, args []string) error {
+// emulateOpts are emulate's flags.
+type emulateOpts struct {
+	url, gameDir, credentials, challenges, out, cpuProfile string
+	players, think, inFlight                               int
+	jitter, hintChance                                     float64
+	timeout, settle                                        time.Duration
+	noCompression                                          bool
+	seed                                                   uint64
+}
+
+// newEmulateFlagSet defines emulate's flags.
+func newEmulateFlagSet(stdio IO) (*flag.FlagSet, *emulateOpts) {
+	o := new(emulateOpts)
 	fs := newFlagSet("emulate", emulateUsage, stdio)
-	serverURL := fs.String("url", "", "base URL of the running server, e.g. http://127.0.0.1:8080, or a comma-separated list of instances sharing one database (required)")
-	players := fs.Int("players", 10, "number of players to emulate (the first N of the credentials)")
-	jitter := fs.Float64("jitter", 0, "spread player start times uniformly over this many `seconds`; 0 starts all at once")
-	think := fs.Int("think", int(emulate.DefaultThink/time.Millisecond), "mean think time in `ms` before each submission (uniform in [ms/2, 3ms/2]) and between rounds; 0 removes every pause")
-	inFlight := fs.Int("in-flight", emulate.DefaultInFlight, "submissions in flight per player")
-	hintChance := fs.Float64("hint-chance", emulate.DefaultHintChance, "chance per round that a player buys the next affordable hint (0 to 1)")
-	gameDir := fs.String("game", ".", "game `directory` holding credentials.csv and challenges.json")
-	credentials := fs.String("credentials", "", "credentials `file` (default GAME/credentials.csv)")
-	challenges := fs.String("challenges", "", "challenges `file` with testflags (default GAME/challenges.json)")
-	out := fs.String("out", "", "write metrics.json and report.html into this `directory`")
-	timeout := fs.Duration("timeout", emulate.DefaultRequestTimeout, "timeout of each request and WebSocket handshake")
-	settle := fs.Duration("settle", emulate.DefaultSettleTimeout, "how long to wait at the end for every scorestream to catch up")
-	noCompression := fs.Bool("no-ws-compression", false, "do not negotiate permessage-deflate on the scorestream (browsers do)")
-	cpuProfile := fs.String("cpuprofile", "", "write the emulator's own CPU profile to this `file`")
-	seed := fs.Uint64("seed", 0, "random seed for think times, hints and start offsets (0: random)")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&o.url, "url", "", "base URL of the running server, e.g. http://127.0.0.1:8080, or a comma-separated list of instances sharing one database (required)")
+	fs.IntVar(&o.players, "players", 10, "number of players to emulate (the first N of the credentials)")
+	fs.Float64Var(&o.jitter, "jitter", 0, "spread player start times uniformly over this many `seconds`; 0 starts all at once")
+	fs.IntVar(&o.think, "think", int(emulate.DefaultThink/time.Millisecond), "mean think time in `ms` before each submission (uniform in [ms/2, 3ms/2]) and between rounds; 0 removes every pause")
+	fs.IntVar(&o.inFlight, "in-flight", emulate.DefaultInFlight, "submissions in flight per player")
+	fs.Float64Var(&o.hintChance, "hint-chance", emulate.DefaultHintChance, "chance per round that a player buys the next affordable hint (0 to 1)")
+	fs.StringVar(&o.gameDir, "game", ".", "game `directory` holding credentials.csv and challenges.json")
+	fs.StringVar(&o.credentials, "credentials", "", "credentials `file` (default GAME/credentials.csv)")
+	fs.StringVar(&o.challenges, "challenges", "", "challenges `file` with testflags (default GAME/challenges.json)")
+	fs.StringVar(&o.out, "out", "", "write metrics.json and report.html into this `directory`")
+	fs.DurationVar(&o.timeout, "timeout", emulate.DefaultRequestTimeout, "timeout of each request and WebSocket handshake")
+	fs.DurationVar(&o.settle, "settle", emulate.DefaultSettleTimeout, "how long to wait at the end for every scorestream to catch up")
+	fs.BoolVar(&o.noCompression, "no-ws-compression", false, "do not negotiate permessage-deflate on the scorestream (browsers do)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the emulator's own CPU profile to this `file`")
+	fs.Uint64Var(&o.seed, "seed", 0, "random seed for think times, hints and start offsets (0: random)")
+	return fs, o
+}
+
+func runEmulate(ctx context.Context, stdio IO, args []string) error {
+	fs, o := newEmulateFlagSet(stdio)
+	serverURL, players, jitter, think := &o.url, &o.players, &o.jitter, &o.think
+	inFlight, hintChance, gameDir := &o.inFlight, &o.hintChance, &o.gameDir
+	credentials, challenges, out := &o.credentials, &o.challenges, &o.out
+	timeout, settle, noCompression := &o.timeout, &o.settle, &o.noCompression
+	cpuProfile, seed := &o.cpuProfile, &o.seed
+	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}

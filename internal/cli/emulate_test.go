@@ -43,8 +43,8 @@ func TestEmulateUsageErrors(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d and %q", c.name, code, stderr, c.code, c.want)
 		}
 	}
-	if code, _, stderr := runCLI(t, "emulate", "--help"); code != 0 || !strings.Contains(stderr, "--think") {
-		t.Errorf("--help: exit %d, %q", code, stderr)
+	if code, stdout, stderr := runCLI(t, "emulate", "--help"); code != 0 || stderr != "" || !strings.Contains(stdout, "--think") {
+		t.Errorf("--help: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
 

@@ -56,8 +56,8 @@ JSON is one object:
    "events": [{"id", "ts" (Unix ms), "time" (RFC 3339), "type" (score|hint|rename),
                "player_id", "username", "displayname" (as of this event; for a
                rename, the new name), "challenge_id", "challenge_title" (score
-               and hint only), "hint_id" (hint only), "points" (negative for
-               paid hints)}, ...]}
+               and hint only; left out if the challenge is gone), "hint_id"
+               (hint only), "points" (negative for paid hints)}, ...]}
 --what scoreboard or events leaves the other list out.
 
 CSV has the same columns, one table per file, with a header row. With
@@ -129,15 +129,28 @@ func isDatabaseFile(path, db string) bool {
 	return false
 }
 
-func runExport(ctx context.Context, stdio IO, args []string) error {
+// exportOpts are export's flags.
+type exportOpts struct {
+	loc                           dbLocation
+	challenges, format, what, out string
+}
+
+// newExportFlagSet defines export's flags.
+func newExportFlagSet(stdio IO) (*flag.FlagSet, *exportOpts) {
+	o := new(exportOpts)
 	fs := newFlagSet("export", exportUsage, stdio)
-	fs.Usage = func() { fmt.Fprintf(stdio.Err, "Usage: ctfg %s\n", exportUsage) }
-	var loc dbLocation
-	loc.register(fs)
-	challenges := fs.String("challenges", "", "challenges `file` (default GAME/challenges.json), for the titles")
-	format := fs.String("format", "json", "output format: json or csv")
-	what := fs.String("what", "all", "what to write: all, scoreboard or events")
-	out := fs.String("out", "", "output `file` (default: stdout)")
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), "Usage: ctfg %s\n", exportUsage) }
+	o.loc.register(fs)
+	fs.StringVar(&o.challenges, "challenges", "", "challenges `file` (default GAME/challenges.json), for the titles")
+	fs.StringVar(&o.format, "format", "json", "output format: json or csv")
+	fs.StringVar(&o.what, "what", "all", "what to write: all, scoreboard or events")
+	fs.StringVar(&o.out, "out", "", "output `file` (default: stdout)")
+	return fs, o
+}
+
+func runExport(ctx context.Context, stdio IO, args []string) error {
+	fs, o := newExportFlagSet(stdio)
+	loc, challenges, format, what, out := &o.loc, &o.challenges, &o.format, &o.what, &o.out
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err

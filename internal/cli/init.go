@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -14,7 +15,7 @@ import (
 // (default: the current directory; created if missing), never
 // overwriting a file, and says how to start it.
 func runInit(_ context.Context, stdio IO, args []string) error {
-	fs := newFlagSet("init", "init [DIR]\n\nWrites a complete, playable sample game into DIR (default: the current\ndirectory), with fresh random passwords and tokens. Never overwrites a file.", stdio)
+	fs := newInitFlagSet(stdio)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -59,6 +60,11 @@ func runInit(_ context.Context, stdio IO, args []string) error {
 	fmt.Fprintf(stdio.Out, "then open http://localhost:8080 and log in as %s, with the password\nfrom %s. README.txt tells the rest.\n",
 		g.Users[0].Username, filepath.Join(dir, gamefile.CredentialsFile))
 	return nil
+}
+
+// newInitFlagSet defines init's flags (none but -h).
+func newInitFlagSet(stdio IO) *flag.FlagSet {
+	return newFlagSet("init", "init [DIR]\n\nWrites a complete, playable sample game into DIR (default: the current\ndirectory), with fresh random passwords and tokens. Never overwrites a file.", stdio)
 }
 
 var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`)

@@ -95,8 +95,8 @@ func TestInitUsage(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "ctfg init: too many arguments: b\nUsage: ctfg init [DIR]") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
-	code, _, errOut = runCtfg(t, "init", "-h")
-	if code != 0 || !strings.Contains(errOut, "Never overwrites a file.") {
-		t.Errorf("help: exit %d, stderr %q", code, errOut)
+	code, out, errOut := runCtfg(t, "init", "-h")
+	if code != 0 || errOut != "" || !strings.Contains(out, "Never overwrites a file.") {
+		t.Errorf("help: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

@@ -17,13 +17,16 @@ import (
 	"github.com/ctfg/ctfg/internal/gamefile"
 )
 
-const serveUsage = `Usage: ctfg [flags] [challenges.json]
+const serveUsage = `Usage: ctfg [serve] [flags] [challenges.json]
 
-Serves the game in the game directory (the working directory, or --game).
+Serves the game in the game directory (the working directory, or --game)
+until SIGTERM or Ctrl-C. The game is open from start to stop: there is no
+start or end time yet.
 
 Flags of the old engine:
   -p, --port N                    HTTP port, also for the WebSocket (default 8080)
-  -b, --dbdir DIR                 directory of events.db (default: the game directory)
+  -b, --dbdir DIR                 directory of events.db (default: the game directory;
+                                  also --db-dir)
   -w, --websocket-url URL         public scorestream URL handed to browsers (TLS proxies)
   -d, --developer-mode            reload challenges.json on change, no static caching, detailed errors
   -k, --ws-keepalive-interval S   seconds between server pings; 0 disables (default 15)
@@ -32,7 +35,7 @@ Flags of the old engine:
   -L, --ws-log-ping-latency       log ping-to-pong latency
   -s, --slynk-port N              accepted and ignored (old Lisp REPL)
 
-More:
+Other flags:
   --game DIR                      game directory (default .)
   --addr HOST:PORT                listen address; overrides --port (e.g. 127.0.0.1:0)
   --database URL                  postgres://USER:PASSWORD@HOST:PORT/DB: keep the game in
@@ -51,7 +54,7 @@ More:
                                   (env CTFG_METRICS_TOKEN). With neither metrics flag, /metrics
                                   on the main port is open to anyone; /healthz always is
   --log-format text|json          log format (default text)
-  --log-level debug|info|warn|error
+  --log-level LEVEL               debug, info, warn or error (default info)
   --version                       print the version
 
 Environment (also read from GAME_DIR/.env; real environment variables win):
@@ -76,13 +79,16 @@ type serveFlags struct {
 	database                  string
 }
 
-func parseServeFlags(stdio IO, args []string) (*serveFlags, []string, error) {
-	f := &serveFlags{}
+// newServeFlagSet defines serve's flags on f; -h and --help set help.
+// Its usage is serveUsage, printed by parseServeFlags.
+func newServeFlagSet(f *serveFlags, help *bool) *flag.FlagSet {
 	fs := flag.NewFlagSet("ctfg", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	both := func(short, long string, fn func(name string)) { fn(short); fn(long) }
 	both("p", "port", func(n string) { fs.IntVar(&f.port, n, 8080, "") })
 	both("b", "dbdir", func(n string) { fs.StringVar(&f.dbdir, n, "", "") })
+	// --db-dir too, as export and backup take it: one spelling works everywhere.
+	fs.StringVar(&f.dbdir, "db-dir", "", "")
 	both("w", "websocket-url", func(n string) { fs.StringVar(&f.wsURL, n, "", "") })
 	both("d", "developer-mode", func(n string) { fs.BoolVar(&f.dev, n, false, "") })
 	both("k", "ws-keepalive-interval", func(n string) { fs.Float64Var(&f.keepalive, n, app.DefaultKeepAlive.Seconds(), "") })
@@ -102,14 +108,20 @@ func parseServeFlags(stdio IO, args []string) (*serveFlags, []string, error) {
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "")
 	fs.StringVar(&f.metricsToken, "metrics-token", "", "")
 	fs.StringVar(&f.database, "database", "", "")
+	fs.BoolVar(help, "h", false, "")
+	fs.BoolVar(help, "help", false, "")
+	return fs
+}
+
+func parseServeFlags(stdio IO, args []string) (*serveFlags, []string, error) {
+	f := &serveFlags{}
 	help := false
-	fs.BoolVar(&help, "h", false, "")
-	fs.BoolVar(&help, "help", false, "")
+	fs := newServeFlagSet(f, &help)
 	// Flags may come before or after the positional challenges.json.
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			fmt.Fprintf(stdio.Err, "ctfg: %v\n\n%s", err, serveUsage)
+			fmt.Fprintf(stdio.Err, "ctfg: %v\n\n%s\n%s\n", err, serveUsage, helpHint)
 			return nil, nil, errUsage
 		}
 		args = fs.Args()
@@ -119,7 +131,8 @@ func parseServeFlags(stdio IO, args []string) (*serveFlags, []string, error) {
 		pos, args = append(pos, args[0]), args[1:]
 	}
 	if help {
-		fmt.Fprint(stdio.Out, serveUsage)
+		// Bare ctfg serves, so its help is the overview of every command.
+		fmt.Fprint(stdio.Out, overview())
 		return nil, nil, flag.ErrHelp
 	}
 	if len(pos) > 1 {

@@ -25,32 +25,52 @@ type SubmitResult struct {
 	Event   int64 // id of the committed event, for Correct
 }
 
-// Submit checks a flag guess of a player for a challenge. The guess is
-// trimmed of surrounding whitespace. Errors: game.ErrUnknownID,
-// game.ErrLocked (requirements unmet), game.ErrUnknownUser.
+// Submit checks a flag guess of a player for a challenge and records a
+// right one. The guess is trimmed of surrounding whitespace. Errors:
+// game.ErrUnknownID, game.ErrLocked (requirements unmet),
+// game.ErrUnknownUser.
 func (e *Engine) Submit(ctx context.Context, userID int64, challengeID int, guess string) (SubmitResult, error) {
+	res, c, err := e.judge(userID, challengeID, guess)
+	if err != nil || res.Outcome != Correct {
+		return res, err
+	}
+	return e.solve(ctx, userID, c)
+}
+
+// Judge is Submit without recording a solve: Correct means the guess is
+// right and not yet recorded (Submit records it); a wrong guess goes to
+// the wrong-submission log either way. It reads only memory,
+// so a caller can rate-limit the guessing alone — reserve before Judge,
+// refund unless Incorrect — without holding the reservation through the
+// commit of a right flag.
+func (e *Engine) Judge(userID int64, challengeID int, guess string) (SubmitResult, error) {
+	res, _, err := e.judge(userID, challengeID, guess)
+	return res, err
+}
+
+func (e *Engine) judge(userID int64, challengeID int, guess string) (SubmitResult, *game.Challenge, error) {
 	c, ok := e.st.Catalog().Get(challengeID)
 	if !ok {
-		return SubmitResult{}, game.ErrUnknownID
+		return SubmitResult{}, nil, game.ErrUnknownID
 	}
 	var locked, solved bool
 	var total int
 	if !e.st.WithPlayer(userID, func(p *game.Player) {
 		locked, solved, total = !p.Available(c), p.Solved(c.ID), p.Score
 	}) {
-		return SubmitResult{}, game.ErrUnknownUser
+		return SubmitResult{}, nil, game.ErrUnknownUser
 	}
 	if locked {
-		return SubmitResult{}, game.ErrLocked
+		return SubmitResult{}, nil, game.ErrLocked
 	}
 	if solved {
-		return SubmitResult{Outcome: AlreadySolved, Total: total}, nil
+		return SubmitResult{Outcome: AlreadySolved, Total: total}, nil, nil
 	}
 	if !c.MatchFlag(strings.TrimSpace(guess)) {
 		e.wrongs.Record(userID, c.ID, guess)
-		return SubmitResult{Outcome: Incorrect}, nil
+		return SubmitResult{Outcome: Incorrect}, nil, nil
 	}
-	return e.solve(ctx, userID, c)
+	return SubmitResult{Outcome: Correct}, c, nil
 }
 
 // Award records a solve for a player as an external judge saw it: no flag

@@ -218,3 +218,37 @@ func BenchmarkStartup5000x100(b *testing.B) {
 		db.Close()
 	}
 }
+
+// TestJudgeRecordsNothing: Judge gives Submit's verdict from memory alone
+// (the HTTP layer rate-limits guessing around it); only Submit records.
+func TestJudgeRecordsNothing(t *testing.T) {
+	e, _ := mustEngine(t, 1, 2, nil)
+	u, _ := e.State().PlayerByUsername("u0")
+	for _, tc := range []struct {
+		id      int
+		guess   string
+		outcome engine.Outcome
+		err     error
+	}{
+		{1, " f1 ", engine.Correct, nil},
+		{1, "f2", engine.Incorrect, nil},
+		{9, "f1", engine.Incorrect, game.ErrUnknownID},
+	} {
+		r, err := e.Judge(u.ID, tc.id, tc.guess)
+		if err != tc.err || r.Outcome != tc.outcome {
+			t.Fatalf("Judge(%d, %q) = %+v %v, want %v %v", tc.id, tc.guess, r, err, tc.outcome, tc.err)
+		}
+	}
+	if _, err := e.Judge(-1, 1, "f1"); err != game.ErrUnknownUser {
+		t.Fatalf("unknown user: %v", err)
+	}
+	if p, _ := e.State().Player(u.ID); p.Score != 0 || e.Feed().Position() != 0 {
+		t.Fatalf("Judge recorded something: score %d, log at event %d", p.Score, e.Feed().Position())
+	}
+	if r, err := e.Submit(context.Background(), u.ID, 1, "f1"); err != nil || r.Outcome != engine.Correct {
+		t.Fatalf("Submit: %+v %v", r, err)
+	}
+	if r, err := e.Judge(u.ID, 1, "wrong"); err != nil || r.Outcome != engine.AlreadySolved || r.Total != 10 {
+		t.Fatalf("Judge after the solve: %+v %v", r, err)
+	}
+}

@@ -89,8 +89,8 @@ func (s *Server) handleResetPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleReset is POST /admin/reset: a form (token, confirm=yes) from the
-// reset page, or JSON {"token": ...} with ?confirm=yes. Failed attempts
-// are rate limited per address.
+// reset page, or JSON {"token": ...} with ?confirm=yes. Wrong tokens are
+// rate limited per address (the admin limiter, shared with /admin/login).
 func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	isJSON := strings.HasPrefix(r.Header.Get("Content-Type"), "application/json")
@@ -103,12 +103,6 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.cfg.AdminToken == "" {
 		reply(http.StatusServiceUnavailable, "admin_disabled", "Reset is disabled: no CTFG_ADMIN_TOKEN is configured.")
-		return
-	}
-	addrKey := "a:" + s.clientAddr(r)
-	if wait := s.limits.admin.RetryAfter(addrKey); wait > 0 {
-		s.adminRateLimited(w, wait)
-		reply(http.StatusTooManyRequests, "rate_limit_exceeded", "Too many attempts; wait a minute.")
 		return
 	}
 	var token, confirm string
@@ -135,11 +129,20 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 			confirm = r.URL.Query().Get("confirm")
 		}
 	}
+	// The token check is reserved on the admin limiter first and refunded
+	// when the token is right, so concurrent wrong tokens get no more
+	// checks than the bucket holds (see ratelimit).
+	addrKey := "a:" + s.clientAddr(r)
+	if ok, wait := s.limits.admin.Reserve(addrKey); !ok {
+		s.adminRateLimited(w, wait)
+		reply(http.StatusTooManyRequests, "rate_limit_exceeded", "Too many attempts; wait a minute.")
+		return
+	}
 	if token == "" || !auth.Equal(token, s.cfg.AdminToken) {
-		s.limits.admin.Charge(addrKey)
 		reply(http.StatusUnauthorized, "unauthorized", "Wrong admin token.")
 		return
 	}
+	s.limits.admin.Refund(addrKey)
 	if confirm != "yes" {
 		reply(http.StatusBadRequest, "unconfirmed", "Tick the confirmation box to reset.")
 		return

@@ -213,30 +213,33 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleAdminLogin is POST /admin/login with the form field token. The
-// token is compared in constant time and never logged; failures are
-// charged to the client address on the admin limiter, shared with
-// POST /admin/reset, and while it is empty every attempt gets 429.
+// token is compared in constant time and never logged; each compare is
+// reserved on the client address's admin bucket (shared with
+// POST /admin/reset) and refunded for the right token, and while the
+// bucket is empty every attempt gets 429.
 func (s *Server) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.adminEnabled(w) {
-		return
-	}
-	addrKey := "a:" + s.clientAddr(r)
-	if wait := s.limits.admin.RetryAfter(addrKey); wait > 0 {
-		s.adminRateLimited(w, wait)
-		s.renderAdmin(w, http.StatusTooManyRequests, "login", adminPage{Message: "Too many failed attempts from your address; wait a minute and try again.", IsError: true})
 		return
 	}
 	if err := r.ParseForm(); err != nil {
 		s.renderAdmin(w, http.StatusBadRequest, "login", adminPage{Message: "The form could not be read.", IsError: true})
 		return
 	}
+	// Reserved before the compare, refunded for the right token: checking
+	// first and charging after let every concurrent attempt through.
+	addrKey := "a:" + s.clientAddr(r)
+	if ok, wait := s.limits.admin.Reserve(addrKey); !ok {
+		s.adminRateLimited(w, wait)
+		s.renderAdmin(w, http.StatusTooManyRequests, "login", adminPage{Message: "Too many failed attempts from your address; wait a minute and try again.", IsError: true})
+		return
+	}
 	token := r.PostForm.Get("token")
 	if token == "" || !auth.Equal(token, s.cfg.AdminToken) {
-		s.limits.admin.Charge(addrKey)
 		s.log.Warn("admin login refused", "request_id", requestID(r), "addr", s.clientAddr(r))
 		s.renderAdmin(w, http.StatusUnauthorized, "login", adminPage{Message: "Wrong admin token.", IsError: true})
 		return
 	}
+	s.limits.admin.Refund(addrKey)
 	s.setAdminCookie(w, r, s.dash.sessions.create(s.now()))
 	s.log.Info("admin login", "request_id", requestID(r), "addr", s.clientAddr(r))
 	adminHeaders(w)

@@ -124,10 +124,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			route := r.Pattern
-			if route == "" {
-				route = "unmatched"
-			}
+			route := routeLabel(r.Pattern, status)
 			attrs := []slog.Attr{
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
@@ -147,6 +144,26 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// routeUnmatched is the route label of a request that no route matched.
+const routeUnmatched = "unmatched"
+
+// routeLabel is the route a request is logged and counted under
+// (docs/OPERATIONS.md, "Metrics"): its pattern ("POST /api/submit"); for
+// a method the route does not take (405), the route's path alone
+// ("/api/submit"); "/" for the web app's files; and routeUnmatched for a
+// 404 of the catch-alls "/" and "/api/" or a request the mux answered
+// without a pattern. Every value comes from the routing table, never
+// from the request, so the label set is small and fixed.
+func routeLabel(pattern string, status int) string {
+	switch {
+	case pattern == "", pattern == "/api/":
+		return routeUnmatched
+	case pattern == "/" && status == http.StatusNotFound:
+		return routeUnmatched
+	}
+	return pattern
 }
 
 // clientAddr is the address rate limits key on: the peer, or with

@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"runtime"
 	"strconv"
+	"time"
 
 	"github.com/ctfg/ctfg/internal/auth"
 	"github.com/ctfg/ctfg/internal/engine"
@@ -36,29 +39,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, game.ErrMissingParameters)
 		return
 	}
-	// Only failures are charged, per username and per address: a room of
-	// honest players behind one NAT logs in at once without a 429.
-	userKey, addrKey := "u:"+req.Username.V, "a:"+s.clientAddr(r)
-	if userOK, addrOK := s.limits.loginUser.Ready(userKey), s.limits.loginAddr.Ready(addrKey); !userOK || !addrOK {
-		limiter := "login_user"
-		if userOK {
-			limiter = "login_addr"
-		}
-		s.rateLimitedBy(w, r, limiter, max(s.limits.loginUser.RetryAfter(userKey), s.limits.loginAddr.RetryAfter(addrKey)))
-		return
-	}
-	p, ok := s.cfg.Engine.State().PlayerByUsername(req.Username.V)
-	stored := ""
-	if ok {
-		stored, _ = s.cfg.Engine.Password(p.ID)
-	}
-	if !s.cfg.Passwords.Check(stored, req.Password.V) || !ok {
-		s.limits.loginUser.Charge(userKey)
-		s.limits.loginAddr.Charge(addrKey)
-		if s.cfg.OnLogin != nil {
-			s.cfg.OnLogin(false)
-		}
-		s.fail(w, r, errInvalidCredentials)
+	p, ok := s.checkLogin(w, r, req.Username.V, req.Password.V)
+	if !ok {
 		return
 	}
 	if s.cfg.OnLogin != nil {
@@ -76,6 +58,130 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		"needs_name":    p.Name == "",
 		"websocket_url": s.streamURL(r, p.ID),
 	})
+}
+
+// loginGateWait is how long a login waits for its address's turn at the
+// password check before it is refused (429): long enough for a room to
+// get through bcrypt on a small server, as it would have queued for the
+// CPU anyway.
+const loginGateWait = 30 * time.Second
+
+// loginGateSize is how many password checks of one client address run at
+// once: enough to use the cores, few enough that the address's bucket
+// (60 by default) is never emptied by reservations of checks that will
+// succeed.
+var loginGateSize = min(runtime.GOMAXPROCS(0), 8)
+
+// checkLogin checks a username and password under the login limits and
+// returns the player, or answers 401 or 429 itself. The checks of one
+// address take turns (loginGate): every check reserves its tokens first,
+// and a room of honest players logging in at once on a slow bcrypt must
+// wait for each other's refunds rather than be refused because many
+// checks are in flight.
+func (s *Server) checkLogin(w http.ResponseWriter, r *http.Request, username, password string) (game.Player, bool) {
+	userKey, addrKey := "u:"+username, "a:"+s.clientAddr(r)
+	ctx, cancel := context.WithTimeout(r.Context(), loginGateWait)
+	defer cancel()
+	leave, err := s.loginGate.Enter(ctx, addrKey)
+	if err != nil {
+		if r.Context().Err() != nil {
+			s.fail(w, r, r.Context().Err()) // the client is gone
+		} else {
+			s.rateLimitedBy(w, r, "login_addr", time.Second)
+		}
+		return game.Player{}, false
+	}
+	defer leave()
+	lease, ok := s.reserveLogin(w, r, userKey, addrKey)
+	if !ok {
+		return game.Player{}, false
+	}
+	p, known := s.cfg.Engine.State().PlayerByUsername(username)
+	stored := ""
+	if known {
+		stored, _ = s.cfg.Engine.Password(p.ID)
+	}
+	// An unknown username is checked too (against a dummy), so a failure
+	// takes as long whether or not the account exists.
+	if !s.cfg.Passwords.Check(stored, password) || !known {
+		// The reserved tokens stay taken: only failures are charged.
+		if s.cfg.OnLogin != nil {
+			s.cfg.OnLogin(false)
+		}
+		s.fail(w, r, errInvalidCredentials)
+		return game.Player{}, false
+	}
+	lease.refund()
+	return p, true
+}
+
+// loginLease is what reserveLogin took for one password check.
+type loginLease struct {
+	s                *Server
+	userKey, addrKey string
+	userN            float64 // tokens taken from the username's bucket
+	spare            bool    // the address's spare token was taken, not its loginAddr one
+}
+
+// refund gives the tokens back after a successful login: valid
+// credentials are never charged.
+func (l loginLease) refund() {
+	l.s.limits.loginUser.RefundN(l.userKey, l.userN)
+	if l.spare {
+		l.s.limits.loginSpare.Refund(l.addrKey)
+	} else {
+		l.s.limits.loginAddr.Refund(l.addrKey)
+	}
+}
+
+// reserveLogin takes what one password check costs before the password is
+// compared, or answers 429. The tokens are kept if the password is wrong
+// and refunded if it is right, so only failures are charged, and no
+// number of concurrent requests gets more checks (bcrypt work included)
+// than the buckets hold:
+//
+//   - normally one token from the username's bucket and one from the
+//     address's;
+//   - when the address's bucket is empty (a room behind one NAT after
+//     typos, or someone there guessing at an account), the check still
+//     runs for a username with no recent failures — its bucket full, and
+//     all of it taken — and one token of the address's spare bucket. So
+//     valid credentials get through while one person guesses; a wrong
+//     password there costs the username a full refill period (one such
+//     check per username per minute by default), and the spare bucket
+//     bounds the checks (and bcrypt work) one address gets by spraying
+//     usernames at twice the address limit.
+func (s *Server) reserveLogin(w http.ResponseWriter, r *http.Request, userKey, addrKey string) (loginLease, bool) {
+	users, addrs, spare := s.limits.loginUser, s.limits.loginAddr, s.limits.loginSpare
+	lease := loginLease{s: s, userKey: userKey, addrKey: addrKey, userN: 1}
+	addrOK, addrWait := addrs.Reserve(addrKey)
+	if addrOK {
+		if ok, wait := users.Reserve(userKey); !ok {
+			addrs.Refund(addrKey)
+			s.rateLimitedBy(w, r, "login_user", wait)
+			return lease, false
+		}
+		return lease, true
+	}
+	lease.userN, lease.spare = users.Burst(), true
+	spareOK, spareWait := spare.Reserve(addrKey)
+	if spareOK {
+		if ok, _ := users.ReserveN(userKey, lease.userN); ok {
+			return lease, true
+		}
+		spare.Refund(addrKey)
+	}
+	// Refused. The check can run once the address and the username have a
+	// token each, or once the username's bucket is full and the spare
+	// bucket has a token.
+	oneWait, fullWait := users.RetryAfter(userKey), users.RetryAfterN(userKey, lease.userN)
+	wait := min(max(addrWait, oneWait), max(fullWait, spareWait))
+	limiter := "login_addr"
+	if oneWait > 0 {
+		limiter = "login_user"
+	}
+	s.rateLimitedBy(w, r, limiter, wait)
+	return lease, false
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, _ int64) {
@@ -137,13 +243,6 @@ func (s *Server) handleSetName(w http.ResponseWriter, r *http.Request, player in
 }
 
 func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int64) {
-	key := playerKey(player)
-	// Only wrong guesses are charged; while the bucket is empty every
-	// submission is refused, so guessing is slowed but playing fast is not.
-	if !s.limits.submit.Ready(key) {
-		s.rateLimitedBy(w, r, "submit", s.limits.submit.RetryAfter(key))
-		return
-	}
 	var req struct {
 		ID   flexInt   `json:"id"`
 		Flag optString `json:"flag"`
@@ -156,7 +255,33 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 		s.fail(w, r, game.ErrMissingParameters)
 		return
 	}
-	res, err := s.cfg.Engine.Submit(r.Context(), player, req.ID.V, req.Flag.V)
+	// A token is reserved before the guess is judged and kept only for a
+	// wrong guess. Checking first and charging after the answer let every
+	// concurrent guess through (held request bodies line them up); a
+	// reservation cannot be outrun. While the bucket is empty every
+	// submission is refused, right or wrong, so guessing is slowed but
+	// playing fast is not. Judging reads only memory: the token is back
+	// before a right flag's commit, so a script submitting many right
+	// flags at once holds few tokens, briefly.
+	key := playerKey(player)
+	if ok, wait := s.limits.submit.Reserve(key); !ok {
+		s.rateLimitedBy(w, r, "submit", wait)
+		return
+	}
+	res, err := s.cfg.Engine.Judge(player, req.ID.V, req.Flag.V)
+	if err != nil || res.Outcome != engine.Incorrect {
+		// Right, already solved, or not a guess at all (unknown or
+		// locked challenge): free.
+		s.limits.submit.Refund(key)
+	}
+	if err == nil && res.Outcome == engine.Correct {
+		res, err = s.cfg.Engine.Submit(r.Context(), player, req.ID.V, req.Flag.V)
+		if err == nil && res.Outcome == engine.Incorrect {
+			// The game's flags were reloaded in between: the guess is
+			// wrong after all, and pays like one.
+			s.limits.submit.Allow(key)
+		}
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -167,7 +292,6 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 	case engine.AlreadySolved:
 		writeJSON(w, http.StatusOK, map[string]any{"result": "already_solved", "total": res.Total})
 	default:
-		s.limits.submit.Charge(key)
 		if s.cfg.OnWrongFlag != nil {
 			s.cfg.OnWrongFlag(player, req.ID.V, req.Flag.V)
 		}

@@ -96,9 +96,10 @@ type Limit struct {
 	Every time.Duration
 }
 
-// DefaultLimits are SPEC §6's limits. Submissions are charged only for
-// wrong guesses; logins only for failures, so a room behind one NAT logs
-// in freely.
+// DefaultLimits are SPEC §6's limits. Each is reserved before the work it
+// guards and refunded when that work turns out free: submissions keep
+// their token only for wrong guesses, logins only for failures, so a room
+// behind one NAT logs in freely.
 var DefaultLimits = Limits{
 	Submit:    Limit{10, 2 * time.Second},
 	Hint:      Limit{20, time.Second},
@@ -135,10 +136,16 @@ type Server struct {
 	// origins refuses cross-site POSTs (sameOrigin); the token-authenticated
 	// endpoints are its bypass patterns.
 	origins *http.CrossOriginProtection
+	// loginGate makes the password checks of one address take turns
+	// (see checkLogin).
+	loginGate *ratelimit.Gate
 }
 
 type limiters struct {
 	submit, hint, setName, award, loginUser, loginAddr, admin, request *ratelimit.Limiter
+	// loginSpare is each address's allowance, shaped like loginAddr, for
+	// checks while its loginAddr bucket is empty (see reserveLogin).
+	loginSpare *ratelimit.Limiter
 }
 
 func newLimiter(l Limit, now func() time.Time) *ratelimit.Limiter {
@@ -154,13 +161,14 @@ func New(cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	cfg.Limits.fill()
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, loginGate: ratelimit.NewGate(loginGateSize)}
 	l := cfg.Limits
 	s.limits = limiters{
 		submit: newLimiter(l.Submit, cfg.Now), hint: newLimiter(l.Hint, cfg.Now),
 		setName: newLimiter(l.SetName, cfg.Now), award: newLimiter(l.Award, cfg.Now),
 		loginUser: newLimiter(l.LoginUser, cfg.Now), loginAddr: newLimiter(l.LoginAddr, cfg.Now),
 		admin: newLimiter(l.Admin, cfg.Now), request: newLimiter(l.Request, cfg.Now),
+		loginSpare: newLimiter(l.LoginAddr, cfg.Now),
 	}
 	s.origins = newCrossOrigin(cfg.AllowedOrigins, s.log)
 	s.handler = s.routes()
@@ -195,7 +203,7 @@ func (s *Server) Apply(evs []game.Event) {
 
 // Limiters returns every limiter so the server can sweep idle buckets.
 func (s *Server) Limiters() []*ratelimit.Limiter {
-	return []*ratelimit.Limiter{s.limits.submit, s.limits.hint, s.limits.setName, s.limits.award, s.limits.loginUser, s.limits.loginAddr, s.limits.admin, s.limits.request}
+	return []*ratelimit.Limiter{s.limits.submit, s.limits.hint, s.limits.setName, s.limits.award, s.limits.loginUser, s.limits.loginAddr, s.limits.admin, s.limits.request, s.limits.loginSpare}
 }
 
 // route is one API endpoint.

@@ -9,6 +9,7 @@ package metrics
 import (
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -65,15 +66,25 @@ var knownMethods = map[string]string{
 }
 
 // dropReasons are the scorestream's disconnect reasons, created up front
-// so every reason shows (as 0) from the first scrape.
+// so every reason shows (as 0) from the first scrape. Any other reason
+// (none exists) would count under "other".
 var dropReasons = []string{
 	stream.ReasonClosed, stream.ReasonOverflow, stream.ReasonWriteError,
 	stream.ReasonPingTimeout, stream.ReasonTooBig, stream.ReasonReset, stream.ReasonShutdown,
 }
 
 // Limiter names passed to RateLimited by the HTTP API. They are created up
-// front; an unknown name is counted under "other".
+// front; an unknown name (none exists: TestLimiterNamesAreKnown) would be
+// counted under "other".
 var limiterNames = []string{"submit", "hint", "set_name", "award", "login_user", "login_addr", "admin", "request"}
+
+// LimiterNames returns the limiter label values of
+// ctfg_rate_limited_total, and DisconnectReasons the reason label values
+// of ctfg_stream_disconnects_total, as docs/OPERATIONS.md lists them.
+func LimiterNames() []string { return slices.Clone(limiterNames) }
+
+// DisconnectReasons: see LimiterNames.
+func DisconnectReasons() []string { return slices.Clone(dropReasons) }
 
 // Config configures the metrics.
 type Config struct {
@@ -109,11 +120,14 @@ type Metrics struct {
 	loginOK   prometheus.Counter
 	loginFail prometheus.Counter
 	limited   map[string]prometheus.Counter
-	limitedX  prometheus.Counter // unknown limiter names
+	// limitedVec and dropsVec make the "other" series on first use only:
+	// a name outside LimiterNames or DisconnectReasons is a bug, and a
+	// series that always shows 0 would document a label that never occurs.
+	limitedVec *prometheus.CounterVec
 
 	clients   prometheus.Gauge
 	drops     map[string]prometheus.Counter
-	dropsX    prometheus.Counter // unknown reasons
+	dropsVec  *prometheus.CounterVec
 	broadcast prometheus.Histogram
 
 	commit prometheus.Histogram
@@ -159,7 +173,7 @@ func New(cfg Config) *Metrics {
 		func() float64 { return cfg.Now().Sub(start).Seconds() })
 
 	m.requests = f.counterVec("http_requests_total",
-		"HTTP requests answered, by route pattern (never the raw path: every web-app file counts under \"/\", a request no route matched under \"unmatched\"), method and status code.",
+		"HTTP requests answered, by route pattern (never the raw path: a 405 counts under the route's path alone, every web-app file under \"/\", a request no route matched under \"unmatched\"), method and status code.",
 		"route", "method", "code")
 	m.latency = f.histogramVec("http_request_duration_seconds",
 		"Time to answer an HTTP request, by route pattern and status code. Scorestream upgrades (101) are left out: their duration is the socket's lifetime.",
@@ -177,7 +191,7 @@ func New(cfg Config) *Metrics {
 	for _, n := range limiterNames {
 		m.limited[n] = limited.WithLabelValues(n)
 	}
-	m.limitedX = limited.WithLabelValues(otherLabel)
+	m.limitedVec = limited
 
 	m.clients = f.gauge("stream_clients", "Scorestream sockets connected now.")
 	drops := f.counterVec("stream_disconnects_total",
@@ -187,7 +201,7 @@ func New(cfg Config) *Metrics {
 	for _, r := range dropReasons {
 		m.drops[r] = drops.WithLabelValues(r)
 	}
-	m.dropsX = drops.WithLabelValues(otherLabel)
+	m.dropsVec = drops
 	m.broadcast = f.histogram("stream_broadcast_duration_seconds",
 		"Time from a scorestream frame's fan-out until every connected socket has written it (or was dropped).", broadcastBuckets)
 
@@ -353,7 +367,7 @@ func (m *Metrics) Login(ok bool) {
 func (m *Metrics) RateLimited(limiter string) {
 	c, ok := m.limited[limiter]
 	if !ok {
-		c = m.limitedX
+		c = m.limitedVec.WithLabelValues(otherLabel)
 	}
 	c.Inc()
 }
@@ -369,7 +383,7 @@ func (s streamMetrics) ClientsConnected(n int) { s.m.clients.Set(float64(n)) }
 func (s streamMetrics) ClientDropped(reason string) {
 	c, ok := s.m.drops[reason]
 	if !ok {
-		c = s.m.dropsX
+		c = s.m.dropsVec.WithLabelValues(otherLabel)
 	}
 	c.Inc()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -356,5 +357,41 @@ func BenchmarkInstrumentedRequest(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestLabelSetsAreTheDocumentedOnes: a fresh registry shows exactly the
+// limiter and reason labels docs/OPERATIONS.md lists (no "other" series
+// stuck at 0); a name outside them still counts, under "other".
+func TestLabelSetsAreTheDocumentedOnes(t *testing.T) {
+	m := metrics.New(metrics.Config{})
+	labels := func(fams map[string]*dto.MetricFamily, name, label string) []string {
+		var vs []string
+		for _, mt := range fams[name].GetMetric() {
+			for _, l := range mt.Label {
+				if l.GetName() == label {
+					vs = append(vs, l.GetValue())
+				}
+			}
+		}
+		slices.Sort(vs)
+		return vs
+	}
+	sorted := func(s []string) []string { slices.Sort(s); return s }
+	fams := MustScrape(t, m.Handler())
+	if got, want := labels(fams, "ctfg_rate_limited_total", "limiter"), sorted(metrics.LimiterNames()); !slices.Equal(got, want) {
+		t.Errorf("limiter labels %q, want %q", got, want)
+	}
+	if got, want := labels(fams, "ctfg_stream_disconnects_total", "reason"), sorted(metrics.DisconnectReasons()); !slices.Equal(got, want) {
+		t.Errorf("reason labels %q, want %q", got, want)
+	}
+	m.RateLimited("no-such-limiter")
+	m.StreamMetrics().ClientDropped("no-such-reason")
+	fams = MustScrape(t, m.Handler())
+	if got, _ := valueOf(fams, "ctfg_rate_limited_total", map[string]string{"limiter": "other"}); got != 1 {
+		t.Errorf("unknown limiter counted %v times under other, want 1", got)
+	}
+	if got, _ := valueOf(fams, "ctfg_stream_disconnects_total", map[string]string{"reason": "other"}); got != 1 {
+		t.Errorf("unknown reason counted %v times under other, want 1", got)
 	}
 }

@@ -3,16 +3,24 @@
 // The HTTP server keeps one Limiter per action, keyed by player or client
 // address (keys such as "u:42", "ip:10.0.0.1", "user:alice"):
 //
-//   - flag submission: burst 10, one token per 2 s, charged only for wrong
-//     guesses. The handler asks Ready before checking the flag and answers
-//     429 (with RetryAfter) while the bucket is empty — for right and
-//     wrong guesses alike — then calls Charge after a wrong guess. Fast
+//   - flag submission: burst 10, one token per 2 s, kept only for wrong
+//     guesses. The handler Reserves a token before the flag is checked
+//     (429 with the wait while the bucket is empty — for right and wrong
+//     guesses alike) and Refunds it unless the guess was wrong. Fast
 //     honest players are never slowed; guessers are.
 //   - hint purchase: 20 + 1/s; set-name and award: 100 + 10/s (Allow).
-//   - failed logins, per username and per client address: Ready before
-//     checking the password, Charge on failure only, so a whole room behind
-//     one NAT logs in freely.
+//   - logins, per username and per client address: Reserve before the
+//     password is checked, Refund on success, so only failures stay
+//     charged and a whole room behind one NAT logs in freely. The checks
+//     of one address take turns through a Gate, so honest checks in
+//     flight never hold enough reservations to refuse each other.
 //   - a general per-player request cap against floods (Allow).
+//
+// A limit is reserved before the work it guards and refunded after, never
+// checked first and charged later: between a check and a later charge
+// any number of concurrent requests pass the check (a client that holds
+// back the last byte of each body lines them all up), while a reservation
+// is taken under the bucket's lock together with the decision.
 //
 // A bucket that is missing is full, so a bucket that has refilled and sat
 // idle can be forgotten without changing any answer; Sweep (or Run) does
@@ -74,6 +82,7 @@ type Limiter struct {
 	now   func() time.Time
 	base  time.Time // times are kept as offsets from base (monotonic when Now is time.Now)
 	every int64     // ns per token
+	burst float64   // tokens, as configured (after New's adjustments)
 	span  int64     // ns to refill an empty bucket: Burst*Every
 	ttl   int64     // ns
 	seed  maphash.Seed
@@ -100,6 +109,7 @@ func New(cfg Config) *Limiter {
 		now:   cfg.Now,
 		base:  cfg.Now(),
 		every: int64(cfg.Every),
+		burst: cfg.Burst,
 		span:  spanOf(cfg.Burst, cfg.Every),
 		ttl:   int64(cfg.IdleTTL),
 		seed:  maphash.MakeSeed(),
@@ -135,21 +145,43 @@ func (s *shard) debt(key string, now int64) int64 {
 }
 
 // Allow takes one token from key's bucket if there is one.
-func (l *Limiter) Allow(key string) bool { return l.take(key, l.every) }
+func (l *Limiter) Allow(key string) bool {
+	ok, _ := l.take(key, l.every)
+	return ok
+}
 
 // AllowN takes n tokens from key's bucket if there are that many. It
 // returns true for n == 0 and false for n above Burst, negative n or NaN.
 func (l *Limiter) AllowN(key string, n float64) bool {
+	ok, _ := l.ReserveN(key, n)
+	return ok
+}
+
+// Reserve takes one token from key's bucket for work whose cost is known
+// only afterwards (a flag guess, a password check): the decision and the
+// taking are one step under the bucket's lock, so no interleaving of
+// concurrent requests gets more work done than the bucket holds. When the
+// bucket is empty it takes nothing and returns how long until it holds a
+// token. Give the token back with Refund when the work turns out to be
+// free (a right flag, a right password).
+func (l *Limiter) Reserve(key string) (bool, time.Duration) { return l.take(key, l.every) }
+
+// ReserveN is Reserve for n tokens (Refund them with RefundN). n == 0 is
+// always granted; n above Burst, negative or NaN never is, and the wait
+// returned then is meaningless.
+func (l *Limiter) ReserveN(key string, n float64) (bool, time.Duration) {
 	switch {
 	case n == 0:
-		return true
+		return true, 0
 	case !(n > 0):
-		return false
+		return false, maxSpan
 	}
 	return l.take(key, spanOf(n, time.Duration(l.every)))
 }
 
-func (l *Limiter) take(key string, cost int64) bool {
+// take takes cost ns of tokens from key's bucket if it holds them, else
+// returns how long until it does.
+func (l *Limiter) take(key string, cost int64) (bool, time.Duration) {
 	now := l.clock()
 	s := l.shardOf(key)
 	s.mu.Lock()
@@ -159,38 +191,64 @@ func (l *Limiter) take(key string, cost int64) bool {
 		s.full[key] = now + d
 	}
 	s.mu.Unlock()
-	return ok
+	if ok {
+		return true, 0
+	}
+	return false, time.Duration(d - l.span)
 }
 
-// Ready reports whether key's bucket holds at least one token. It takes
-// nothing and never creates a bucket.
-func (l *Limiter) Ready(key string) bool { return l.RetryAfter(key) == 0 }
+// Refund gives back one token taken by Reserve. The bucket never rises
+// above full: a token that would have refilled meanwhile is not counted
+// twice. A bucket forgotten since (Reset, Sweep) is full and stays so.
+func (l *Limiter) Refund(key string) { l.give(key, l.every) }
 
-// Charge takes one token from key's bucket whether or not it has one, for
-// costs that are known only after the work is done (a wrong flag, a bad
-// password). The bucket never goes below empty: a burst of concurrent
-// failures that all passed Ready leaves it empty, not in debt, so the
-// player waits one period (Every) after the last failure — the penalty is
-// refusal while empty, not a growing ban.
-func (l *Limiter) Charge(key string) {
+// RefundN gives back n tokens taken by ReserveN; n not above 0 (or NaN)
+// gives nothing.
+func (l *Limiter) RefundN(key string, n float64) {
+	if n > 0 {
+		l.give(key, spanOf(n, time.Duration(l.every)))
+	}
+}
+
+func (l *Limiter) give(key string, cost int64) {
 	now := l.clock()
 	s := l.shardOf(key)
 	s.mu.Lock()
-	s.full[key] = now + min(s.debt(key, now)+l.every, l.span)
+	if t, ok := s.full[key]; ok {
+		// A bucket that is full now keeps its entry (in the past) for
+		// Sweep; one in debt moves its time of being full earlier.
+		s.full[key] = max(t-cost, min(t, now))
+	}
 	s.mu.Unlock()
 }
+
+// Burst returns the capacity of every bucket in tokens, after New's
+// adjustments: ReserveN(key, Burst()) takes a bucket only when it is full.
+func (l *Limiter) Burst() float64 { return l.burst }
 
 // RetryAfter returns how long until key's bucket holds one token: 0 if it
 // holds one now. Callers writing a Retry-After header round it up to whole
 // seconds.
-func (l *Limiter) RetryAfter(key string) time.Duration {
+func (l *Limiter) RetryAfter(key string) time.Duration { return l.wait(key, l.every) }
+
+// RetryAfterN returns how long until key's bucket holds n tokens (0 if it
+// does now); it takes nothing. For n above Burst the answer is
+// meaningless: the bucket never holds that many.
+func (l *Limiter) RetryAfterN(key string, n float64) time.Duration {
+	if !(n > 0) {
+		return 0
+	}
+	return l.wait(key, spanOf(n, time.Duration(l.every)))
+}
+
+func (l *Limiter) wait(key string, cost int64) time.Duration {
 	now := l.clock()
 	s := l.shardOf(key)
 	s.mu.Lock()
 	d := s.debt(key, now)
 	s.mu.Unlock()
-	// One token is available once the debt is at most span-every.
-	return time.Duration(max(0, d+l.every-l.span))
+	// cost is available once the debt is at most span-cost.
+	return time.Duration(max(0, d+cost-l.span))
 }
 
 // Reset forgets every bucket, so every key starts full (admin reset).

@@ -120,31 +120,39 @@ func TestRetryAfterIsExact(t *testing.T) {
 		t.Fatalf("full bucket RetryAfter = %v", d)
 	}
 	drain(t, l, "k")
-	l.Charge("k") // already empty: changes nothing
+	if ok, wait := l.Reserve("k"); ok || wait != every {
+		t.Fatalf("Reserve on an empty bucket = %v, %v; want refused, %v", ok, wait, every)
+	}
 	d := l.RetryAfter("k")
 	if d != every {
 		t.Fatalf("empty bucket RetryAfter = %v, want %v", d, every)
 	}
 	c.Add(d - 1)
-	if l.Ready("k") || l.RetryAfter("k") != 1 {
+	if l.RetryAfter("k") != 1 {
 		t.Fatalf("ready 1ns early (RetryAfter %v)", l.RetryAfter("k"))
 	}
+	if ok, wait := l.Reserve("k"); ok || wait != 1 {
+		t.Fatalf("Reserve 1ns early = %v, %v", ok, wait)
+	}
 	c.Add(1)
-	if !l.Ready("k") || l.RetryAfter("k") != 0 {
+	if l.RetryAfter("k") != 0 {
 		t.Fatal("not ready when RetryAfter said")
+	}
+	if ok, wait := l.Reserve("k"); !ok || wait != 0 {
+		t.Fatalf("Reserve when RetryAfter said = %v, %v", ok, wait)
 	}
 }
 
 // TestSubmitFlow is the flag-submission pattern from the package comment:
-// Ready before checking, Charge only for wrong guesses.
+// Reserve before checking, Refund unless the guess was wrong.
 func TestSubmitFlow(t *testing.T) {
 	l, c := MustLimiter(t, 10, 2*time.Second, time.Minute)
 	submit := func(correct bool) (accepted bool) {
-		if !l.Ready("u:1") {
+		if ok, _ := l.Reserve("u:1"); !ok {
 			return false
 		}
-		if !correct {
-			l.Charge("u:1")
+		if correct {
+			l.Refund("u:1")
 		}
 		return true
 	}
@@ -167,23 +175,92 @@ func TestSubmitFlow(t *testing.T) {
 	}
 }
 
-func TestReadyAndChargeFloor(t *testing.T) {
+func TestReserveRefund(t *testing.T) {
 	l, c := MustLimiter(t, 3, time.Second, time.Minute)
-	if !l.Ready("k") || l.Len() != 0 {
-		t.Fatal("a missing bucket is full and Ready must not create it")
+	// Refunding a bucket that was never touched creates nothing.
+	l.Refund("k")
+	l.RefundN("k", 2)
+	if l.Len() != 0 || l.Burst() != 3 {
+		t.Fatalf("Refund on a full bucket: Len %d, Burst %v", l.Len(), l.Burst())
 	}
-	for i := 0; i < 50; i++ {
-		l.Charge("k")
+	for i := 0; i < 3; i++ {
+		if ok, wait := l.Reserve("k"); !ok || wait != 0 {
+			t.Fatalf("reserve %d: %v %v", i, ok, wait)
+		}
 	}
-	if l.Ready("k") {
-		t.Fatal("charged-out bucket is ready")
+	if ok, wait := l.Reserve("k"); ok || wait != time.Second {
+		t.Fatalf("empty bucket: %v %v, want refused for 1s", ok, wait)
+	}
+	l.Refund("k")
+	if ok, _ := l.Reserve("k"); !ok {
+		t.Fatal("a refunded token cannot be reserved again")
+	}
+	// Refunds never raise a bucket above full: the time that passed has
+	// already refilled it.
+	c.Add(10 * time.Second)
+	for i := 0; i < 5; i++ {
+		l.Refund("k")
+	}
+	if n := drain(t, l, "k"); n != 3 {
+		t.Fatalf("bucket over-refunded: %d tokens, burst 3", n)
+	}
+	// A token refunded after part of it has refilled is not counted twice.
+	c.Add(10 * time.Second)
+	drain(t, l, "k")
+	c.Add(500 * time.Millisecond) // half a token
+	l.Refund("k")                 // 1.5 tokens
+	if n := drain(t, l, "k"); n != 1 {
+		t.Fatalf("got %d tokens from 1.5", n)
+	}
+	if d := l.RetryAfter("k"); d != 500*time.Millisecond {
+		t.Fatalf("RetryAfter = %v, want the half token's 500ms", d)
+	}
+	// Forgotten buckets (Reset) stay full: a late refund mints nothing.
+	l.Reset()
+	l.Refund("k")
+	if n := drain(t, l, "k"); n != 3 {
+		t.Fatalf("after Reset and Refund: %d tokens, want 3", n)
+	}
+}
+
+func TestReserveN(t *testing.T) {
+	l, c := MustLimiter(t, 10, time.Second, time.Minute)
+	for _, n := range []float64{11, math.NaN(), -1, math.Inf(1)} {
+		if ok, _ := l.ReserveN("k", n); ok {
+			t.Fatalf("ReserveN(%v) granted", n)
+		}
+	}
+	if ok, wait := l.ReserveN("k", 0); !ok || wait != 0 || l.Len() != 0 {
+		t.Fatal("ReserveN(0) must grant and create nothing")
+	}
+	// The whole bucket only when it is full.
+	if ok, _ := l.ReserveN("k", l.Burst()); !ok {
+		t.Fatal("full bucket refused ReserveN(Burst)")
+	}
+	if ok, wait := l.ReserveN("k", l.Burst()); ok || wait != 10*time.Second {
+		t.Fatalf("empty bucket: ReserveN(Burst) = %v, %v; want refused for 10s", ok, wait)
+	}
+	l.RefundN("k", l.Burst())
+	if !l.Allow("k") {
+		t.Fatal("RefundN gave nothing back")
+	}
+	if ok, wait := l.ReserveN("k", l.Burst()); ok || wait != time.Second {
+		t.Fatalf("nine tokens: ReserveN(Burst) = %v, %v; want refused for 1s", ok, wait)
+	}
+	if d := l.RetryAfterN("k", l.Burst()); d != time.Second {
+		t.Fatalf("RetryAfterN(Burst) with nine tokens = %v, want 1s", d)
+	}
+	if l.RetryAfterN("k", 9) != 0 || l.RetryAfterN("k", 0) != 0 || l.RetryAfterN("k", math.NaN()) != 0 {
+		t.Fatal("RetryAfterN for what the bucket holds must be 0")
 	}
 	c.Add(time.Second)
-	if !l.Ready("k") {
-		t.Fatal("Charge went below empty: no token after one period")
+	if ok, _ := l.ReserveN("k", l.Burst()); !ok {
+		t.Fatal("refilled bucket refused ReserveN(Burst)")
 	}
-	if !l.Ready("k") || !l.Allow("k") || l.Ready("k") {
-		t.Fatal("Ready must take nothing; one token was there")
+	l.RefundN("k", math.NaN())
+	l.RefundN("k", -5)
+	if l.Allow("k") {
+		t.Fatal("RefundN of nothing gave a token")
 	}
 }
 
@@ -191,7 +268,7 @@ func TestClockBackwardsMintsNothing(t *testing.T) {
 	l, c := MustLimiter(t, 2, time.Second, time.Minute)
 	drain(t, l, "k")
 	c.Add(-time.Hour)
-	if l.Allow("k") || l.Ready("k") {
+	if l.Allow("k") || l.RetryAfter("k") == 0 {
 		t.Fatal("stepping the clock back granted a token")
 	}
 	c.Add(time.Hour + time.Second)
@@ -239,9 +316,10 @@ func TestConfigDefaults(t *testing.T) {
 
 func TestSweepEvictsOnlyIdleFull(t *testing.T) {
 	l, c := MustLimiter(t, 5, time.Second, time.Minute)
-	l.Allow("used")    // full again at +1 s
-	drain(t, l, "dry") // full again at +5 s
-	l.Ready("looked")  // creates nothing
+	l.Allow("used")        // full again at +1 s
+	drain(t, l, "dry")     // full again at +5 s
+	l.RetryAfter("looked") // creates nothing
+	l.Refund("looked")     // neither does this
 	if l.Len() != 2 {
 		t.Fatalf("Len = %d, want 2", l.Len())
 	}
@@ -335,6 +413,57 @@ func TestConcurrentNeverOverGrants(t *testing.T) {
 	}
 }
 
+// TestConcurrentReserveRefund is the held-body race at the limiter: many
+// requests reserve at once, those that turn out free refund, and no
+// interleaving ever has more tokens out than the burst, nor loses a refund.
+func TestConcurrentReserveRefund(t *testing.T) {
+	l, _ := MustLimiter(t, 10, time.Hour, time.Minute)
+	var granted, kept, held, maxHeld atomic.Int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for range 20 {
+				ok, wait := l.Reserve("hot")
+				if !ok {
+					if wait <= 0 {
+						t.Error("refused without a wait")
+					}
+					continue
+				}
+				g := granted.Add(1)
+				// held counts tokens out (reserved and not yet refunded,
+				// or kept): raised after Reserve, lowered before Refund,
+				// so it never exceeds what the limiter has handed out.
+				h := held.Add(1)
+				for m := maxHeld.Load(); h > m && !maxHeld.CompareAndSwap(m, h); m = maxHeld.Load() {
+				}
+				// Every seventh grant is "a wrong guess" and kept.
+				if g%7 == 0 {
+					kept.Add(1)
+					continue
+				}
+				held.Add(-1)
+				l.Refund("hot")
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if maxHeld.Load() > 10 {
+		t.Fatalf("%d tokens out at once, burst 10", maxHeld.Load())
+	}
+	if kept.Load() != 10 || granted.Load() <= 10 {
+		t.Fatalf("granted %d, kept %d: want every token eventually kept, refunds reused", granted.Load(), kept.Load())
+	}
+	if n := drain(t, l, "hot"); n != 0 {
+		t.Fatalf("%d tokens left after keeping 10", n)
+	}
+}
+
 // TestConcurrentMixed runs every operation at once on shared keys (for
 // -race) and checks each key still granted no more than its burst.
 func TestConcurrentMixed(t *testing.T) {
@@ -355,7 +484,9 @@ func TestConcurrentMixed(t *testing.T) {
 						granted[k].Add(1)
 					}
 				case 3:
-					l.Ready(key)
+					if ok, _ := l.Reserve(key); ok {
+						l.Refund(key)
+					}
 					l.RetryAfter(key)
 				case 4:
 					l.Sweep() // never evicts: nothing refills within the hour
@@ -417,5 +548,63 @@ func BenchmarkSweep5000(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		l.Sweep()
+	}
+}
+
+// TestGate: at most n holders per key at once, others wait (or give up
+// with their context), keys are independent and idle keys are forgotten.
+func TestGate(t *testing.T) {
+	g := NewGate(2)
+	ctx := context.Background()
+	var in, most atomic.Int64
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			leave, err := g.Enter(ctx, "a")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n := in.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(time.Millisecond) // hold the place so others queue
+			in.Add(-1)
+			leave()
+			leave() // a second call is harmless
+		}()
+	}
+	wg.Wait()
+	if most.Load() != 2 {
+		t.Fatalf("%d holders at once, want 2", most.Load())
+	}
+	if g.Len() != 0 {
+		t.Fatalf("Len = %d after everyone left", g.Len())
+	}
+
+	// Full key: a waiter gives up with its context; another key is free.
+	l1, _ := g.Enter(ctx, "a")
+	l2, _ := g.Enter(ctx, "a")
+	short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel()
+	if _, err := g.Enter(short, "a"); err == nil {
+		t.Fatal("a third holder got in")
+	}
+	lb, err := g.Enter(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb()
+	l1()
+	l3, err := g.Enter(ctx, "a") // a place came free
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2()
+	l3()
+	if g.Len() != 0 || NewGate(0).n != 1 {
+		t.Fatalf("Len = %d; NewGate(0) must admit one", g.Len())
 	}
 }
