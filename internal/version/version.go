@@ -28,7 +28,8 @@ var (
 // Info describes a build.
 type Info struct {
 	// Version is the stamped Override, else the module version ("v1.2.3"
-	// from go install), else "" (a local build reports "(devel)").
+	// from go install or a tagged checkout), else "" (a local build
+	// reports "(devel)" or a pseudo-version of the commit).
 	Version string
 	// Revision is the full VCS revision; Time its commit time (RFC 3339);
 	// Modified that the tree had uncommitted changes.
@@ -69,6 +70,9 @@ func Parse(bi *debug.BuildInfo, ld Stamp) Info {
 			}
 		}
 	}
+	if hasVCS {
+		in.Version = releaseOnly(in.Version, in.Revision, in.Modified)
+	}
 	if v := strings.TrimSpace(ld.Version); v != "" {
 		in.Version = v
 	}
@@ -80,6 +84,34 @@ func Parse(bi *debug.BuildInfo, ld Stamp) Info {
 		in.Go = runtime.Version()
 	}
 	return in
+}
+
+// releaseOnly drops from a module version what the VCS fields already
+// say: since Go 1.24, go build in a checkout stamps a pseudo-version
+// (v0.0.0-20261201070000-1a2b3c4d5e6f) made of the commit time and
+// revision, and "+dirty" for a modified tree. A tag (v1.2.3) stays.
+func releaseOnly(v, revision string, modified bool) string {
+	if modified {
+		v = strings.TrimSuffix(v, "+dirty")
+	}
+	if len(revision) < 12 {
+		return v
+	}
+	tail := "-" + revision[:12]
+	if !strings.HasSuffix(v, tail) {
+		return v
+	}
+	// The 14 digits before the revision are the commit time.
+	head := strings.TrimSuffix(v, tail)
+	if len(head) < 15 || head[len(head)-15] != '-' && head[len(head)-15] != '.' {
+		return v
+	}
+	for _, c := range head[len(head)-14:] {
+		if c < '0' || c > '9' {
+			return v
+		}
+	}
+	return ""
 }
 
 // shortRevision is as many hex digits as `git log --abbrev=12` shows.

@@ -36,6 +36,24 @@ func TestParse(t *testing.T) {
 			want:  "1a2b3c4d5e6f (2026-12-01T07:00:00Z) go1.26.8",
 		},
 		{
+			name:  "Go 1.24+ pseudo-version of a dirty checkout",
+			bi:    &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v0.0.0-20261201070000-1a2b3c4d5e6f+dirty"}, Settings: vcs("true")},
+			short: "1a2b3c4d5e6f",
+			want:  "1a2b3c4d5e6f (2026-12-01T07:00:00Z, modified) go1.26.8",
+		},
+		{
+			name:  "pseudo-version after a tag, clean",
+			bi:    &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.2.4-0.20261201070000-1a2b3c4d5e6f"}, Settings: vcs("false")},
+			short: "1a2b3c4d5e6f",
+			want:  "1a2b3c4d5e6f (2026-12-01T07:00:00Z) go1.26.8",
+		},
+		{
+			name:  "tagged checkout",
+			bi:    &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.2.3+dirty"}, Settings: vcs("true")},
+			short: "v1.2.3",
+			want:  "v1.2.3 (1a2b3c4d5e6f, 2026-12-01T07:00:00Z, modified) go1.26.8",
+		},
+		{
 			name:  "go install of a tagged module",
 			bi:    &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.2.3"}},
 			short: "v1.2.3",
