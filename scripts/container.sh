@@ -15,8 +15,10 @@ IMAGE=${IMAGE:-localhost/ctfg:latest}
 CTX=$(mktemp -d)
 cleanup() { rm -rf "$CTX"; }
 trap cleanup EXIT
-VERSION=$(git describe --always --dirty 2>/dev/null || echo dev)
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/ctfg/ctfg/internal/cli.Version=$VERSION" -o "$CTX/ctfg" ./cmd/ctfg
+# The commit (and CTFG_VERSION, when set) stamped from git: the build
+# context has no .git, and worktrees or -buildvcs=false would leave it out.
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $(bash scripts/ldflags.sh)" -o "$CTX/ctfg" ./cmd/ctfg
+VERSION=$("$CTX/ctfg" --version)
 cp /etc/ssl/certs/ca-certificates.crt "$CTX/"
 mkdir "$CTX/data"
 cp Containerfile "$CTX/"
@@ -27,7 +29,7 @@ if ! "$ENGINE" build --quiet -t "$IMAGE" -f "$CTX/Containerfile" "$CTX" >/dev/nu
   ENGINE="$ENGINE --storage-driver vfs"
   $ENGINE build --quiet -t "$IMAGE" -f "$CTX/Containerfile" "$CTX" >/dev/null
 fi
-echo "built $IMAGE ($VERSION)"
+echo "built $IMAGE: $VERSION"
 [ "${1:-}" = "--test" ] || exit 0
 
 # --- smoke test -----------------------------------------------------------
@@ -47,6 +49,7 @@ if ! $ENGINE run --rm "$IMAGE" version >/dev/null 2>&1; then
   echo "running with: $ENGINE $RUNOPTS"
 fi
 
+[ "$($ENGINE run --rm $RUNOPTS "$IMAGE" --version)" = "$VERSION" ] || fail "the image's ctfg --version is not $VERSION"
 $ENGINE run --rm $RUNOPTS -v "$DATA:/data:Z" "$IMAGE" init /data >/dev/null || fail "ctfg init in the container"
 [ -s "$DATA/challenges.json" ] && [ -s "$DATA/credentials.csv" ] || fail "init wrote no game"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

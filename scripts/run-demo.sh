@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin
-go build -o bin/ctfg ./cmd/ctfg
+# Stamp the commit: ctfg --version, /admin and /metrics show it.
+go build -ldflags "$(bash scripts/ldflags.sh)" -o bin/ctfg ./cmd/ctfg
 if [ ! -f demo/challenges.json ]; then
   ./bin/ctfg init demo
 fi

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"runtime/debug"
 	"time"
 
 	"github.com/ctfg/ctfg/internal/httpapi"
@@ -41,21 +40,3 @@ func (a adminSource) Solves(now time.Time) views.SolveSummary { return a.s.solve
 func (a adminSource) Version() string { return a.s.version }
 
 func (a adminSource) Started() time.Time { return a.s.started }
-
-// buildVersion is the version to show when the serve command gives none:
-// the module version or the VCS revision the binary was built from.
-func buildVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return "dev-" + s.Value[:12]
-		}
-	}
-	return "dev"
-}

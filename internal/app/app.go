@@ -27,6 +27,7 @@ import (
 	"github.com/ctfg/ctfg/internal/store/postgres"
 	"github.com/ctfg/ctfg/internal/store/sqlite"
 	"github.com/ctfg/ctfg/internal/stream"
+	"github.com/ctfg/ctfg/internal/version"
 	"github.com/ctfg/ctfg/internal/views"
 	"github.com/ctfg/ctfg/web"
 )
@@ -65,7 +66,9 @@ type Config struct {
 	OnListen        func(addr net.Addr) // called once listening
 	DisableWatching bool                // developer mode without the file watcher (tests)
 
-	// Version is the build's version, exported as ctfg_build_info.
+	// Version is the build's version (version.Info.String; empty: read
+	// from the build info), in the start-up log line, on /admin and in
+	// ctfg_build_info.
 	Version string
 	// MetricsAddr, when set, moves GET /metrics off the main port onto a
 	// listener of its own (e.g. 127.0.0.1:9090), which also serves
@@ -219,7 +222,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	s.started, s.version = cfg.Now(), cfg.Version
 	if s.version == "" {
-		s.version = buildVersion()
+		s.version = version.Get().String()
 	}
 	s.Tokens = auth.NewTokens(key, 0, cfg.Now)
 	s.Sessions = auth.NewSessions(s.Store)
@@ -232,7 +235,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	s.Passwords = auth.NewPasswords(stored...)
 	dbSize, walSize, diskFree := storeGauges(s.Store)
 	s.Metrics = metrics.New(metrics.Config{
-		Version:  cfg.Version,
+		Version:  s.version,
 		DBSize:   dbSize,
 		WALSize:  walSize,
 		DiskFree: diskFree,
@@ -377,7 +380,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.cfg.DevMode && !s.cfg.DisableWatching {
 		go s.watchChallenges(bg)
 	}
-	s.log.Info("listening", "addr", ln.Addr().String(), "challenges", len(s.Game.Challenges), "players", len(s.Game.Users), "developer_mode", s.cfg.DevMode)
+	s.log.Info("listening", "version", s.version, "addr", ln.Addr().String(), "challenges", len(s.Game.Challenges), "players", len(s.Game.Users), "developer_mode", s.cfg.DevMode)
 	if s.cfg.OnListen != nil {
 		s.cfg.OnListen(ln.Addr())
 	}

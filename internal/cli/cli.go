@@ -11,10 +11,8 @@ import (
 	"io"
 
 	"github.com/ctfg/ctfg/internal/gamefile"
+	"github.com/ctfg/ctfg/internal/version"
 )
-
-// Version is set at build time with -ldflags "-X github.com/ctfg/ctfg/internal/cli.Version=...".
-var Version = "dev"
 
 // IO is where a command reads and writes.
 type IO struct {
@@ -95,7 +93,7 @@ func Run(ctx context.Context, args []string, stdio IO) int {
 }
 
 func runVersion(_ context.Context, stdio IO, _ []string) error {
-	fmt.Fprintf(stdio.Out, "ctfg %s\n", Version)
+	fmt.Fprintf(stdio.Out, "ctfg %s\n", version.Get())
 	return nil
 }
 

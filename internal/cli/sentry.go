@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/getsentry/sentry-go"
+
+	"github.com/ctfg/ctfg/internal/version"
 )
 
 // sentryFlushTimeout bounds how long a stopping server waits for queued
@@ -24,7 +26,7 @@ const sentryFlushTimeout = 2 * time.Second
 func withSentry(log *slog.Logger, dsn, environment string) (*slog.Logger, func(), error) {
 	client, err := sentry.NewClient(sentry.ClientOptions{
 		Dsn:              dsn,
-		Release:          "ctfg@" + Version,
+		Release:          "ctfg@" + version.Get().Short(),
 		Environment:      environment,
 		AttachStacktrace: false, // the stack of the logging call says nothing useful
 		SendDefaultPII:   false,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ctfg/ctfg/internal/app"
 	"github.com/ctfg/ctfg/internal/gamefile"
+	"github.com/ctfg/ctfg/internal/version"
 )
 
 const serveUsage = `Usage: ctfg [serve] [flags] [challenges.json]
@@ -247,7 +248,7 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 		APIToken:       getenv("CTFG_API_TOKEN"),
 		AdminToken:     getenv("CTFG_ADMIN_TOKEN"),
 		Logger:         log,
-		Version:        Version,
+		Version:        version.Get().String(),
 		MetricsAddr:    f.metricsAddr,
 		MetricsToken:   metricsToken,
 		OnListen: func(a net.Addr) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ctfg/ctfg/internal/ctftest"
+	"github.com/ctfg/ctfg/internal/version"
 )
 
 func TestServeMetricsFlags(t *testing.T) {
@@ -91,7 +92,7 @@ func TestServeMetricsEndToEnd(t *testing.T) {
 		t.Errorf("private /metrics without the .env token: %d, want 401", status)
 	}
 	status, body := ctftest.MustGet(t, "http://"+private+"/metrics", "Bearer "+token)
-	if status != http.StatusOK || !strings.Contains(body, `ctfg_build_info{goversion=`) || !strings.Contains(body, `version="`+Version+`"`) {
+	if status != http.StatusOK || !strings.Contains(body, `ctfg_build_info{goversion=`) || !strings.Contains(body, `version="`+version.Get().String()+`"`) {
 		t.Errorf("private /metrics: %d %.300s", status, body)
 	}
 	if status, body := ctftest.MustGet(t, "http://"+private+"/debug/pprof/", "Bearer "+token); status != http.StatusOK || !strings.Contains(body, "heap") {
@@ -109,6 +110,10 @@ func TestServeMetricsEndToEnd(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), token) {
 		t.Error("the metrics token was logged")
+	}
+	// The start-up line says which build runs, as ctfg --version does.
+	if !strings.Contains(logs.String(), `msg=listening version="`+version.Get().String()+`"`) {
+		t.Errorf("the start-up log line does not name the version: %s", logs.String())
 	}
 	if !strings.Contains(logs.String(), "metrics listening") {
 		t.Errorf("no log line for the metrics listener: %s", logs.String())
