@@ -132,8 +132,8 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 	// The token check is reserved on the admin limiter first and refunded
 	// when the token is right, so concurrent wrong tokens get no more
 	// checks than the bucket holds (see ratelimit).
-	addrKey := "a:" + s.clientAddr(r)
-	if ok, wait := s.limits.admin.Reserve(addrKey); !ok {
+	addrKey, ok, wait := s.reserveAdmin(r)
+	if !ok {
 		s.adminRateLimited(w, wait)
 		reply(http.StatusTooManyRequests, "rate_limit_exceeded", "Too many attempts; wait a minute.")
 		return
@@ -142,7 +142,7 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) {
 		reply(http.StatusUnauthorized, "unauthorized", "Wrong admin token.")
 		return
 	}
-	s.limits.admin.Refund(addrKey)
+	s.refundAdmin(addrKey)
 	if confirm != "yes" {
 		reply(http.StatusBadRequest, "unconfirmed", "Tick the confirmation box to reset.")
 		return

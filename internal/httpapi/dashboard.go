@@ -227,8 +227,8 @@ func (s *Server) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	// Reserved before the compare, refunded for the right token: checking
 	// first and charging after let every concurrent attempt through.
-	addrKey := "a:" + s.clientAddr(r)
-	if ok, wait := s.limits.admin.Reserve(addrKey); !ok {
+	addrKey, ok, wait := s.reserveAdmin(r)
+	if !ok {
 		s.adminRateLimited(w, wait)
 		s.renderAdmin(w, http.StatusTooManyRequests, "login", adminPage{Message: "Too many failed attempts from your address; wait a minute and try again.", IsError: true})
 		return
@@ -239,7 +239,7 @@ func (s *Server) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 		s.renderAdmin(w, http.StatusUnauthorized, "login", adminPage{Message: "Wrong admin token.", IsError: true})
 		return
 	}
-	s.limits.admin.Refund(addrKey)
+	s.refundAdmin(addrKey)
 	s.setAdminCookie(w, r, s.dash.sessions.create(s.now()))
 	s.log.Info("admin login", "request_id", requestID(r), "addr", s.clientAddr(r))
 	adminHeaders(w)

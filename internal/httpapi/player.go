@@ -96,6 +96,18 @@ func (s *Server) checkLogin(w http.ResponseWriter, r *http.Request, username, pa
 	if !ok {
 		return game.Player{}, false
 	}
+	// Across instances, the username's budget is one: the address
+	// buckets stay per instance (an address is usually behind one
+	// balancer route anyway), but an account is guessed at through all.
+	if ok, wait, err := s.takeShared(r, "login_user", userKey, s.cfg.Limits.LoginUser); err != nil || !ok {
+		lease.refund()
+		if err != nil {
+			s.fail(w, r, err)
+		} else {
+			s.rateLimitedBy(w, r, "login_user", wait)
+		}
+		return game.Player{}, false
+	}
 	p, known := s.cfg.Engine.State().PlayerByUsername(username)
 	stored := ""
 	if known {
@@ -112,6 +124,7 @@ func (s *Server) checkLogin(w http.ResponseWriter, r *http.Request, username, pa
 		return game.Player{}, false
 	}
 	lease.refund()
+	s.returnShared("login_user", userKey, s.cfg.Limits.LoginUser)
 	return p, true
 }
 
@@ -268,11 +281,21 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 		s.rateLimitedBy(w, r, "submit", wait)
 		return
 	}
+	if ok, wait, err := s.takeShared(r, "submit", key, s.cfg.Limits.Submit); err != nil || !ok {
+		s.limits.submit.Refund(key)
+		if err != nil {
+			s.fail(w, r, err)
+		} else {
+			s.rateLimitedBy(w, r, "submit", wait)
+		}
+		return
+	}
 	res, err := s.cfg.Engine.Judge(player, req.ID.V, req.Flag.V)
 	if err != nil || res.Outcome != engine.Incorrect {
 		// Right, already solved, or not a guess at all (unknown or
 		// locked challenge): free.
 		s.limits.submit.Refund(key)
+		s.returnShared("submit", key, s.cfg.Limits.Submit)
 	}
 	if err == nil && res.Outcome == engine.Correct {
 		res, err = s.cfg.Engine.Submit(r.Context(), player, req.ID.V, req.Flag.V)

@@ -61,6 +61,12 @@ type Config struct {
 	AllowedOrigins []string
 	// Limits are the rate limits; zero fields take the defaults.
 	Limits Limits
+	// Shared, when set (several instances on one database), also charges
+	// the guessing budgets — wrong flags per player, password checks per
+	// username, admin token checks per address — to buckets in the shared
+	// database, so N instances do not give N times the budget. The other
+	// limits stay per instance.
+	Shared SharedLimiter
 	// OnError, when set, also receives every internal error (Sentry).
 	OnError func(r *http.Request, err error)
 	// OnWrongFlag, when set, receives every incorrect guess (for the
