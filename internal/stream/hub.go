@@ -81,7 +81,7 @@ type Config struct {
 	SnapshotEvents int           // events in a snapshot
 	AllowedOrigins []string      // e.g. "https://ctf.example.org"; empty = any origin
 	LogPingLatency bool          // -L: log ping→pong latency
-	MaxMessage     int64         // inbound frame cap in bytes
+	MaxMessage     int64         // inbound message cap in bytes, on the wire and once inflated
 	Logger         *slog.Logger
 	Now            func() time.Time // for ping latency; socket deadlines use the real clock
 	Metrics        Metrics          // optional
