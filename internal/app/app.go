@@ -222,10 +222,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Metrics:        s.Metrics.StreamMetrics(),
 		Logger:         cfg.Logger,
 		Now:            cfg.Now,
-	}, snapshotSource{st}, func(token string) (stream.Viewer, bool) {
-		id, ok := s.Tokens.Verify(token)
-		return stream.Viewer{PlayerID: id}, ok
-	})
+	}, snapshotSource{st}, s.authenticateStream)
 	var connect []string
 	if cfg.WebSocketURL != "" {
 		connect = append(connect, originOf(cfg.WebSocketURL))
@@ -262,6 +259,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		OnLogin:          s.Metrics.Login,
 		OnRateLimited:    s.Metrics.RateLimited,
 		OnWrongFlag:      onWrongFlag,
+		OnLogout:         s.closeSession,
 		Admin:            adminSource{s},
 		Health:           health.Check,
 		Metrics:          metricsHandler,
@@ -270,6 +268,29 @@ func (s *Server) assemble(ctx context.Context) error {
 	})
 	return nil
 }
+
+// authenticateStream accepts a scorestream token whose signature, expiry
+// and epoch are good and whose login session still exists: a logout
+// revokes the session's tokens. The session check is the sessions cache,
+// or one indexed read of the (shared) store after a restart.
+func (s *Server) authenticateStream(ctx context.Context, token string) (stream.Viewer, bool) {
+	c, ok := s.Tokens.Verify(token)
+	if !ok {
+		return stream.Viewer{}, false
+	}
+	if c.Session.IsZero() {
+		// Only the public board's anonymous tokens have no session.
+		return stream.Viewer{}, c.UserID == 0
+	}
+	id, err := s.Sessions.UserOf(ctx, c.Session)
+	if err != nil || id != c.UserID {
+		return stream.Viewer{}, false
+	}
+	return stream.Viewer{PlayerID: id, Session: string(c.Session[:])}, true
+}
+
+// closeSession closes the scorestream sockets of a session that logged out.
+func (s *Server) closeSession(k auth.SessionKey) { s.Hub.CloseSession(string(k[:])) }
 
 // afterReset runs on the committer right after an admin reset: every
 // session and stream token stops working, rate limits start afresh, and
