@@ -265,6 +265,11 @@ func (s *Server) assemble(ctx context.Context) error {
 		Metrics:          metricsHandler,
 		Logger:           cfg.Logger,
 		Now:              cfg.Now,
+
+		// Open metrics show failed and admin logins and solve counts:
+		// without a token, only loopback clients (Prometheus on the host)
+		// may read them.
+		MetricsLoopbackOnly: cfg.MetricsToken == "",
 	})
 	return nil
 }

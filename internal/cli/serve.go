@@ -44,8 +44,9 @@ More:
                                   the main port (e.g. 127.0.0.1:9090). Without it /metrics is on
                                   the main port and pprof is off
   --metrics-token TOKEN           /metrics (and pprof) need "Authorization: Bearer TOKEN"
-                                  (env CTFG_METRICS_TOKEN). With neither metrics flag, /metrics
-                                  on the main port is open to anyone; /healthz always is
+                                  (env CTFG_METRICS_TOKEN). Without a token, /metrics on the
+                                  main port answers loopback clients only (with --trust-proxy:
+                                  by X-Forwarded-For); /healthz is open to anyone
   --log-format text|json          log format (default text)
   --log-level debug|info|warn|error
   --version                       print the version
@@ -241,7 +242,8 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 		log.Warn("CTFG_ADMIN_TOKEN is not set: the admin dashboard and reset are disabled")
 	}
 	if cfg.MetricsAddr == "" && cfg.MetricsToken == "" {
-		log.Info("/metrics is open on the main port; restrict it with --metrics-addr or CTFG_METRICS_TOKEN")
+		log.Info("/metrics on the main port answers loopback clients only; set CTFG_METRICS_TOKEN to scrape it from elsewhere, or use --metrics-addr",
+			"trust_proxy", cfg.TrustProxy)
 	}
 	return srv.Run(ctx)
 }

@@ -24,7 +24,7 @@ func TestServeMetricsFlags(t *testing.T) {
 	if f.metricsAddr != "127.0.0.1:9090" || f.metricsToken != "tok" {
 		t.Fatalf("parsed %q %q", f.metricsAddr, f.metricsToken)
 	}
-	for _, want := range []string{"--metrics-addr", "--metrics-token", "CTFG_METRICS_TOKEN", "open to anyone"} {
+	for _, want := range []string{"--metrics-addr", "--metrics-token", "CTFG_METRICS_TOKEN", "loopback clients only"} {
 		if !strings.Contains(serveUsage, want) {
 			t.Errorf("usage does not mention %q", want)
 		}

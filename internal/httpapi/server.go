@@ -8,11 +8,13 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
 	"github.com/ctfg/ctfg/internal/auth"
 	"github.com/ctfg/ctfg/internal/engine"
+	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/ratelimit"
 )
 
@@ -80,6 +82,11 @@ type Config struct {
 	Metrics http.Handler
 	Logger  *slog.Logger
 	Now     func() time.Time
+
+	// MetricsLoopbackOnly serves /metrics only to loopback clients (by
+	// the address rate limits use: with TrustProxy, X-Forwarded-For), 403
+	// to any other: the default while no metrics token protects them.
+	MetricsLoopbackOnly bool
 }
 
 // Limits are the rate limit settings (burst, then one token every Every).
@@ -259,10 +266,22 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, health{Status: "ok"})
 }
 
+// errMetricsLoopbackOnly refuses /metrics to a remote client when only
+// loopback clients may read it.
+var errMetricsLoopbackOnly = game.NewError(game.KindForbidden, "metrics_loopback_only")
+
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Metrics == nil {
 		writeError(w, http.StatusNotFound, "not_found")
 		return
+	}
+	if s.cfg.MetricsLoopbackOnly {
+		// Behind a local proxy every peer is loopback: the address that
+		// counts is the one clientAddr derives (X-Forwarded-For).
+		if ip := net.ParseIP(s.clientAddr(r)); ip == nil || !ip.IsLoopback() {
+			s.fail(w, r, errMetricsLoopbackOnly)
+			return
+		}
 	}
 	s.cfg.Metrics.ServeHTTP(w, r)
 }
