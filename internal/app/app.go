@@ -72,6 +72,10 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics (and pprof)
 	// require, wherever they are served.
 	MetricsToken string
+	// MinDiskFree is the free space (bytes) on the database's file system
+	// below which /healthz answers 503 disk_full; 0 means
+	// metrics.DefaultMinDiskFree (64 MiB), negative turns the check off.
+	MinDiskFree int64
 	// OnMetricsListen is called once the metrics listener is bound.
 	OnMetricsListen func(addr net.Addr)
 }
@@ -184,6 +188,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		DiskFree: s.Store.DiskFree,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	})
+	health := metrics.NewHealth(metrics.HealthConfig{Check: s.Store.Ping, DiskFree: s.Store.DiskFree, MinDiskFree: cfg.MinDiskFree})
 	ph := game.Placeholders{ObfuscationKey: cfg.ObfuscationKey}
 	if c := s.Game.Clusters; c != nil {
 		ph.ControlCluster, ph.PlayerClusters = c.Control, c.Players
@@ -196,7 +201,11 @@ func (s *Server) assemble(ctx context.Context) error {
 		Placeholders: ph,
 		Logger:       cfg.Logger,
 		Now:          cfg.Now,
-		OnBatch:      s.Metrics.ObserveBatch,
+		OnBatch: func(size int, took time.Duration) {
+			s.Metrics.ObserveBatch(size, took)
+			health.CommitSucceeded()
+		},
+		OnCommitError: func(error) { health.CommitFailed() },
 		OnCommit: func(evs []game.Event) {
 			s.Metrics.ObserveEvents(evs)
 			s.solves.Apply(evs...)
@@ -236,7 +245,6 @@ func (s *Server) assemble(ctx context.Context) error {
 	if cfg.MetricsAddr == "" {
 		metricsHandler = metrics.RequireToken(cfg.MetricsToken, s.Metrics.Handler())
 	}
-	health := metrics.NewHealth(metrics.HealthConfig{Check: s.Store.Ping})
 	onWrongFlag := func(player int64, challenge int, guess string) {
 		s.Metrics.WrongFlag()
 		s.wrongs.Record(player, challenge, guess)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ctfg/ctfg/internal/app"
 	"github.com/ctfg/ctfg/internal/gamefile"
+	"github.com/ctfg/ctfg/internal/metrics"
 )
 
 const serveUsage = `Usage: ctfg [flags] [challenges.json]
@@ -47,6 +48,8 @@ More:
                                   (env CTFG_METRICS_TOKEN). Without a token, /metrics on the
                                   main port answers loopback clients only (with --trust-proxy:
                                   by X-Forwarded-For); /healthz is open to anyone
+  --min-disk-free MIB             /healthz answers 503 disk_full while the database's file system
+                                  has less free space (default 64); 0 turns the check off
   --log-format text|json          log format (default text)
   --log-level debug|info|warn|error
   --version                       print the version
@@ -69,6 +72,7 @@ type serveFlags struct {
 	keepalive, pingTimeout      float64
 
 	metricsAddr, metricsToken string
+	minDiskFreeMiB            int64
 }
 
 func parseServeFlags(stdio IO, args []string) (*serveFlags, []string, error) {
@@ -96,6 +100,7 @@ func parseServeFlags(stdio IO, args []string) (*serveFlags, []string, error) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "")
 	fs.StringVar(&f.metricsToken, "metrics-token", "", "")
+	fs.Int64Var(&f.minDiskFreeMiB, "min-disk-free", metrics.DefaultMinDiskFree>>20, "")
 	help := false
 	fs.BoolVar(&help, "h", false, "")
 	fs.BoolVar(&help, "help", false, "")
@@ -202,6 +207,13 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 	if metricsToken == "" {
 		metricsToken = getenv("CTFG_METRICS_TOKEN")
 	}
+	if f.minDiskFreeMiB < 0 {
+		return fmt.Errorf("--min-disk-free: %d is negative (0 turns the check off)", f.minDiskFreeMiB)
+	}
+	minDiskFree := f.minDiskFreeMiB << 20
+	if minDiskFree == 0 {
+		minDiskFree = -1 // off
+	}
 	cfg := app.Config{
 		GameDir:        f.game,
 		ChallengesPath: challenges,
@@ -223,6 +235,7 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 		Version:        Version,
 		MetricsAddr:    f.metricsAddr,
 		MetricsToken:   metricsToken,
+		MinDiskFree:    minDiskFree,
 		OnListen: func(a net.Addr) {
 			if f.portFile != "" {
 				if err := writeFileAtomic(f.portFile, a.String()+"\n"); err != nil {

@@ -7,6 +7,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -74,8 +75,10 @@ type Config struct {
 	// limiter that refused it (metrics). It must not block.
 	OnRateLimited func(limiter string)
 	// Health, when set, reports whether the server can work (the database
-	// answers); GET /healthz answers 503 while it returns an error. It must
-	// be cheap: probes are neither authenticated nor rate limited.
+	// answers, the disk has room, commits succeed); GET /healthz answers
+	// 503 while it returns an error, with the error's HealthReason() code
+	// if it has one. It must be cheap: probes are neither authenticated
+	// nor rate limited.
 	Health func(ctx context.Context) error
 	// Metrics serves GET /metrics (already guarded by its token, if any);
 	// nil answers 404, e.g. when metrics live on their own listener.
@@ -252,14 +255,25 @@ type health struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// handleHealth answers probes: 200 while the database answers, else 503.
-// The reason is logged, never sent: it could hold a file path.
+// healthReasoner is an unhealthy result that names its reason with a code
+// fit for clients (metrics.HealthError).
+type healthReasoner interface{ HealthReason() string }
+
+// handleHealth answers probes: 200 while the server can work, else 503
+// with a reason code ("database" unless the check names another, e.g.
+// "disk_full", "commit_failing"). The error itself is logged, never
+// sent: it could hold a file path.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if s.cfg.Health != nil {
 		if err := s.cfg.Health(r.Context()); err != nil {
 			s.log.WarnContext(r.Context(), "health check failed", "request_id", requestID(r), "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, health{"unavailable", "database"})
+			reason := "database"
+			var hr healthReasoner
+			if errors.As(err, &hr) {
+				reason = hr.HealthReason()
+			}
+			writeJSON(w, http.StatusServiceUnavailable, health{"unavailable", reason})
 			return
 		}
 	}
