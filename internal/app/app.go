@@ -75,6 +75,10 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics (and pprof)
 	// require, wherever they are served.
 	MetricsToken string
+	// MinDiskFree is the free space (bytes) on the database's file system
+	// below which /healthz answers 503 disk_full; 0 means
+	// metrics.DefaultMinDiskFree (64 MiB), negative turns the check off.
+	MinDiskFree int64
 	// OnMetricsListen is called once the metrics listener is bound.
 	OnMetricsListen func(addr net.Addr)
 }
@@ -196,6 +200,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		DiskFree: s.Store.DiskFree,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	})
+	health := metrics.NewHealth(metrics.HealthConfig{Check: s.Store.Ping, DiskFree: s.Store.DiskFree, MinDiskFree: cfg.MinDiskFree})
 	ph := game.Placeholders{ObfuscationKey: cfg.ObfuscationKey}
 	if c := s.Game.Clusters; c != nil {
 		ph.ControlCluster, ph.PlayerClusters = c.Control, c.Players
@@ -208,7 +213,11 @@ func (s *Server) assemble(ctx context.Context) error {
 		Placeholders: ph,
 		Logger:       cfg.Logger,
 		Now:          cfg.Now,
-		OnBatch:      s.Metrics.ObserveBatch,
+		OnBatch: func(size int, took time.Duration) {
+			s.Metrics.ObserveBatch(size, took)
+			health.CommitSucceeded()
+		},
+		OnCommitError: func(error) { health.CommitFailed() },
 		OnCommit: func(evs []game.Event) {
 			s.Metrics.ObserveEvents(evs)
 			s.solves.Apply(evs...)
@@ -234,10 +243,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Metrics:        s.Metrics.StreamMetrics(),
 		Logger:         cfg.Logger,
 		Now:            cfg.Now,
-	}, snapshotSource{st}, func(token string) (stream.Viewer, bool) {
-		id, ok := s.Tokens.Verify(token)
-		return stream.Viewer{PlayerID: id}, ok
-	})
+	}, snapshotSource{st}, s.authenticateStream)
 	var connect []string
 	if cfg.WebSocketURL != "" {
 		connect = append(connect, originOf(cfg.WebSocketURL))
@@ -251,7 +257,6 @@ func (s *Server) assemble(ctx context.Context) error {
 	if cfg.MetricsAddr == "" {
 		metricsHandler = metrics.RequireToken(cfg.MetricsToken, s.Metrics.Handler())
 	}
-	health := metrics.NewHealth(metrics.HealthConfig{Check: s.Store.Ping})
 	onWrongFlag := func(player int64, challenge int, guess string) {
 		s.Metrics.WrongFlag()
 		s.wrongs.Record(player, challenge, guess)
@@ -275,14 +280,43 @@ func (s *Server) assemble(ctx context.Context) error {
 		OnLogin:          s.Metrics.Login,
 		OnRateLimited:    s.Metrics.RateLimited,
 		OnWrongFlag:      onWrongFlag,
+		OnLogout:         s.closeSession,
 		Admin:            adminSource{s},
 		Health:           health.Check,
 		Metrics:          metricsHandler,
 		Logger:           cfg.Logger,
 		Now:              cfg.Now,
+
+		// Open metrics show failed and admin logins and solve counts:
+		// without a token, only loopback clients (Prometheus on the host)
+		// may read them.
+		MetricsLoopbackOnly: cfg.MetricsToken == "",
 	})
 	return nil
 }
+
+// authenticateStream accepts a scorestream token whose signature, expiry
+// and epoch are good and whose login session still exists: a logout
+// revokes the session's tokens. The session check is the sessions cache,
+// or one indexed read of the (shared) store after a restart.
+func (s *Server) authenticateStream(ctx context.Context, token string) (stream.Viewer, bool) {
+	c, ok := s.Tokens.Verify(token)
+	if !ok {
+		return stream.Viewer{}, false
+	}
+	if c.Session.IsZero() {
+		// Only the public board's anonymous tokens have no session.
+		return stream.Viewer{}, c.UserID == 0
+	}
+	id, err := s.Sessions.UserOf(ctx, c.Session)
+	if err != nil || id != c.UserID {
+		return stream.Viewer{}, false
+	}
+	return stream.Viewer{PlayerID: id, Session: string(c.Session[:])}, true
+}
+
+// closeSession closes the scorestream sockets of a session that logged out.
+func (s *Server) closeSession(k auth.SessionKey) { s.Hub.CloseSession(string(k[:])) }
 
 // afterReset runs on the committer right after an admin reset: every
 // session and stream token stops working, rate limits start afresh, and

@@ -40,6 +40,9 @@ type Config struct {
 	OnReset func()
 	// OnBatch, when set, observes each group commit (for metrics).
 	OnBatch func(size int, took time.Duration)
+	// OnCommitError, when set, observes each group commit that failed
+	// (for the health check: a full disk fails writes, not reads).
+	OnCommitError func(err error)
 }
 
 // Engine is a running game. Its methods are safe for concurrent use.
