@@ -2,10 +2,17 @@
 # Runs every test: formatting and vet, the Go suite with the race detector
 # (unit, API, crash, store, stream, emulator and fuzz seed corpora), and the
 # browser suite in Debian's Chromium, and the container image when podman
-# is installed. Needs Go, Node and /usr/bin/chromium (.ci/run installs it
-# and podman: apt-get install chromium podman runc).
+# is installed. Needs Go and Node; the rest (scripts/deps.sh: Chromium,
+# podman, ...) it installs with apt-get when run as root, else it names
+# what to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/deps.sh
+
+echo "== test dependencies"
+# What is still missing is skipped (podman) or fails (Chromium) below.
+install_test_deps || true
+bash scripts/deps_test.sh
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
@@ -20,14 +27,14 @@ echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...
 
 echo "== container image"
-if command -v podman >/dev/null; then
+if ! test_dep_missing podman; then
   bash scripts/container.sh --test
 else
-  echo "podman is missing: skipping the image test (.ci/run installs it: apt-get install podman runc)"
+  echo "podman is missing: skipping the image test (apt-get install -y podman runc curl python3)"
 fi
 
 echo "== web unit and browser tests"
-if [ ! -x /usr/bin/chromium ]; then
+if test_dep_missing chromium; then
   echo "Chromium is missing: apt-get install -y chromium (the browser tests need it)"; exit 1
 fi
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm test --silent && npm run --silent test:browser)

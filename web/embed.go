@@ -19,6 +19,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 //go:embed all:dist
@@ -323,12 +324,11 @@ func etagMatches(header, etag string) bool {
 	return false
 }
 
-// bannerNames are tried in order inside the game directory.
-var bannerNames = []string{"images/banner.jpg", "images/banner.png"}
+// bannerNames are tried in order inside the game directory's images/.
+var bannerNames = []string{"banner.jpg", "banner.png"}
 
-// serveBanner sends the game directory's banner, opened through os.Root
-// so that neither ".." nor a symlink can lead outside the directory, or
-// else the built-in one.
+// serveBanner sends the game directory's banner (see openBanner), or else
+// the built-in one.
 func (h *handler) serveBanner(w http.ResponseWriter, r *http.Request) {
 	if h.gameDir != "" {
 		if f, info, name := h.openBanner(); f != nil {
@@ -342,14 +342,33 @@ func (h *handler) serveBanner(w http.ResponseWriter, r *http.Request) {
 	serveAsset(w, r, h.banner)
 }
 
+// openImages opens the game directory's images/ as an os.Root: neither
+// ".." nor a symlink can lead out of it, so a banner symlinked to ../.env
+// (inside the game directory, but full of tokens) is never served.
+func (h *handler) openImages() (*os.Root, error) {
+	game, err := os.OpenRoot(h.gameDir)
+	if err != nil {
+		return nil, err
+	}
+	defer game.Close()
+	return game.OpenRoot("images")
+}
+
+// openBanner opens the first banner that is a regular file under images/.
+// The type is checked before the open, and the open does not block, so a
+// FIFO (or a device) named banner.jpg cannot hold a goroutine and a thread
+// per request; the opened file is checked again in case it was swapped.
 func (h *handler) openBanner() (*os.File, fs.FileInfo, string) {
-	root, err := os.OpenRoot(h.gameDir)
+	root, err := h.openImages()
 	if err != nil {
 		return nil, nil, ""
 	}
 	defer root.Close()
 	for _, name := range bannerNames {
-		f, err := root.Open(name)
+		if info, err := root.Stat(name); err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 		if err != nil {
 			continue
 		}
@@ -364,11 +383,20 @@ func (h *handler) openBanner() (*os.File, fs.FileInfo, string) {
 }
 
 // checkBanner tells the operator at start-up about a banner that exists
-// but will not be shown (a symlink out of the game directory, say).
+// but will not be shown (a symlink out of images/, say).
 func (h *handler) checkBanner() {
-	root, err := os.OpenRoot(h.gameDir)
+	game, err := os.OpenRoot(h.gameDir)
 	if err != nil {
 		h.log.Warn("web: game directory unreadable; showing the built-in banner", "dir", h.gameDir, "err", err)
+		return
+	}
+	root, err := game.OpenRoot("images")
+	game.Close()
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		h.log.Warn("web: images directory unusable; showing the built-in banner", "dir", h.gameDir, "err", err)
 		return
 	}
 	defer root.Close()
@@ -378,9 +406,9 @@ func (h *handler) checkBanner() {
 		case err == nil && info.Mode().IsRegular():
 			return
 		case err == nil:
-			h.log.Warn("web: banner is not a regular file; ignored", "file", name)
+			h.log.Warn("web: banner is not a regular file; ignored", "file", "images/"+name)
 		case !errors.Is(err, fs.ErrNotExist):
-			h.log.Warn("web: banner cannot be used; ignored", "file", name, "err", err)
+			h.log.Warn("web: banner cannot be used; ignored", "file", "images/"+name, "err", err)
 		}
 	}
 }

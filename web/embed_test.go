@@ -369,15 +369,27 @@ func TestBanner(t *testing.T) {
 				t.Skip("symlinks unsupported:", err)
 			}
 		}, "", "image/svg+xml"},
-		{"symlink inside the game dir is fine", func(t *testing.T, base, game string) {
-			MustWrite(t, filepath.Join(game, "art", "logo.png"), "INSIDE-LOGO")
-			if err := os.MkdirAll(filepath.Join(game, "images"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink("../art/logo.png", filepath.Join(game, "images", "banner.png")); err != nil {
+		{"symlink inside images/ is fine", func(t *testing.T, base, game string) {
+			MustWrite(t, filepath.Join(game, "images", "logo-2025.png"), "INSIDE-LOGO")
+			if err := os.Symlink("logo-2025.png", filepath.Join(game, "images", "banner.png")); err != nil {
 				t.Skip("symlinks unsupported:", err)
 			}
 		}, "INSIDE-LOGO", "image/png"},
+		{"symlink out of images/ to the game's .env is refused", func(t *testing.T, base, game string) {
+			MustWrite(t, filepath.Join(game, ".env"), "CTFG_ADMIN_TOKEN=TOP-SECRET-ENV")
+			if err := os.MkdirAll(filepath.Join(game, "images"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("../.env", filepath.Join(game, "images", "banner.jpg")); err != nil {
+				t.Skip("symlinks unsupported:", err)
+			}
+		}, "", "image/svg+xml"},
+		{"images/ symlinked out of the game dir is refused", func(t *testing.T, base, game string) {
+			MustWrite(t, filepath.Join(base, "elsewhere", "banner.png"), "TOP-SECRET-OUTSIDE")
+			if err := os.Symlink(filepath.Join(base, "elsewhere"), filepath.Join(game, "images")); err != nil {
+				t.Skip("symlinks unsupported:", err)
+			}
+		}, "", "image/svg+xml"},
 		{"directory named banner.jpg is skipped", func(t *testing.T, base, game string) {
 			MustWrite(t, filepath.Join(game, "images", "banner.jpg", "x"), "x")
 			MustWrite(t, filepath.Join(game, "images", "banner.png"), "PNG-BANNER")

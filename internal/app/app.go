@@ -77,6 +77,10 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics (and pprof)
 	// require, wherever they are served.
 	MetricsToken string
+	// MinDiskFree is the free space (bytes) on the database's file system
+	// below which /healthz answers 503 disk_full; 0 means
+	// metrics.DefaultMinDiskFree (64 MiB), negative turns the check off.
+	MinDiskFree int64
 	// OnMetricsListen is called once the metrics listener is bound.
 	OnMetricsListen func(addr net.Addr)
 	// DatabaseURL, a postgres:// or postgresql:// URL, selects the
@@ -241,6 +245,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		DiskFree: diskFree,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	})
+	health := metrics.NewHealth(metrics.HealthConfig{Check: s.Store.Ping, DiskFree: diskFree, MinDiskFree: cfg.MinDiskFree})
 	ph := game.Placeholders{ObfuscationKey: cfg.ObfuscationKey}
 	if c := s.Game.Clusters; c != nil {
 		ph.ControlCluster, ph.PlayerClusters = c.Control, c.Players
@@ -252,7 +257,11 @@ func (s *Server) assemble(ctx context.Context) error {
 		Placeholders: ph,
 		Logger:       cfg.Logger,
 		Now:          cfg.Now,
-		OnBatch:      s.Metrics.ObserveBatch,
+		OnBatch: func(size int, took time.Duration) {
+			s.Metrics.ObserveBatch(size, took)
+			health.CommitSucceeded()
+		},
+		OnCommitError: func(error) { health.CommitFailed() },
 	})
 	if err != nil {
 		return err
@@ -275,10 +284,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		Metrics:        s.Metrics.StreamMetrics(),
 		Logger:         cfg.Logger,
 		Now:            cfg.Now,
-	}, snaps, func(token string) (stream.Viewer, bool) {
-		id, ok := s.Tokens.Verify(token)
-		return stream.Viewer{PlayerID: id}, ok
-	})
+	}, snaps, s.authenticateStream)
 	var connect []string
 	if cfg.WebSocketURL != "" {
 		connect = append(connect, originOf(cfg.WebSocketURL))
@@ -292,7 +298,6 @@ func (s *Server) assemble(ctx context.Context) error {
 	if cfg.MetricsAddr == "" {
 		metricsHandler = metrics.RequireToken(cfg.MetricsToken, s.Metrics.Handler())
 	}
-	health := metrics.NewHealth(metrics.HealthConfig{Check: s.Store.Ping})
 	s.API = httpapi.New(httpapi.Config{
 		Engine:           eng,
 		Sessions:         s.Sessions,
@@ -312,11 +317,17 @@ func (s *Server) assemble(ctx context.Context) error {
 		OnLogin:          s.Metrics.Login,
 		OnRateLimited:    s.Metrics.RateLimited,
 		OnWrongFlag:      func(int64, int, string) { s.Metrics.WrongFlag() },
+		OnLogout:         s.closeSession,
 		Admin:            adminSource{s},
 		Health:           health.Check,
 		Metrics:          metricsHandler,
 		Logger:           cfg.Logger,
 		Now:              cfg.Now,
+
+		// Open metrics show failed and admin logins and solve counts:
+		// without a token, only loopback clients (Prometheus on the host)
+		// may read them.
+		MetricsLoopbackOnly: cfg.MetricsToken == "",
 	})
 	// Every view of the game, in the one order each batch of committed
 	// events reaches them (after the game state): whatever changes the
@@ -338,6 +349,29 @@ func (s *Server) assemble(ctx context.Context) error {
 		streamView,     // the scorestream, last: views above are current when a frame goes out
 	)
 }
+
+// authenticateStream accepts a scorestream token whose signature, expiry
+// and epoch are good and whose login session still exists: a logout
+// revokes the session's tokens. The session check is the sessions cache,
+// or one indexed read of the (shared) store after a restart.
+func (s *Server) authenticateStream(ctx context.Context, token string) (stream.Viewer, bool) {
+	c, ok := s.Tokens.Verify(token)
+	if !ok {
+		return stream.Viewer{}, false
+	}
+	if c.Session.IsZero() {
+		// Only the public board's anonymous tokens have no session.
+		return stream.Viewer{}, c.UserID == 0
+	}
+	id, err := s.Sessions.UserOf(ctx, c.Session)
+	if err != nil || id != c.UserID {
+		return stream.Viewer{}, false
+	}
+	return stream.Viewer{PlayerID: id, Session: string(c.Session[:])}, true
+}
+
+// closeSession closes the scorestream sockets of a session that logged out.
+func (s *Server) closeSession(k auth.SessionKey) { s.Hub.CloseSession(string(k[:])) }
 
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.API }

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"github.com/ctfg/ctfg/internal/auth"
+
 	"context"
 	"log/slog"
 	"maps"
@@ -134,8 +136,8 @@ func TestPostgresInstancesStartTogether(t *testing.T) {
 		}
 	}
 	// A stream token issued by one instance verifies on another.
-	tok := srvs[0].Tokens.Issue(users[0]["alice"])
-	if id, ok := srvs[2].Tokens.Verify(tok); !ok || id != users[0]["alice"] {
-		t.Fatalf("a token of instance 0 does not verify on instance 2: %d, %v", id, ok)
+	tok := srvs[0].Tokens.Issue(users[0]["alice"], auth.KeyOf("a session"))
+	if c, ok := srvs[2].Tokens.Verify(tok); !ok || c.UserID != users[0]["alice"] {
+		t.Fatalf("a token of instance 0 does not verify on instance 2: %+v, %v", c, ok)
 	}
 }

@@ -1,10 +1,17 @@
 package auth
 
 import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ctfg/ctfg/internal/store"
+	"github.com/ctfg/ctfg/internal/store/sqlite"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -12,18 +19,29 @@ func TestStreamTokens(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	clock := func() time.Time { return now }
 	tk := NewTokens([]byte("0123456789abcdef0123456789abcdef"), 3, clock)
-	tok := tk.Issue(42)
-	if id, ok := tk.Verify(tok); !ok || id != 42 {
-		t.Fatalf("fresh token: %d %v", id, ok)
+	session := KeyOf("the session cookie")
+	tok := tk.Issue(42, session)
+	if c, ok := tk.Verify(tok); !ok || c.UserID != 42 || c.Session != session {
+		t.Fatalf("fresh token: %+v %v", c, ok)
 	}
-	if tk.Issue(42) == tok {
+	if tk.Issue(42, session) == tok {
 		t.Fatal("tokens must carry a random nonce")
 	}
-	// Tampering with any byte breaks it.
-	b := []byte(tok)
-	b[5] ^= 1
-	if _, ok := tk.Verify(string(b)); ok {
-		t.Fatal("tampered token accepted")
+	if c, ok := tk.Verify(tk.Issue(0, SessionKey{})); !ok || c.UserID != 0 || !c.Session.IsZero() {
+		t.Fatalf("public-board token: %+v %v", c, ok)
+	}
+	// Tampering with any byte breaks it: user, expiry, epoch, nonce,
+	// session or signature.
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 8, 16, 24, 40, 71, 72, len(raw) - 1} {
+		b := bytes.Clone(raw)
+		b[i] ^= 1
+		if _, ok := tk.Verify(base64.RawURLEncoding.EncodeToString(b)); ok {
+			t.Fatalf("token with byte %d changed accepted", i)
+		}
 	}
 	for _, bad := range []string{"", "x", strings.Repeat("A", 200), tok + "A"} {
 		if _, ok := tk.Verify(bad); ok {
@@ -38,7 +56,7 @@ func TestStreamTokens(t *testing.T) {
 	if _, ok := tk.Verify(tok); ok {
 		t.Fatal("expired token accepted")
 	}
-	tok = tk.Issue(7)
+	tok = tk.Issue(7, session)
 	tk.SetEpoch(4) // admin reset
 	if _, ok := tk.Verify(tok); ok {
 		t.Fatal("token of an older epoch accepted")
@@ -61,6 +79,74 @@ func TestPasswords(t *testing.T) {
 	}
 	if !Equal("a", "a") || Equal("a", "b") || Equal("a", "") {
 		t.Fatal("Equal")
+	}
+}
+
+// pausingStore holds every session lookup, after it has read the store,
+// until the test lets it go on.
+type pausingStore struct {
+	store.Store
+	read, resume chan struct{}
+}
+
+func (p *pausingStore) SessionUser(ctx context.Context, hash []byte) (int64, error) {
+	id, err := p.Store.SessionUser(ctx, hash)
+	p.read <- struct{}{}
+	<-p.resume
+	return id, err
+}
+
+// MustStore opens a real SQLite store in a temporary directory.
+func MustStore(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// A lookup that read the store just before a logout deleted the session
+// must not put the session back into the cache, where it would outlive
+// the logout (and keep its scorestream tokens alive).
+func TestLookupRacingDeleteDoesNotRevive(t *testing.T) {
+	ctx := context.Background()
+	db := MustStore(t)
+	ids, err := db.SyncUsers(ctx, []string{"alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := ids["alice"]
+	token, err := NewSessions(db).Create(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pausingStore{Store: db, read: make(chan struct{}), resume: make(chan struct{})}
+	s := NewSessions(p) // another instance, or this one after a restart: nothing cached
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.User(ctx, token)
+		done <- err
+	}()
+	<-p.read // the lookup found the session in the store
+	if err := s.Delete(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	close(p.resume)
+	if err := <-done; err != nil {
+		t.Fatalf("racing lookup: %v", err)
+	}
+	go func() {
+		for range p.read {
+		}
+	}()
+	defer close(p.read)
+	if id, err := s.User(ctx, token); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("after logout: user %d, err %v; want ErrNoSession", id, err)
+	}
+	if _, err := s.UserOf(ctx, KeyOf(token)); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("UserOf after logout: %v", err)
 	}
 }
 

@@ -17,6 +17,17 @@ import (
 // ErrNoSession is returned for a missing, unknown or revoked session.
 var ErrNoSession = errors.New("auth: no session")
 
+// SessionKey identifies a login session: the SHA-256 of its token, which
+// is what the store keeps. It is no credential (the cookie is the token
+// itself), but like the token it is never logged.
+type SessionKey [sha256.Size]byte
+
+// KeyOf returns the key of the session with this token.
+func KeyOf(token string) SessionKey { return sha256.Sum256([]byte(token)) }
+
+// IsZero reports whether k is the zero key (no session).
+func (k SessionKey) IsZero() bool { return k == SessionKey{} }
+
 // Sessions are login sessions: a random token in the browser's cookie, its
 // SHA-256 in the store (so a copy of the database cannot log anyone in),
 // and a cache in memory so that authenticated requests do not read the
@@ -24,23 +35,26 @@ var ErrNoSession = errors.New("auth: no session")
 type Sessions struct {
 	store store.Store
 	mu    sync.RWMutex
-	cache map[[32]byte]int64
+	cache map[SessionKey]int64
+	// gen counts deletions: a lookup that read the store before a
+	// deletion must not put the deleted session back into the cache.
+	gen uint64
 }
 
 // NewSessions returns sessions kept in st.
 func NewSessions(st store.Store) *Sessions {
-	return &Sessions{store: st, cache: map[[32]byte]int64{}}
+	return &Sessions{store: st, cache: map[SessionKey]int64{}}
 }
 
 // Create starts a session for a user and returns its token.
 func (s *Sessions) Create(ctx context.Context, userID int64) (string, error) {
 	token := RandomToken(32)
-	h := sha256.Sum256([]byte(token))
-	if err := s.store.CreateSession(ctx, h[:], userID); err != nil {
+	k := KeyOf(token)
+	if err := s.store.CreateSession(ctx, k[:], userID); err != nil {
 		return "", fmt.Errorf("auth: create session: %w", err)
 	}
 	s.mu.Lock()
-	s.cache[h] = userID
+	s.cache[k] = userID
 	s.mu.Unlock()
 	return token, nil
 }
@@ -50,14 +64,20 @@ func (s *Sessions) User(ctx context.Context, token string) (int64, error) {
 	if token == "" || len(token) > 128 {
 		return 0, ErrNoSession
 	}
-	h := sha256.Sum256([]byte(token))
+	return s.UserOf(ctx, KeyOf(token))
+}
+
+// UserOf returns the user of the session with key k, or ErrNoSession: from
+// the cache, else from the store (which several instances share).
+func (s *Sessions) UserOf(ctx context.Context, k SessionKey) (int64, error) {
 	s.mu.RLock()
-	id, ok := s.cache[h]
+	id, ok := s.cache[k]
+	gen := s.gen
 	s.mu.RUnlock()
 	if ok {
 		return id, nil
 	}
-	id, err := s.store.SessionUser(ctx, h[:])
+	id, err := s.store.SessionUser(ctx, k[:])
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, ErrNoSession
 	}
@@ -65,28 +85,39 @@ func (s *Sessions) User(ctx context.Context, token string) (int64, error) {
 		return 0, fmt.Errorf("auth: look up session: %w", err)
 	}
 	s.mu.Lock()
-	s.cache[h] = id
+	if s.gen == gen {
+		s.cache[k] = id
+	}
 	s.mu.Unlock()
 	return id, nil
 }
 
-// Delete ends a session.
+// Delete ends a session. The cache forgets it before and after the store
+// does, so that no lookup racing with the deletion caches it again.
 func (s *Sessions) Delete(ctx context.Context, token string) error {
-	h := sha256.Sum256([]byte(token))
-	s.mu.Lock()
-	delete(s.cache, h)
-	s.mu.Unlock()
-	if err := s.store.DeleteSession(ctx, h[:]); err != nil {
+	k := KeyOf(token)
+	s.uncache(k)
+	err := s.store.DeleteSession(ctx, k[:])
+	s.uncache(k)
+	if err != nil {
 		return fmt.Errorf("auth: delete session: %w", err)
 	}
 	return nil
+}
+
+func (s *Sessions) uncache(k SessionKey) {
+	s.mu.Lock()
+	delete(s.cache, k)
+	s.gen++
+	s.mu.Unlock()
 }
 
 // Forget drops every cached session; call it after the store's sessions
 // were deleted by an admin reset.
 func (s *Sessions) Forget() {
 	s.mu.Lock()
-	s.cache = map[[32]byte]int64{}
+	s.cache = map[SessionKey]int64{}
+	s.gen++
 	s.mu.Unlock()
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ctfg/ctfg/internal/app"
 	"github.com/ctfg/ctfg/internal/gamefile"
+	"github.com/ctfg/ctfg/internal/metrics"
 	"github.com/ctfg/ctfg/internal/version"
 )
 
@@ -52,8 +53,11 @@ Other flags:
                                   the main port (e.g. 127.0.0.1:9090). Without it /metrics is on
                                   the main port and pprof is off
   --metrics-token TOKEN           /metrics (and pprof) need "Authorization: Bearer TOKEN"
-                                  (env CTFG_METRICS_TOKEN). With neither metrics flag, /metrics
-                                  on the main port is open to anyone; /healthz always is
+                                  (env CTFG_METRICS_TOKEN). Without a token, /metrics on the
+                                  main port answers loopback clients only (with --trust-proxy:
+                                  by X-Forwarded-For); /healthz is open to anyone
+  --min-disk-free MIB             /healthz answers 503 disk_full while the database's file system
+                                  has less free space (default 64); 0 turns the check off
   --log-format text|json          log format (default text)
   --log-level LEVEL               debug, info, warn or error (default info)
   --version                       print the version
@@ -78,6 +82,7 @@ type serveFlags struct {
 
 	metricsAddr, metricsToken string
 	database                  string
+	minDiskFreeMiB            int64
 }
 
 // newServeFlagSet defines serve's flags on f; -h and --help set help.
@@ -109,6 +114,7 @@ func newServeFlagSet(f *serveFlags, help *bool) *flag.FlagSet {
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "")
 	fs.StringVar(&f.metricsToken, "metrics-token", "", "")
 	fs.StringVar(&f.database, "database", "", "")
+	fs.Int64Var(&f.minDiskFreeMiB, "min-disk-free", metrics.DefaultMinDiskFree>>20, "")
 	fs.BoolVar(help, "h", false, "")
 	fs.BoolVar(help, "help", false, "")
 	return fs
@@ -222,6 +228,13 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 	if metricsToken == "" {
 		metricsToken = getenv("CTFG_METRICS_TOKEN")
 	}
+	if f.minDiskFreeMiB < 0 {
+		return fmt.Errorf("--min-disk-free: %d is negative (0 turns the check off)", f.minDiskFreeMiB)
+	}
+	minDiskFree := f.minDiskFreeMiB << 20
+	if minDiskFree == 0 {
+		minDiskFree = -1 // off
+	}
 	database := f.database
 	if database == "" {
 		database = getenv("CTFG_DATABASE_URL")
@@ -251,6 +264,7 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 		Version:        version.Get().String(),
 		MetricsAddr:    f.metricsAddr,
 		MetricsToken:   metricsToken,
+		MinDiskFree:    minDiskFree,
 		OnListen: func(a net.Addr) {
 			if f.portFile != "" {
 				if err := writeFileAtomic(f.portFile, a.String()+"\n"); err != nil {
@@ -270,7 +284,8 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 		log.Warn("CTFG_ADMIN_TOKEN is not set: the admin dashboard and reset are disabled")
 	}
 	if cfg.MetricsAddr == "" && cfg.MetricsToken == "" {
-		log.Info("/metrics is open on the main port; restrict it with --metrics-addr or CTFG_METRICS_TOKEN")
+		log.Info("/metrics on the main port answers loopback clients only; set CTFG_METRICS_TOKEN to scrape it from elsewhere, or use --metrics-addr",
+			"trust_proxy", cfg.TrustProxy)
 	}
 	return srv.Run(ctx)
 }

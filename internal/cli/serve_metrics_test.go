@@ -25,7 +25,7 @@ func TestServeMetricsFlags(t *testing.T) {
 	if f.metricsAddr != "127.0.0.1:9090" || f.metricsToken != "tok" {
 		t.Fatalf("parsed %q %q", f.metricsAddr, f.metricsToken)
 	}
-	for _, want := range []string{"--metrics-addr", "--metrics-token", "CTFG_METRICS_TOKEN", "open to anyone"} {
+	for _, want := range []string{"--metrics-addr", "--metrics-token", "CTFG_METRICS_TOKEN", "loopback clients only"} {
 		if !strings.Contains(serveUsage, want) {
 			t.Errorf("usage does not mention %q", want)
 		}
@@ -117,5 +117,22 @@ func TestServeMetricsEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "metrics listening") {
 		t.Errorf("no log line for the metrics listener: %s", logs.String())
+	}
+}
+
+func TestServeMinDiskFreeFlag(t *testing.T) {
+	f, _, err := parseServeFlags(IO{Out: io.Discard, Err: io.Discard}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.minDiskFreeMiB != 64 {
+		t.Fatalf("default --min-disk-free %d MiB, want 64", f.minDiskFreeMiB)
+	}
+	if !strings.Contains(serveUsage, "--min-disk-free") {
+		t.Error("usage does not mention --min-disk-free")
+	}
+	code, _, stderr := runCLI(t, "--game", ctftest.MustGameDir(t), "--addr", "127.0.0.1:0", "--min-disk-free", "-1")
+	if code != 1 || !strings.Contains(stderr, "--min-disk-free") {
+		t.Fatalf("negative --min-disk-free: exit %d, %s", code, stderr)
 	}
 }

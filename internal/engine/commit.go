@@ -209,6 +209,9 @@ func (e *Engine) commit(ops []*op) {
 	results, err := e.append(evs)
 	if err != nil {
 		e.log.Error("group commit failed", "events", len(evs), "err", err)
+		if e.cfg.OnCommitError != nil {
+			e.cfg.OnCommitError(err)
+		}
 		for _, o := range owners {
 			o.reply <- opResult{err: fmt.Errorf("engine: commit: %w", err)}
 		}

@@ -41,6 +41,9 @@ type Config struct {
 	Poll time.Duration
 	// OnDelivered, when set, observes the feed's lag (metrics).
 	OnDelivered func(events int, lag time.Duration)
+	// OnCommitError, when set, observes each group commit that failed
+	// (for the health check: a full disk fails writes, not reads).
+	OnCommitError func(err error)
 }
 
 // Engine is a running game. Its methods are safe for concurrent use.

@@ -56,7 +56,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"displayname":   nullableName(p.Name),
 		"needs_name":    p.Name == "",
-		"websocket_url": s.streamURL(r, p.ID),
+		"websocket_url": s.streamURL(r, p.ID, auth.KeyOf(token)),
 	})
 }
 
@@ -203,6 +203,9 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, _ int64) {
 			s.fail(w, r, err)
 			return
 		}
+		if s.cfg.OnLogout != nil {
+			s.cfg.OnLogout(auth.KeyOf(c.Value))
+		}
 	}
 	clearSessionCookie(w)
 	w.WriteHeader(http.StatusNoContent)
@@ -225,7 +228,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		"username":      p.Username,
 		"displayname":   nullableName(p.Name),
 		"needs_name":    p.Name == "",
-		"websocket_url": s.streamURL(r, id),
+		"websocket_url": s.streamURL(r, id, sessionKey(r)),
 		"player_id":     p.ID,
 		"total":         p.Score,
 	})
@@ -369,13 +372,14 @@ func (s *Server) handleScoreboard(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleBoard(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	var viewer int64
+	var session auth.SessionKey // none: a public board's token outlives logouts
 	if !s.cfg.PublicScoreboard {
 		id, err := s.sessionUser(r)
 		if err != nil {
 			writeError(w, http.StatusUnauthorized, "unauthorized")
 			return
 		}
-		viewer = id
+		viewer, session = id, sessionKey(r)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"public": s.cfg.PublicScoreboard, "websocket_url": s.streamURL(r, viewer)})
+	writeJSON(w, http.StatusOK, map[string]any{"public": s.cfg.PublicScoreboard, "websocket_url": s.streamURL(r, viewer, session)})
 }

@@ -7,7 +7,9 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -72,6 +74,9 @@ type Config struct {
 	// OnWrongFlag, when set, receives every incorrect guess (for the
 	// dispute log). It must not block and must never log the guess.
 	OnWrongFlag func(player int64, challenge int, guess string)
+	// OnLogout, when set, is told the key of every session that logged
+	// out, to close the scorestream sockets opened with its tokens.
+	OnLogout func(session auth.SessionKey)
 	// OnRequest, when set, observes every request (metrics).
 	OnRequest func(route, method string, status int, took time.Duration)
 	// OnLogin, when set, observes every password check of a login: ok, or
@@ -81,14 +86,21 @@ type Config struct {
 	// limiter that refused it (metrics). It must not block.
 	OnRateLimited func(limiter string)
 	// Health, when set, reports whether the server can work (the database
-	// answers); GET /healthz answers 503 while it returns an error. It must
-	// be cheap: probes are neither authenticated nor rate limited.
+	// answers, the disk has room, commits succeed); GET /healthz answers
+	// 503 while it returns an error, with the error's HealthReason() code
+	// if it has one. It must be cheap: probes are neither authenticated
+	// nor rate limited.
 	Health func(ctx context.Context) error
 	// Metrics serves GET /metrics (already guarded by its token, if any);
 	// nil answers 404, e.g. when metrics live on their own listener.
 	Metrics http.Handler
 	Logger  *slog.Logger
 	Now     func() time.Time
+
+	// MetricsLoopbackOnly serves /metrics only to loopback clients (by
+	// the address rate limits use: with TrustProxy, X-Forwarded-For), 403
+	// to any other: the default while no metrics token protects them.
+	MetricsLoopbackOnly bool
 }
 
 // Limits are the rate limit settings (burst, then one token every Every).
@@ -310,24 +322,47 @@ type health struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// handleHealth answers probes: 200 while the database answers, else 503.
-// The reason is logged, never sent: it could hold a file path.
+// healthReasoner is an unhealthy result that names its reason with a code
+// fit for clients (metrics.HealthError).
+type healthReasoner interface{ HealthReason() string }
+
+// handleHealth answers probes: 200 while the server can work, else 503
+// with a reason code ("database" unless the check names another, e.g.
+// "disk_full", "commit_failing"). The error itself is logged, never
+// sent: it could hold a file path.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if s.cfg.Health != nil {
 		if err := s.cfg.Health(r.Context()); err != nil {
 			s.log.WarnContext(r.Context(), "health check failed", "request_id", requestID(r), "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, health{"unavailable", "database"})
+			reason := "database"
+			var hr healthReasoner
+			if errors.As(err, &hr) {
+				reason = hr.HealthReason()
+			}
+			writeJSON(w, http.StatusServiceUnavailable, health{"unavailable", reason})
 			return
 		}
 	}
 	writeJSON(w, http.StatusOK, health{Status: "ok"})
 }
 
+// errMetricsLoopbackOnly refuses /metrics to a remote client when only
+// loopback clients may read it.
+var errMetricsLoopbackOnly = game.NewError(game.KindForbidden, "metrics_loopback_only")
+
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Metrics == nil {
 		writeError(w, http.StatusNotFound, "not_found")
 		return
+	}
+	if s.cfg.MetricsLoopbackOnly {
+		// Behind a local proxy every peer is loopback: the address that
+		// counts is the one clientAddr derives (X-Forwarded-For).
+		if ip := net.ParseIP(s.clientAddr(r)); ip == nil || !ip.IsLoopback() {
+			s.fail(w, r, errMetricsLoopbackOnly)
+			return
+		}
 	}
 	s.cfg.Metrics.ServeHTTP(w, r)
 }

@@ -29,6 +29,16 @@ func (s *Server) sessionUser(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// sessionKey is the key of the request's session cookie, the one
+// sessionUser checked (zero without a cookie).
+func sessionKey(r *http.Request) auth.SessionKey {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return auth.SessionKey{}
+	}
+	return auth.KeyOf(c.Value)
+}
+
 // authedHandler is a handler that needs a logged-in player.
 type authedHandler func(w http.ResponseWriter, r *http.Request, player int64)
 
@@ -89,11 +99,11 @@ func isHTTPS(r *http.Request, trustProxy bool) bool {
 	return trustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
-// streamURL is the scorestream URL, with a fresh token, handed to a
-// browser: the configured --websocket-url, or one derived from the
-// request's host and scheme.
-func (s *Server) streamURL(r *http.Request, player int64) string {
-	token := url.QueryEscape(s.cfg.Tokens.Issue(player))
+// streamURL is the scorestream URL, with a fresh token bound to session
+// (so that its logout revokes it), handed to a browser: the configured
+// --websocket-url, or one derived from the request's host and scheme.
+func (s *Server) streamURL(r *http.Request, player int64, session auth.SessionKey) string {
+	token := url.QueryEscape(s.cfg.Tokens.Issue(player, session))
 	if base := s.cfg.WebSocketURL; base != "" {
 		sep := "?"
 		if strings.Contains(base, "?") {

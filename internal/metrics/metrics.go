@@ -70,7 +70,7 @@ var knownMethods = map[string]string{
 // (none exists) would count under "other".
 var dropReasons = []string{
 	stream.ReasonClosed, stream.ReasonOverflow, stream.ReasonWriteError,
-	stream.ReasonPingTimeout, stream.ReasonTooBig, stream.ReasonReset, stream.ReasonShutdown,
+	stream.ReasonPingTimeout, stream.ReasonTooBig, stream.ReasonReset, stream.ReasonLogout, stream.ReasonShutdown,
 }
 
 // Limiter names passed to RateLimited by the HTTP API. They are created up

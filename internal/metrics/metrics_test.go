@@ -395,3 +395,63 @@ func TestLabelSetsAreTheDocumentedOnes(t *testing.T) {
 		t.Errorf("unknown reason counted %v times under other, want 1", got)
 	}
 }
+
+// TestHealthReasons: the database first, then free space, then a recent
+// failed commit; a failed commit counts until a commit succeeds or
+// CommitFailWindow passes.
+func TestHealthReasons(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	var dbErr error
+	var free atomic.Int64
+	free.Store(1 << 30)
+	h := metrics.NewHealth(metrics.HealthConfig{
+		Check:    func(context.Context) error { return dbErr },
+		DiskFree: free.Load,
+		Now:      clock,
+	})
+	reason := func() string {
+		t.Helper()
+		advance(metrics.DefaultHealthEvery) // past the cache
+		err := h.Check(context.Background())
+		if err == nil {
+			return "ok"
+		}
+		var he *metrics.HealthError
+		if !errors.As(err, &he) {
+			t.Fatalf("unhealthy without a reason: %v", err)
+		}
+		return he.HealthReason()
+	}
+	if r := reason(); r != "ok" {
+		t.Fatalf("healthy server: %s", r)
+	}
+	free.Store(metrics.DefaultMinDiskFree - 1)
+	if r := reason(); r != metrics.ReasonDiskFull {
+		t.Fatalf("%d bytes free: %s", free.Load(), r)
+	}
+	free.Store(-1) // unknown: not held against the server
+	if r := reason(); r != "ok" {
+		t.Fatalf("unknown free space: %s", r)
+	}
+	h.CommitFailed()
+	if r := reason(); r != metrics.ReasonCommitFailing {
+		t.Fatalf("after a failed commit: %s", r)
+	}
+	dbErr = errors.New("database is closed")
+	if r := reason(); r != metrics.ReasonDatabase {
+		t.Fatalf("database down: %s", r)
+	}
+	dbErr = nil
+	h.CommitSucceeded()
+	if r := reason(); r != "ok" {
+		t.Fatalf("after a successful commit: %s", r)
+	}
+	h.CommitFailed()
+	advance(metrics.DefaultCommitFailWindow)
+	if r := reason(); r != "ok" {
+		t.Fatalf("a failure older than the window still counts: %s", r)
+	}
+}

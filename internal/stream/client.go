@@ -344,13 +344,35 @@ func (c *client) readLoop() {
 		_, r, err := conn.NextReader()
 		if err == nil {
 			c.extendRead()
-			_, err = io.Copy(io.Discard, r)
+			err = c.discard(r)
 		}
 		if err != nil {
 			c.shut(c.readReason(err))
 			return
 		}
 	}
+}
+
+// errInflatedTooBig is a client message that inflates past MaxMessage.
+var errInflatedTooBig = errors.New("stream: inflated message over the read limit")
+
+// discard reads a client message and throws it away. gorilla's read limit
+// counts the bytes on the wire, so a compressed frame under the limit can
+// inflate a thousand times (4 KB of deflate is 4 MB of text): the inflated
+// bytes are capped here too, and a message over the cap is closed with
+// 1009 after at most MaxMessage+1 bytes (plus one flate window) inflated.
+func (c *client) discard(r io.Reader) error {
+	limit := c.h.cfg.MaxMessage
+	n, err := io.Copy(io.Discard, io.LimitReader(r, limit+1))
+	if err != nil {
+		return err
+	}
+	if n > limit {
+		_ = c.conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseMessageTooBig, ""), time.Now().Add(c.h.cfg.WriteTimeout))
+		return errInflatedTooBig
+	}
+	return nil
 }
 
 func (c *client) extendRead() {
@@ -367,7 +389,7 @@ func (c *client) readReason(err error) string {
 	switch {
 	case c.closeSent.Load():
 		return ReasonClosed // we closed it; the hub already counted why
-	case errors.Is(err, websocket.ErrReadLimit):
+	case errors.Is(err, websocket.ErrReadLimit), errors.Is(err, errInflatedTooBig):
 		return ReasonTooBig
 	case errors.As(err, &ne) && ne.Timeout():
 		return ReasonPingTimeout

@@ -64,7 +64,7 @@ func (g *testGame) commit(h *Hub, evs ...Event) {
 // tokens of the test hubs.
 var testTokens = map[string]Viewer{"tok-alice": {PlayerID: 7}, "tok-board": {PlayerID: 0}}
 
-func testAuth(tok string) (Viewer, bool) {
+func testAuth(_ context.Context, tok string) (Viewer, bool) {
 	v, ok := testTokens[tok]
 	return v, ok
 }

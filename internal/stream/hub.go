@@ -62,11 +62,16 @@ type Source interface {
 // viewer).
 type Viewer struct {
 	PlayerID int64
+	// Session is an opaque key of the login session the token was issued
+	// to ("" for none); CloseSession closes the sockets opened with it.
+	// Never logged.
+	Session string
 }
 
-// Authenticate validates a scorestream token (the engine verifies HMAC and
-// expiry). It must not log the token.
-type Authenticate func(token string) (Viewer, bool)
+// Authenticate validates a scorestream token: its signature and expiry,
+// and that its session still exists. It runs on every connect, so it must
+// be cheap, and it must not log the token.
+type Authenticate func(ctx context.Context, token string) (Viewer, bool)
 
 // Config configures a Hub. Zero durations and sizes take the defaults
 // above, except KeepAlive, PingTimeout and Coalesce, where 0 turns the
@@ -81,7 +86,7 @@ type Config struct {
 	SnapshotEvents int           // events in a snapshot
 	AllowedOrigins []string      // e.g. "https://ctf.example.org"; empty = any origin
 	LogPingLatency bool          // -L: log ping→pong latency
-	MaxMessage     int64         // inbound frame cap in bytes
+	MaxMessage     int64         // inbound message cap in bytes, on the wire and once inflated
 	Logger         *slog.Logger
 	Now            func() time.Time // for ping latency; socket deadlines use the real clock
 	Metrics        Metrics          // optional
@@ -211,8 +216,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var viewer Viewer
 	ok := false
-	if tok := q.Get("token"); tok != "" && h.auth != nil {
-		viewer, ok = h.auth(tok)
+	tok := q.Get("token")
+	if tok != "" && h.auth != nil {
+		viewer, ok = h.auth(r.Context(), tok)
 	}
 	if !ok {
 		http.Error(w, "missing or invalid token", http.StatusUnauthorized)
@@ -245,6 +251,13 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &client{h: h, conn: conn, viewer: viewer, addr: r.RemoteAddr}
 	if !h.attach(c, since, hasSince) {
 		return
+	}
+	if viewer.Session != "" {
+		// A logout between the check above and the registration found no
+		// socket to close; now CloseSession would find this one.
+		if _, ok := h.auth(r.Context(), tok); !ok {
+			h.closeClients(func(x *client) bool { return x == c }, websocket.CloseNormalClosure, "logout", ReasonLogout)
+		}
 	}
 	// Read on a fresh goroutine and let this one return: net/http's
 	// per-connection state (buffers, request, response) then becomes
@@ -547,6 +560,41 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		}
 		return errors.Join(errors.New("stream: shutdown"), ctx.Err())
 	}
+}
+
+// CloseSession closes every socket opened with a token of session (see
+// Viewer.Session), after its logout; their tokens no longer connect.
+// It returns how many sockets it closed.
+func (h *Hub) CloseSession(session string) int {
+	if session == "" {
+		return 0
+	}
+	return h.closeClients(func(c *client) bool { return c.viewer.Session == session },
+		websocket.CloseNormalClosure, "logout", ReasonLogout)
+}
+
+// closeClients forgets the clients match selects and closes them with
+// code and text, counting them as dropped for reason. It scans every
+// client, which is fine for something as rare as a logout.
+func (h *Hub) closeClients(match func(*client) bool, code int, text, reason string) int {
+	var victims []*client
+	h.fanMu.Lock()
+	for c := range h.clients {
+		if match(c) {
+			victims = append(victims, c)
+			delete(h.clients, c)
+		}
+	}
+	n := len(h.clients)
+	h.fanMu.Unlock()
+	for _, c := range victims {
+		h.metrics.ClientDropped(reason)
+		c.closeWith(code, text, nil)
+	}
+	if len(victims) > 0 {
+		h.metrics.ClientsConnected(n)
+	}
+	return len(victims)
 }
 
 // takeClientsLocked empties the client set, counting every client as

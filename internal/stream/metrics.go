@@ -25,6 +25,7 @@ const (
 	ReasonPingTimeout = "ping_timeout" // silent for longer than PingTimeout
 	ReasonTooBig      = "too_big"      // sent a frame over MaxMessage
 	ReasonReset       = "reset"        // admin reset
+	ReasonLogout      = "logout"       // its session logged out
 	ReasonShutdown    = "shutdown"     // server going away
 )
 

@@ -9,7 +9,7 @@ import (
 
 func TestPlayersCountsDistinctPlayers(t *testing.T) {
 	viewers := map[string]Viewer{"alice": {PlayerID: 7}, "bob": {PlayerID: 8}, "board": {PlayerID: 0}}
-	h := NewHub(Config{WriteTimeout: 5 * time.Second}, newTestGame(), func(tok string) (Viewer, bool) {
+	h := NewHub(Config{WriteTimeout: 5 * time.Second}, newTestGame(), func(_ context.Context, tok string) (Viewer, bool) {
 		v, ok := viewers[tok]
 		return v, ok
 	})

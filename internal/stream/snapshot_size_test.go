@@ -51,7 +51,7 @@ func TestSnapshotSizeBound(t *testing.T) {
 	if len(snap.Players) != 500 || snap.LastID != 10000 {
 		t.Fatalf("synthetic game: %d players, last id %d", len(snap.Players), snap.LastID)
 	}
-	h := stream.NewHub(stream.Config{}, fixed{snap}, func(string) (stream.Viewer, bool) { return stream.Viewer{}, true })
+	h := stream.NewHub(stream.Config{}, fixed{snap}, func(context.Context, string) (stream.Viewer, bool) { return stream.Viewer{}, true })
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	defer func() {

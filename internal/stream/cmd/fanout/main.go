@@ -110,7 +110,9 @@ func newServer() *server {
 			s.latMu.Unlock()
 		}},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	}, s.src, func(tok string) (stream.Viewer, bool) { return stream.Viewer{PlayerID: 1}, tok == "bench" })
+	}, s.src, func(_ context.Context, tok string) (stream.Viewer, bool) {
+		return stream.Viewer{PlayerID: 1}, tok == "bench"
+	})
 	return s
 }
 
