@@ -3,7 +3,8 @@
 # (unit, API, crash, store, stream, emulator and fuzz seed corpora), and the
 # browser suite in Debian's Chromium, and the container image when podman
 # is installed. Needs Go, Node and /usr/bin/chromium (.ci/run installs it
-# and podman: apt-get install chromium podman runc).
+# and podman: apt-get install chromium podman runc); PostgreSQL for its
+# store tests (apt-get install postgresql).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +18,9 @@ echo "== go vet"
 go vet ./...
 
 echo "== go test -race"
-go test -race -count=1 -timeout 15m ./...
+# pg-test.sh starts a throwaway PostgreSQL (when installed) for the
+# PostgreSQL store tests; without it they skip.
+bash scripts/pg-test.sh go test -race -count=1 -timeout 15m ./...
 
 echo "== container image"
 if command -v podman >/dev/null; then
