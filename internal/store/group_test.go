@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func ev(user int64, chal int) game.Event {
 // gets its own results in its own order, and a bad call fails alone.
 func TestGroupCommitterShares(t *testing.T) {
 	f := &fakeLog{gate: make(chan struct{}), entered: make(chan struct{}, 100)}
-	g := NewGroupCommitter(f.commit, 1024)
+	g := NewGroupCommitter(f.commit, 1024, nil)
 	defer g.Close()
 	ctx := context.Background()
 
@@ -119,7 +120,7 @@ func TestGroupCommitterShares(t *testing.T) {
 // events unless a single call does.
 func TestGroupCommitterBounds(t *testing.T) {
 	f := &fakeLog{}
-	g := NewGroupCommitter(f.commit, 10)
+	g := NewGroupCommitter(f.commit, 10, nil)
 	defer g.Close()
 	var wg sync.WaitGroup
 	for i := range 50 {
@@ -157,7 +158,7 @@ func TestGroupCommitterBounds(t *testing.T) {
 // fail with ErrClosed.
 func TestGroupCommitterContextAndClose(t *testing.T) {
 	f := &fakeLog{}
-	g := NewGroupCommitter(f.commit, 100)
+	g := NewGroupCommitter(f.commit, 100, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := g.Append(ctx, []game.Event{ev(1, 1)}); !errors.Is(err, context.Canceled) {
@@ -187,5 +188,59 @@ func TestGroupCommitterContextAndClose(t *testing.T) {
 	}
 	if res, err := g.Append(context.Background(), nil); res != nil || err != nil {
 		t.Fatalf("empty append: %v, %v", res, err)
+	}
+}
+
+// TestGroupCommitterUnknownOutcome: when a shared commit fails in a way
+// that may have committed (rolledBack says no), nothing is retried: every
+// caller of the group gets the error, and no event is committed twice.
+func TestGroupCommitterUnknownOutcome(t *testing.T) {
+	lost := errors.New("connection lost during COMMIT")
+	f := &fakeLog{gate: make(chan struct{}), entered: make(chan struct{}, 100)}
+	var calls atomic.Int32
+	commit := func(ctx context.Context, evs []game.Event) ([]Result, error) {
+		calls.Add(1)
+		if _, err := f.commit(ctx, evs); err != nil {
+			return nil, err
+		}
+		if len(evs) > 1 {
+			return nil, lost // after committing: the outcome is unknown to the caller
+		}
+		return make([]Result, len(evs)), nil
+	}
+	g := NewGroupCommitter(commit, 100, func(err error) bool { return !errors.Is(err, lost) })
+	defer g.Close()
+	ctx := context.Background()
+	first := make(chan error, 1)
+	go func() { _, err := g.Append(ctx, []game.Event{ev(1, 0)}); first <- err }()
+	<-f.entered
+	const n = 5
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = g.Append(ctx, []game.Event{ev(2, i)})
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(g.queue) < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d calls queued", len(g.queue), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(f.gate)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, lost) {
+			t.Errorf("call %d: %v, want the commit's error", i, err)
+		}
+	}
+	if c := calls.Load(); c != 2 {
+		t.Fatalf("%d commits, want 2 (no retry after an unknown outcome)", c)
 	}
 }
