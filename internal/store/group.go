@@ -72,11 +72,11 @@ func NewGroupCommitter(commit CommitFunc, maxEvents int, rolledBack func(error) 
 		commit:     commit,
 		retryAlone: rolledBack,
 		maxEvents:  max(1, maxEvents),
-		queue:     make(chan *groupCall, 1024),
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
-		ctx:       ctx,
-		quit:      quit,
+		queue:      make(chan *groupCall, 1024),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+		ctx:        ctx,
+		quit:       quit,
 	}
 	go g.run()
 	return g
