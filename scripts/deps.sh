@@ -17,8 +17,7 @@ TEST_DEPS=(
   "runc runc"                               # podman's runtime in nested sandboxes
   "curl curl"                               # container image test: probes the server
   "python3 python3"                         # container image test: picks a free port
-  # Database servers for the store conformance suite go here, e.g.
-  # "pg_ctlcluster postgresql".
+  "pg_ctlcluster postgresql"               # PostgreSQL store and multi-instance tests (scripts/pg-test.sh)
 )
 
 # test_dep_present COMMAND: is COMMAND an executable path or on PATH?

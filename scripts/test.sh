@@ -3,8 +3,9 @@
 # (unit, API, crash, store, stream, emulator and fuzz seed corpora), and the
 # browser suite in Debian's Chromium, and the container image when podman
 # is installed. Needs Go and Node; the rest (scripts/deps.sh: Chromium,
-# podman, ...) it installs with apt-get when run as root, else it names
-# what to install.
+# podman, PostgreSQL, ...) it installs with apt-get when run as root, else
+# it names what to install. The Go tests run against a throwaway
+# PostgreSQL (scripts/pg-test.sh) unless CTFG_TEST_POSTGRES names one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -24,7 +25,9 @@ echo "== go vet"
 go vet ./...
 
 echo "== go test -race"
-go test -race -count=1 -timeout 15m ./...
+# pg-test.sh starts a throwaway PostgreSQL (when installed) for the
+# PostgreSQL store tests; without it they skip.
+bash scripts/pg-test.sh go test -race -count=1 -timeout 15m ./...
 
 echo "== container image"
 if ! test_dep_missing podman; then

@@ -27,12 +27,16 @@ type CommitFunc func(ctx context.Context, evs []game.Event) ([]Result, error)
 // next group, so the group grows with the load.
 //
 // Events of one call are never split between transactions, and calls keep
-// their order. If a shared transaction fails, each call in it is retried
-// alone, so one caller's bad event (an unknown user, say) fails only that
-// caller: "an error means nothing of evs was committed" holds per call.
+// their order. If a shared transaction fails and surely committed nothing,
+// each call in it is retried alone, so one caller's bad event (an unknown
+// user, say) fails only that caller: "an error means nothing of evs was
+// committed" holds per call. A failure that leaves the outcome unknown (a
+// connection lost during COMMIT) is returned to every caller of the
+// group instead: retrying could commit their events twice.
 type GroupCommitter struct {
-	commit    CommitFunc
-	maxEvents int
+	commit     CommitFunc
+	maxEvents  int
+	retryAlone func(error) bool
 
 	queue chan *groupCall
 	stop  chan struct{}
@@ -55,17 +59,24 @@ type groupCall struct {
 
 // NewGroupCommitter starts a committer that calls commit with the events
 // of the calls waiting, at most maxEvents at once (a single call larger
-// than that is committed alone). Close stops it.
-func NewGroupCommitter(commit CommitFunc, maxEvents int) *GroupCommitter {
+// than that is committed alone). rolledBack tells whether an error of
+// commit means the transaction surely committed nothing, so that the
+// group's calls may be retried one by one; nil means every error does.
+// Close stops it.
+func NewGroupCommitter(commit CommitFunc, maxEvents int, rolledBack func(error) bool) *GroupCommitter {
+	if rolledBack == nil {
+		rolledBack = func(error) bool { return true }
+	}
 	ctx, quit := context.WithCancel(context.Background())
 	g := &GroupCommitter{
-		commit:    commit,
-		maxEvents: max(1, maxEvents),
-		queue:     make(chan *groupCall, 1024),
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
-		ctx:       ctx,
-		quit:      quit,
+		commit:     commit,
+		retryAlone: rolledBack,
+		maxEvents:  max(1, maxEvents),
+		queue:      make(chan *groupCall, 1024),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+		ctx:        ctx,
+		quit:       quit,
 	}
 	go g.run()
 	return g
@@ -214,7 +225,11 @@ func (g *GroupCommitter) commitGroup(calls []*groupCall) {
 	res, err := g.commit(g.ctx, all)
 	if err != nil {
 		for _, c := range calls {
-			c.res, c.err = g.commit(g.ctx, c.evs)
+			if g.retryAlone(err) {
+				c.res, c.err = g.commit(g.ctx, c.evs)
+			} else {
+				c.err = err
+			}
 			close(c.done)
 		}
 		return

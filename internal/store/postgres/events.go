@@ -45,7 +45,12 @@ import (
 // last_id - n + k.
 
 const (
-	qAdvanceHead = `UPDATE log_head SET last_id = last_id + $1::bigint RETURNING last_id`
+	// qAdvanceHead reserves the batch's ids and queues the NOTIFY that
+	// wakes every instance's LISTEN connection when the batch commits
+	// (NOTIFY is delivered at commit, and not at all on rollback); the
+	// payload is the new last id.
+	qAdvanceHead = `UPDATE log_head SET last_id = last_id + $1::bigint
+RETURNING last_id, pg_notify('` + notifyChannel + `', last_id::text)`
 
 	// qInsertPlain inserts a run of consecutive events that need no
 	// check beyond the unique indexes (solves and any type the store has
@@ -124,10 +129,6 @@ SELECT (SELECT id FROM ins)`
 )
 SELECT (SELECT id FROM ins), (SELECT count(*) FROM gone WHERE type <> 'reset')`
 
-	// qNotify wakes every instance's LISTEN connection when the batch
-	// commits (NOTIFY is delivered at commit, and not at all on rollback).
-	qNotify = `SELECT pg_notify('` + notifyChannel + `', last_id::text) FROM log_head`
-
 	// qEventsPage reads the log by id, a page per query.
 	qEventsPage = `SELECT id, type, coalesce(user_id, 0), challenge_id, hint_id, points, ts, name, data
 FROM events WHERE id > $1 ORDER BY id LIMIT $2`
@@ -188,7 +189,6 @@ func (db *DB) appendTx(ctx context.Context, evs []game.Event) ([]store.Result, e
 		steps = append(steps, step{typ: ev.Type, from: i, to: i + 1})
 		i++
 	}
-	b.Queue(qNotify)
 
 	res := make([]store.Result, len(evs))
 	br := db.pool.SendBatch(ctx, b)
@@ -234,7 +234,7 @@ func queuePlain(b *pgx.Batch, n int64, evs []game.Event, from, to int) {
 // readAppend reads the batch's results in order and fills res.
 func readAppend(br pgx.BatchResults, evs []game.Event, steps []step, res []store.Result) error {
 	var last int64
-	if err := br.QueryRow().Scan(&last); err != nil {
+	if err := br.QueryRow().Scan(&last, nil); err != nil {
 		return fmt.Errorf("advance log head: %w", err)
 	}
 	base := last - int64(len(evs))
@@ -294,9 +294,6 @@ func readAppend(br pgx.BatchResults, evs []game.Event, steps []step, res []store
 		default:
 			return errors.New("unknown step") // unreachable: steps are built above
 		}
-	}
-	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("notify: %w", err)
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ctfg/ctfg/internal/store"
@@ -139,12 +140,21 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		db.pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", db.target, err)
 	}
-	db.group = store.NewGroupCommitter(db.appendTx, maxAppendGroup)
+	db.group = store.NewGroupCommitter(db.appendTx, maxAppendGroup, rolledBack)
 	lctx, stop := context.WithCancel(context.Background())
 	db.listenStop = stop
 	go db.listen(lctx)
 	db.log.Info("postgres: opened", "database", db.target)
 	return db, nil
+}
+
+// rolledBack reports whether err surely means that an Append transaction
+// committed nothing: the server answered with an error, so the batch's
+// implicit transaction was rolled back. Any other failure (the connection
+// lost while COMMIT may have happened) leaves the outcome unknown.
+func rolledBack(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr)
 }
 
 // Target returns host:port/database of the store, for messages.

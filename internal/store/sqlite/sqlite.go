@@ -132,7 +132,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
 	db.startBatcher()
-	db.group = store.NewGroupCommitter(db.appendTx, maxAppendGroup)
+	// A failed SQLite transaction is rolled back (the journal makes a
+	// failed COMMIT undo itself too): a group's calls can be retried.
+	db.group = store.NewGroupCommitter(db.appendTx, maxAppendGroup, nil)
 	return db, nil
 }
 

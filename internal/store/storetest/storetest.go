@@ -32,11 +32,16 @@ type Opener func(t *testing.T) store.Store
 // Option adjusts Run to what a backend promises.
 type Option func(*options)
 
-type options struct{ shared bool }
+type options struct{ shared, parallel bool }
 
 // Shared declares a backend that several processes serve at once
 // (PostgreSQL): Changed must also hear commits of other instances.
 func Shared() Option { return func(o *options) { o.shared = true } }
+
+// Parallel runs the subtests in parallel (up to go test's -parallel), for
+// a backend whose tests mostly wait on a server: each has a database of
+// its own.
+func Parallel() Option { return func(o *options) { o.parallel = true } }
 
 // Run runs the whole suite against the backend that open opens.
 func Run(t *testing.T, open Opener, opts ...Option) {
@@ -56,6 +61,7 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 		{"AppendDuplicates", testAppendDuplicates},
 		{"AppendConcurrentSameSolve", testAppendConcurrentSameSolve},
 		{"AppendBadInput", testAppendBadInput},
+		{"AppendConcurrentBadCaller", testAppendConcurrentBadCaller},
 		{"Rename", testRename},
 		{"RenameInBatch", testRenameInBatch},
 		{"RenameLookalikes", testRenameLookalikes},
@@ -83,7 +89,12 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 		}{"InstancesChanged", testInstancesChanged})
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
+		t.Run(tt.name, func(t *testing.T) {
+			if o.parallel {
+				t.Parallel()
+			}
+			tt.fn(t, open)
+		})
 	}
 }
 
@@ -395,6 +406,47 @@ func testAppendBadInput(t *testing.T, open Opener) {
 	// The refused batch did not leave the solve recorded: it still goes in.
 	if res := MustAppend(t, s, solve(u[0], 1, 100, 2)); !res[0].Inserted {
 		t.Fatal("solve after refused batches was not inserted")
+	}
+}
+
+// testAppendConcurrentBadCaller: concurrent calls may share a
+// transaction, but a call that fails (an unknown user) fails alone, and
+// commits nothing; every other call commits all of its events.
+func testAppendConcurrentBadCaller(t *testing.T, open Opener) {
+	s := open(t)
+	u := MustSyncUsers(t, s, 2)
+	const n = 60
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user := u[i%2]
+			if i%10 == 3 {
+				user = u[1] + 1000 // unknown
+			}
+			_, errs[i] = s.Append(context.Background(), []game.Event{solve(user, 2*i, 1, 1), solve(user, 2*i+1, 1, 2)})
+		}()
+	}
+	wg.Wait()
+	want := 0
+	for i, err := range errs {
+		if bad := i%10 == 3; bad != (err != nil) {
+			t.Fatalf("call %d: error %v, want an error: %v", i, err, bad)
+		}
+		if err == nil {
+			want += 2
+		}
+	}
+	evs := MustEvents(t, s, 0)
+	if len(evs) != want {
+		t.Fatalf("log holds %d events, want the %d of the good calls", len(evs), want)
+	}
+	for _, ev := range evs {
+		if ev.UserID != u[0] && ev.UserID != u[1] {
+			t.Fatalf("a failed call committed %+v", ev)
+		}
 	}
 }
 
