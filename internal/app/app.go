@@ -317,7 +317,6 @@ func (s *Server) assemble(ctx context.Context) error {
 		OnLogin:          s.Metrics.Login,
 		OnRateLimited:    s.Metrics.RateLimited,
 		OnWrongFlag:      func(int64, int, string) { s.Metrics.WrongFlag() },
-		OnLogout:         s.closeSession,
 		Admin:            adminSource{s},
 		Health:           health.Check,
 		Metrics:          metricsHandler,
@@ -369,9 +368,6 @@ func (s *Server) authenticateStream(ctx context.Context, token string) (stream.V
 	}
 	return stream.Viewer{PlayerID: id, Session: string(c.Session[:])}, true
 }
-
-// closeSession closes the scorestream sockets of a session that logged out.
-func (s *Server) closeSession(k auth.SessionKey) { s.Hub.CloseSession(string(k[:])) }
 
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.API }

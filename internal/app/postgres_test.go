@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"github.com/ctfg/ctfg/internal/auth"
-
 	"context"
 	"log/slog"
 	"maps"
@@ -11,7 +9,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/ctfg/ctfg/internal/app"
+	"github.com/ctfg/ctfg/internal/auth"
 	"github.com/ctfg/ctfg/internal/ctftest"
 	"github.com/ctfg/ctfg/internal/store/postgres"
 	"github.com/ctfg/ctfg/internal/store/postgres/pgtest"
@@ -139,5 +140,38 @@ func TestPostgresInstancesStartTogether(t *testing.T) {
 	tok := srvs[0].Tokens.Issue(users[0]["alice"], auth.KeyOf("a session"))
 	if c, ok := srvs[2].Tokens.Verify(tok); !ok || c.UserID != users[0]["alice"] {
 		t.Fatalf("a token of instance 0 does not verify on instance 2: %+v, %v", c, ok)
+	}
+}
+
+// TestPostgresLogoutReachesEveryInstance: a logout on one instance is an
+// event in the shared log, so another instance that had the session cached
+// refuses it and closes its sockets too — nobody stays logged in through a
+// second instance behind the load balancer.
+func TestPostgresLogoutReachesEveryInstance(t *testing.T) {
+	dbURL := mustPostgresURL(t)
+	dir := ctftest.MustGameDir(t)
+	withPG := func(c *app.Config) { c.DatabaseURL = dbURL }
+	a := ctftest.MustServer(t, dir, withPG)
+	b := ctftest.MustServer(t, dir, withPG)
+	onA := a.MustLogin(t, "alice")
+	onB := b.NewClient()
+	onB.HTTP.Jar = onA.HTTP.Jar                                          // the same browser, routed to B
+	if status, body := onB.Do(t, "GET", "/api/me", nil); status != 200 { // B caches the session
+		t.Fatalf("session on B: %d %s", status, body)
+	}
+	conn := dialStream(t, onB, "")
+	if f := readFrame(t, conn); f[0]["type"] != "snapshot" {
+		t.Fatalf("first frame %v", f)
+	}
+	if status, body := onA.Do(t, "POST", "/api/logout", nil); status != 204 {
+		t.Fatalf("logout on A: %d %s", status, body)
+	}
+	if ce := closeOf(t, conn); ce.Code != websocket.CloseNormalClosure || ce.Text != "logout" {
+		t.Fatalf("B's socket closed with %d %q, want 1000 \"logout\"", ce.Code, ce.Text)
+	}
+	// The socket closed because B folded the logout event, which also
+	// dropped the session from B's cache.
+	if status, _ := onB.Do(t, "GET", "/api/me", nil); status != 401 {
+		t.Fatalf("B still accepts the logged-out session: %d", status)
 	}
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"encoding/hex"
 	"github.com/ctfg/ctfg/internal/game"
 
 	"context"
@@ -121,14 +122,34 @@ func (s *Sessions) Forget() {
 	s.mu.Unlock()
 }
 
-// Apply forgets every cached session at a reset event (it is a feed.View:
-// the reset deleted the stored sessions, on whichever instance it ran).
+// Apply forgets every cached session at a reset event, and a session at
+// its logout event (it is a feed.View: the reset or logout deleted the
+// stored sessions, on whichever instance it ran).
 func (s *Sessions) Apply(evs []game.Event) {
 	for _, ev := range evs {
-		if ev.Type == game.EventReset {
+		switch ev.Type {
+		case game.EventReset:
 			s.Forget()
+		case game.EventLogout:
+			if k, ok := ParseSessionKey(ev.LogoutSession()); ok {
+				s.uncache(k)
+			}
 		}
 	}
+}
+
+// String returns the key in hex, as logout events carry it.
+func (k SessionKey) String() string { return hex.EncodeToString(k[:]) }
+
+// ParseSessionKey reads a key written by SessionKey.String.
+func ParseSessionKey(s string) (SessionKey, bool) {
+	var k SessionKey
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != len(k) {
+		return k, false
+	}
+	copy(k[:], b)
+	return k, true
 }
 
 // RandomToken returns n bytes from the system's cryptographic random

@@ -378,9 +378,10 @@ func buildExport(ctx context.Context, db *sqlite.DB, g *gamefile.Game, now time.
 		switch ev.Type {
 		case game.EventRename:
 			names[ev.UserID] = ev.Name
-		case game.EventReset:
-			// The first event of a log that was reset: what came before it
-			// is gone, and it belongs to no player.
+		case game.EventScore, game.EventHint:
+		default:
+			// A reset (the first event of a log that was reset: what came
+			// before it is gone) or a logout: not part of the game's result.
 			continue
 		}
 		row := ExportedEvent{ID: ev.ID, TS: ev.TS, Time: formatMS(ev.TS), Type: string(ev.Type), PlayerID: ev.UserID,

@@ -152,6 +152,15 @@ func (e *Engine) SetName(ctx context.Context, userID int64, name string) (string
 	return n, nil
 }
 
+// Logout announces that a login session of a player ended (its stored
+// session is already deleted): session is the session's key in hex. Every
+// instance's views drop the session when the feed brings the event —
+// cached lookups and open scorestream sockets alike.
+func (e *Engine) Logout(ctx context.Context, userID int64, session string) error {
+	_, err := e.do(ctx, &op{kind: opLogout, userID: userID, name: session})
+	return err
+}
+
 // Reset appends a reset event, which deletes every earlier event, display
 // name, session and wrong guess in the store, and returns how many events
 // it removed. It returns once this instance's views have folded the

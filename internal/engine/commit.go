@@ -17,6 +17,7 @@ const (
 	opRename
 	opReset
 	opReload
+	opLogout
 )
 
 // op is one request to the committer. The reply channel has room for the
@@ -26,7 +27,7 @@ type op struct {
 	userID  int64
 	chal    *game.Challenge
 	hintID  int
-	name    string
+	name    string // display name, or the session key of a logout
 	catalog *game.Catalog
 	reply   chan opResult
 }
@@ -198,6 +199,8 @@ func (e *Engine) commit(ops []*op) {
 			}
 			pendingNames[key] = p.ID
 			ev = game.Event{Type: game.EventRename, UserID: p.ID, Name: o.name, TS: ts}
+		case opLogout:
+			ev = game.NewLogout(p.ID, o.name, ts)
 		}
 		p.Apply(ev)
 		evs = append(evs, ev)

@@ -1,5 +1,7 @@
 package game
 
+import "encoding/json"
+
 // EventType is the kind of an event in the log.
 type EventType string
 
@@ -18,6 +20,11 @@ const (
 	// every reader of the log (each instance's feed) clears its state at
 	// the same point, and a restart loads from it.
 	EventReset EventType = "reset"
+	// EventLogout is a login session that ended: Data holds the session's
+	// key (hex of the SHA-256 of its cookie — it identifies the session,
+	// it cannot open it; see NewLogout). Every instance drops the session from its cache
+	// and closes its sockets; no player's standing changes.
+	EventLogout EventType = "logout"
 )
 
 // Event is one entry of the append-only log that is the source of truth
@@ -46,4 +53,26 @@ type User struct {
 	// Password is the plain-text password or a bcrypt hash ($2a$, $2b$,
 	// $2y$), exactly as written in credentials.csv.
 	Password string
+}
+
+// logoutData is the Data of a logout event.
+type logoutData struct {
+	Session string `json:"session"`
+}
+
+// NewLogout returns the logout event of a player's session (its key in
+// hex).
+func NewLogout(userID int64, session string, ts int64) Event {
+	b, _ := json.Marshal(logoutData{Session: session}) // a struct of one string: cannot fail
+	return Event{Type: EventLogout, UserID: userID, Data: string(b), TS: ts}
+}
+
+// LogoutSession returns the session key (hex) of a logout event, "" for
+// any other event.
+func (ev Event) LogoutSession() string {
+	var d logoutData
+	if ev.Type != EventLogout || json.Unmarshal([]byte(ev.Data), &d) != nil {
+		return ""
+	}
+	return d.Session
 }

@@ -116,9 +116,13 @@ func (s *State) Apply(evs ...Event) {
 		if ev.ID > s.lastID {
 			s.lastID = ev.ID
 		}
-		if ev.Type == EventReset {
+		switch ev.Type {
+		case EventReset:
 			s.forgetLocked()
 			continue
+		case EventScore, EventHint, EventRename:
+		default:
+			continue // not a change of the game (a logout, say)
 		}
 		p := s.players[ev.UserID]
 		if p == nil {

@@ -197,14 +197,17 @@ func (s *Server) reserveLogin(w http.ResponseWriter, r *http.Request, userKey, a
 	return lease, false
 }
 
-func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, _ int64) {
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, player int64) {
 	if c, err := r.Cookie(SessionCookie); err == nil {
 		if err := s.cfg.Sessions.Delete(r.Context(), c.Value); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		if s.cfg.OnLogout != nil {
-			s.cfg.OnLogout(auth.KeyOf(c.Value))
+		// The session is gone from the store; the logout event tells every
+		// instance to drop it from its cache and close its sockets.
+		if err := s.cfg.Engine.Logout(r.Context(), player, auth.KeyOf(c.Value).String()); err != nil {
+			s.fail(w, r, err)
+			return
 		}
 	}
 	clearSessionCookie(w)

@@ -74,9 +74,6 @@ type Config struct {
 	// OnWrongFlag, when set, receives every incorrect guess (for the
 	// dispute log). It must not block and must never log the guess.
 	OnWrongFlag func(player int64, challenge int, guess string)
-	// OnLogout, when set, is told the key of every session that logged
-	// out, to close the scorestream sockets opened with its tokens.
-	OnLogout func(session auth.SessionKey)
 	// OnRequest, when set, observes every request (metrics).
 	OnRequest func(route, method string, status int, took time.Duration)
 	// OnLogin, when set, observes every password check of a login: ok, or

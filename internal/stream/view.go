@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"encoding/hex"
 	"sync"
 
 	"github.com/ctfg/ctfg/internal/game"
@@ -38,6 +39,13 @@ func (v *View) Apply(evs []game.Event) {
 			out = out[:0]
 			clear(v.names)
 			v.hub.Reset()
+			continue
+		case game.EventLogout:
+			// The session's sockets close on every instance; Data is the
+			// session key in hex, the hub knows it as raw bytes.
+			if k, err := hex.DecodeString(ev.LogoutSession()); err == nil && len(k) > 0 {
+				v.hub.CloseSession(string(k))
+			}
 			continue
 		case game.EventRename:
 			v.names[ev.UserID] = ev.Name
