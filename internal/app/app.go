@@ -199,6 +199,30 @@ func storeGauges(st store.Store) (size, wal, free func() int64) {
 	return size, wal, free
 }
 
+// The shared store's optional gauges (PostgreSQL).
+type (
+	headReader  interface{ LogHead() int64 }
+	reconnecter interface{ Reconnects() int64 }
+	pooler      interface {
+		PoolStats() (inUse, open, most int64)
+	}
+)
+
+// sharedGauges returns the log-head, notification-reconnect and pool
+// functions the store has, nil for those it has not.
+func sharedGauges(st store.Store) (head, reconnects func() int64, pool func() (int64, int64, int64)) {
+	if s, ok := st.(headReader); ok {
+		head = s.LogHead
+	}
+	if s, ok := st.(reconnecter); ok {
+		reconnects = s.Reconnects
+	}
+	if s, ok := st.(pooler); ok {
+		pool = s.PoolStats
+	}
+	return head, reconnects, pool
+}
+
 // secretFromStore returns the persistent stream-token secret, creating it
 // on first start so tokens survive restarts and are shared by instances:
 // of instances starting at once, the first to store its secret wins and
@@ -238,12 +262,19 @@ func (s *Server) assemble(ctx context.Context) error {
 	// or not the username exists (see auth.Passwords).
 	s.Passwords = auth.NewPasswords(stored...)
 	dbSize, walSize, diskFree := storeGauges(s.Store)
+	logHead, reconnects, poolStats := sharedGauges(s.Store)
 	s.Metrics = metrics.New(metrics.Config{
 		Version:  s.version,
 		DBSize:   dbSize,
 		WALSize:  walSize,
 		DiskFree: diskFree,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		// The engine exists once the metrics do; the gauges run at scrape
+		// time only.
+		FeedPosition:     func() int64 { return s.Engine.Feed().Position() },
+		LogHead:          logHead,
+		NotifyReconnects: reconnects,
+		PoolStats:        poolStats,
 	})
 	health := metrics.NewHealth(metrics.HealthConfig{Check: s.Store.Ping, DiskFree: diskFree, MinDiskFree: cfg.MinDiskFree})
 	ph := game.Placeholders{ObfuscationKey: cfg.ObfuscationKey}
@@ -262,6 +293,7 @@ func (s *Server) assemble(ctx context.Context) error {
 			health.CommitSucceeded()
 		},
 		OnCommitError: func(error) { health.CommitFailed() },
+		OnDelivered:   s.Metrics.ObserveFeed,
 	})
 	if err != nil {
 		return err

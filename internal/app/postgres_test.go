@@ -175,3 +175,38 @@ func TestPostgresLogoutReachesEveryInstance(t *testing.T) {
 		t.Fatalf("B still accepts the logged-out session: %d", status)
 	}
 }
+
+// TestPostgresFeedMetrics: a server on PostgreSQL exports how far its feed
+// is (position, events behind, lag of what it folded), the notification
+// reconnects and the pool; a SQLite server the feed figures only.
+func TestPostgresFeedMetrics(t *testing.T) {
+	dir := ctftest.MustGameDir(t)
+	dbURL := mustPostgresURL(t)
+	pg := ctftest.MustServer(t, dir, func(c *app.Config) { c.DatabaseURL = dbURL })
+	lite := ctftest.MustServer(t, ctftest.MustGameDir(t))
+	for _, srv := range []*ctftest.Server{pg, lite} {
+		c := srv.MustLogin(t, "alice")
+		if status, body := c.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"}); status != 200 {
+			t.Fatalf("submit: %d %s", status, body)
+		}
+	}
+	scrape := func(srv *ctftest.Server) string {
+		status, body := srv.NewClient().Do(t, "GET", "/metrics", nil)
+		if status != 200 {
+			t.Fatalf("metrics: %d", status)
+		}
+		return string(body)
+	}
+	pgText, liteText := scrape(pg), scrape(lite)
+	for _, want := range []string{"ctfg_feed_position ", "ctfg_feed_events_behind 0", "ctfg_feed_lag_seconds_count ", "ctfg_db_notify_reconnects 0", "ctfg_db_pool_connections_max "} {
+		if !strings.Contains(pgText, want) {
+			t.Errorf("PostgreSQL server's metrics lack %q", want)
+		}
+	}
+	if strings.Contains(pgText, "ctfg_feed_position 0\n") || strings.Contains(pgText, "ctfg_feed_lag_seconds_count 0\n") {
+		t.Error("the feed folded the solve but its metrics did not move")
+	}
+	if !strings.Contains(liteText, "ctfg_feed_position ") || strings.Contains(liteText, "ctfg_db_pool_connections") || strings.Contains(liteText, "ctfg_feed_events_behind") {
+		t.Error("SQLite server: want the feed position, no pool or events-behind gauges")
+	}
+}

@@ -50,6 +50,9 @@ var (
 	// commitBuckets: one fsync is a few milliseconds on a disk, more on a
 	// busy or network one.
 	commitBuckets = []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2, 5}
+	// feedLagBuckets: same process is ~1 ms, another instance a few ms,
+	// a lost notification up to the 1 s poll.
+	feedLagBuckets = []float64{.001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 2, 5}
 	// batchBuckets are events per group commit (engine.DefaultMaxBatch is
 	// 256).
 	batchBuckets = []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512}
@@ -102,6 +105,17 @@ type Config struct {
 	// ErrorLog receives errors of gathering and serving metrics; nil drops
 	// them.
 	ErrorLog promhttp.Logger
+	// FeedPosition returns the id of the last event this instance's views
+	// have folded; LogHead, when set, the highest id the database has
+	// announced (a shared database), so their difference is how many
+	// events this instance is behind. Nil leaves the gauges out.
+	FeedPosition, LogHead func() int64
+	// NotifyReconnects returns how often the shared database's
+	// notification connection was made again after a loss; nil: no gauge.
+	NotifyReconnects func() int64
+	// PoolStats returns the database pool's connections in use, open and
+	// allowed; nil: no gauges (SQLite).
+	PoolStats func() (inUse, open, most int64)
 }
 
 // Metrics is ctfg's registry and the collectors in it. Its methods are
@@ -132,6 +146,8 @@ type Metrics struct {
 
 	commit prometheus.Histogram
 	batch  prometheus.Histogram
+
+	feedLag prometheus.Histogram
 }
 
 type requestKey struct {
@@ -221,6 +237,29 @@ func New(cfg Config) *Metrics {
 	if cfg.DiskFree != nil {
 		f.gaugeFunc("db_disk_free_bytes", "Bytes free on the file system holding the database, measured at scrape time; at zero every commit fails.", nil,
 			func() float64 { return float64(cfg.DiskFree()) })
+	}
+
+	m.feedLag = f.histogram("feed_lag_seconds",
+		"Time from an event's commit (its timestamp, on whichever instance) until this instance's views had folded it; per delivered chunk.", feedLagBuckets)
+	if cfg.FeedPosition != nil {
+		f.gaugeFunc("feed_position", "Id of the last event this instance's views have folded.", nil,
+			func() float64 { return float64(cfg.FeedPosition()) })
+		if cfg.LogHead != nil {
+			f.gaugeFunc("feed_events_behind", "Events the shared database has announced that this instance has not folded yet.", nil,
+				func() float64 { return float64(max(0, cfg.LogHead()-cfg.FeedPosition())) })
+		}
+	}
+	if cfg.NotifyReconnects != nil {
+		f.gaugeFunc("db_notify_reconnects", "Times the shared database's notification (LISTEN) connection was made again after a loss; the feed catches up by query each time.", nil,
+			func() float64 { return float64(cfg.NotifyReconnects()) })
+	}
+	if cfg.PoolStats != nil {
+		pool := func(pick func(a, b, c int64) int64) func() float64 {
+			return func() float64 { a, b, c := cfg.PoolStats(); return float64(pick(a, b, c)) }
+		}
+		f.gaugeFunc("db_pool_connections_in_use", "Database pool connections in use now.", nil, pool(func(a, _, _ int64) int64 { return a }))
+		f.gaugeFunc("db_pool_connections_open", "Database pool connections open now.", nil, pool(func(_, b, _ int64) int64 { return b }))
+		f.gaugeFunc("db_pool_connections_max", "Database pool connections allowed (pool_max_conns).", nil, pool(func(_, _, c int64) int64 { return c }))
 	}
 
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
@@ -348,6 +387,11 @@ func (m *Metrics) ObserveBatch(size int, took time.Duration) {
 	m.batch.Observe(float64(size))
 	m.commit.Observe(took.Seconds())
 }
+
+// ObserveFeed records one chunk of events reaching this instance's views
+// and how long after its commit; it has the signature of
+// engine.Config.OnDelivered.
+func (m *Metrics) ObserveFeed(events int, lag time.Duration) { m.feedLag.Observe(lag.Seconds()) }
 
 // WrongFlag counts one wrong submission.
 func (m *Metrics) WrongFlag() { m.wrong.Inc() }

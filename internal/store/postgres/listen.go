@@ -1,6 +1,10 @@
 package postgres
 
 import (
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"context"
 	"time"
 
@@ -25,6 +29,7 @@ const (
 func (db *DB) listen(ctx context.Context) {
 	defer close(db.listenDone)
 	delay := listenRetryFirst
+	first := true
 	for ctx.Err() == nil {
 		conn, err := pgx.ConnectConfig(ctx, db.listenCfg)
 		if err == nil {
@@ -46,10 +51,25 @@ func (db *DB) listen(ctx context.Context) {
 			continue
 		}
 		delay = listenRetryFirst
+		if !first {
+			db.reconnects.Add(1)
+		}
+		first = false
 		store.Signal(db.changed)
 		for {
-			if _, err = conn.WaitForNotification(ctx); err != nil {
+			var n *pgconn.Notification
+			if n, err = conn.WaitForNotification(ctx); err != nil {
 				break
+			}
+			// The payload is the committing batch's last id: how far the
+			// log has got, for the feed's "events behind" gauge.
+			if id, perr := strconv.ParseInt(n.Payload, 10, 64); perr == nil {
+				for {
+					old := db.head.Load()
+					if id <= old || db.head.CompareAndSwap(old, id) {
+						break
+					}
+				}
 			}
 			store.Signal(db.changed)
 		}
@@ -58,4 +78,19 @@ func (db *DB) listen(ctx context.Context) {
 			db.log.Warn("postgres: LISTEN connection lost; reconnecting", "database", db.target, "err", err)
 		}
 	}
+}
+
+// Reconnects returns how many times the LISTEN connection was made again
+// after it was lost (metrics: notification reconnects).
+func (db *DB) Reconnects() int64 { return db.reconnects.Load() }
+
+// LogHead returns the highest event id a notification announced (0 before
+// any): with the feed's position, how far this instance is behind.
+func (db *DB) LogHead() int64 { return db.head.Load() }
+
+// PoolStats returns the connection pool's connections in use, open, and
+// the most it may open.
+func (db *DB) PoolStats() (inUse, open, most int64) {
+	st := db.pool.Stat()
+	return int64(st.AcquiredConns()), int64(st.TotalConns()), int64(st.MaxConns())
 }

@@ -28,6 +28,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -70,6 +71,8 @@ type DB struct {
 	listenCfg  *pgx.ConnConfig
 	listenStop context.CancelFunc
 	listenDone chan struct{}
+	reconnects atomic.Int64 // LISTEN connections made again after a loss
+	head       atomic.Int64 // highest event id announced by a notification
 
 	closeOnce sync.Once
 }
