@@ -13,10 +13,21 @@
 #   NO_WRITE=1 bash scripts/bench.sh   print the section, leave the docs alone
 #   MULTI_URLS=http://A,http://B bash scripts/bench.sh   also emulator rows
 #                                      spread over running instances (below)
+#   NO_PG=1 bash scripts/bench.sh      skip the PostgreSQL section
+# 4. PostgreSQL (when Debian's postgresql is installed or CTFG_TEST_POSTGRES
+#    names a server; scripts/pg-test.sh starts a throwaway one): one
+#    instance on PostgreSQL next to one on SQLite (wrk, same run), the
+#    group commit of both stores, and three instances on one database
+#    under `ctfg emulate --url A,B,C` at 200 and 2,000 players.
 # Needs wrk (apt-get install -y wrk). Run it on a quiet machine: every
 # figure depends on what else the two cores are doing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The PostgreSQL section needs a server: run the whole suite under a
+# throwaway one unless a server is named or the section is skipped.
+if [ -z "${NO_PG:-}" ] && [ -z "${CTFG_TEST_POSTGRES:-}" ] && [ -z "${BENCH_IN_PG:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  BENCH_IN_PG=1 exec bash scripts/pg-test.sh bash "$0" "$@"
+fi
 DUR=${DUR:-10}
 PLAYERS=${PLAYERS:-3000}
 CHALLENGES=${CHALLENGES:-100}
@@ -162,6 +173,82 @@ if [ -z "${QUICK:-}" ]; then
     echo
     echo '```'
     "$T/fanout" -clients 10000 -rounds 20 2>&1 | grep -E 'opened|RSS|broadcast|storm|server side' || echo "fan-out benchmark failed"
+    echo '```'
+  } >> "$OUT"
+fi
+
+# --- 4. PostgreSQL -----------------------------------------------------------
+if [ -z "${NO_PG:-}" ] && [ -n "${CTFG_TEST_POSTGRES:-}" ]; then
+  newdb() { # name -> URL of a fresh database on the server
+    psql -q "$CTFG_TEST_POSTGRES" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+    sed "s#/postgres?#/$1?#" <<<"$CTFG_TEST_POSTGRES"
+  }
+  echo "== PostgreSQL: wrk on one instance (SQLite again in the same run)"
+  read -r b2_rps _ _ _ <<<"$(wrk_run bare "$BARE/")"
+  start_ctfg "$T/http" http-lite
+  "$T/ctfg-bench" sessions -url "$URL" -players "$PLAYERS" -out "$T/cookies"
+  read -r lc_rps lc_p50 lc_p99 lc_bad <<<"$(wrk_run challenges "$URL/api/challenges" scripts/bench/challenges.lua)"
+  kill "$PID"; wait "$PID" 2>/dev/null || true
+  rm -f "$T/http/events.db"*
+  start_ctfg "$T/http" http-pg --database "$(newdb ctfg_bench_http)"
+  "$T/ctfg-bench" sessions -url "$URL" -players "$PLAYERS" -out "$T/cookies"
+  read -r pc_rps pc_p50 pc_p99 pc_bad <<<"$(wrk_run challenges "$URL/api/challenges" scripts/bench/challenges.lua)"
+  read -r ps_rps ps_p50 ps_p99 ps_bad <<<"$(wrk_run submit "$URL/api/submit" scripts/bench/submit.lua)"
+  pg_solves=$("$T/ctfg-bench" solves -url "$URL" -cookie "$(head -1 "$T/cookies")")
+  kill "$PID"; wait "$PID" 2>/dev/null || true
+  echo "== PostgreSQL: group commit, 64 appenders (go test -bench)"
+  gc() { go test -run '^$' -bench "$2" -benchtime 3s "$1" 2>/dev/null | awk '/solves\/s|events\/s/ {for (i=1;i<=NF;i++) if ($(i) ~ /\/s$/) {print $(i-1); exit}}'; }
+  gc_pg=$(gc ./internal/store/postgres/ 'AppendParallel64$'); gc_lite=$(gc ./internal/store/sqlite/ 'AppendParallel64$')
+  {
+    echo
+    echo "### PostgreSQL (one instance; the same game, sessions and wrk as above, measured in this run)"
+    echo
+    echo "| endpoint | req/s | ratio to bare | p50 | p99 | non-2xx |"
+    echo "|---|---|---|---|---|---|"
+    echo "| bare net/http JSON handler (reference, again) | $b2_rps | 100 % | | | 0 |"
+    echo "| GET /api/challenges, SQLite | $lc_rps | $(ratio "$lc_rps" "$b2_rps") | $lc_p50 | $lc_p99 | $lc_bad |"
+    echo "| GET /api/challenges, PostgreSQL | $pc_rps | $(ratio "$pc_rps" "$b2_rps") | $pc_p50 | $pc_p99 | $pc_bad |"
+    echo "| POST /api/submit, PostgreSQL (new correct solves, committed before the 200) | $ps_rps | $(ratio "$ps_rps" "$b2_rps") | $ps_p50 | $ps_p99 | $ps_bad |"
+    echo
+    echo "Solves committed during the PostgreSQL submit run: $pg_solves (SQLite submit: section 1)."
+    echo "Group commit, 64 concurrent appenders of one solve each (\`go test -bench AppendParallel64\`, synchronous commit on): PostgreSQL ${gc_pg:-?} solves/s, SQLite ${gc_lite:-?} solves/s."
+  } >> "$OUT"
+
+  echo "== PostgreSQL: three instances, ctfg emulate --url A,B,C"
+  {
+    echo
+    echo "### Three instances on one PostgreSQL database (\`ctfg emulate --url A,B,C\`, 15 challenges, fresh database each run)"
+    echo
+    echo "| run | errors | wall | flags | flags/s over the wall | flags/s first→last flag | submit p50 / p99 ms (emulator) | submit p99 in the server | login p50 / p99 ms | event delivery p50 / p99 ms (cross-instance) | emulator CPU | server CPU (3 instances) | players done |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  } >> "$OUT"
+  three() { # label players
+    local db urls="" pids="" out="$T/out-three-$2" code=0
+    db=$(newdb "ctfg_bench_three_$2")
+    for i in 1 2 3; do
+      start_ctfg "$T/emu-game" "three$i" --ws-backlog 4096 --database "$db"
+      urls="$urls${urls:+,}$URL"; pids="$pids $PID"
+    done
+    echo "== emulate: $1"
+    "$T/ctfg" emulate --url "$urls" --game "$T/emu-game" --players "$2" --jitter 0 --out "$out" > "$T/emu.txt" 2>&1 || code=$?
+    local cpu=0 p
+    for p in $pids; do cpu=$(awk -v a="$cpu" -v b="$(cpu_of "$p")" 'BEGIN {printf "%.2f", a+b}'); done
+    local srv; srv=$("$T/ctfg-bench" srvlat -url "${urls%%,*}" -route "POST /api/submit" || echo "–")
+    grep -E '^ *(instance|event delivery)' "$T/emu.txt" >> "$T/three-detail.txt" || true
+    for p in $pids; do kill "$p"; wait "$p" 2>/dev/null || true; done
+    sed -n '1,3p' "$T/emu.txt"
+    if [ -s "$out/metrics.json" ]; then
+      "$T/ctfg-bench" emurow -label "$1" -metrics "$out/metrics.json" -server-cpu "$cpu" -server-submit "$srv" >> "$OUT"
+    else
+      echo "| $1 | emulator failed (exit $code): $(tail -1 "$T/emu.txt") |" >> "$OUT"
+    fi
+  }
+  three "200 players on 3 instances, jitter 0" 200
+  three "2,000 players on 3 instances, jitter 0" 2000
+  {
+    echo
+    echo '```'
+    cat "$T/three-detail.txt" 2>/dev/null
     echo '```'
   } >> "$OUT"
 fi
