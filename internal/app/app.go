@@ -87,6 +87,9 @@ type Config struct {
 	// PostgreSQL store shared by several instances; "" = SQLite
 	// (events.db in DBDir).
 	DatabaseURL string
+	// Start and End are the configured competition window (CTFG_START,
+	// CTFG_END); zero means none. The admin can override them live.
+	Start, End time.Time
 }
 
 // Server is an assembled ctfg server.
@@ -288,6 +291,8 @@ func (s *Server) assemble(ctx context.Context) error {
 		Placeholders: ph,
 		Logger:       cfg.Logger,
 		Now:          cfg.Now,
+		Start:        cfg.Start,
+		End:          cfg.End,
 		OnBatch: func(size int, took time.Duration) {
 			s.Metrics.ObserveBatch(size, took)
 			health.CommitSucceeded()

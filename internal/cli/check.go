@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -41,7 +42,18 @@ func runCheck(_ context.Context, stdio IO, args []string) error {
 		}
 		return fmt.Errorf("found %s in %s", plural(len(probs), "problem"), dir)
 	}
-	printSummary(stdio.Out, g)
+	getenv := func(key string) string {
+		if v, ok := os.LookupEnv(key); ok {
+			return v
+		}
+		return g.Env[key]
+	}
+	start, end, err := resolveClock(getenv, "", "")
+	if err != nil {
+		fmt.Fprintln(stdio.Err, err)
+		return fmt.Errorf("found 1 problem in %s", dir)
+	}
+	printSummary(stdio.Out, g, start, end)
 	return nil
 }
 
@@ -54,7 +66,7 @@ func newCheckFlagSet(stdio IO) (fs *flag.FlagSet, challenges *string) {
 
 // printSummary writes the summary of a loaded game, for check and init.
 // It shows no secret: of .env only the variable names.
-func printSummary(w io.Writer, g *gamefile.Game) {
+func printSummary(w io.Writer, g *gamefile.Game, start, end clockSetting) {
 	s := g.Summary()
 	line := func(label, format string, args ...any) {
 		fmt.Fprintf(w, "%-17s%s\n", label, fmt.Sprintf(format, args...))
@@ -102,6 +114,7 @@ func printSummary(w io.Writer, g *gamefile.Game) {
 	} else {
 		line("Banner:", "built-in")
 	}
+	printClock(w, start, end)
 	for _, warn := range s.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/ctfg/ctfg/internal/app"
 	"github.com/ctfg/ctfg/internal/ctftest"
 	"github.com/ctfg/ctfg/internal/httpapi"
 )
@@ -433,7 +434,9 @@ func apiExamples(t *testing.T, name, text string) []apiExample {
 // returns the decoded answers by example key.
 func realAnswers(t *testing.T) map[string]any {
 	t.Helper()
-	srv := ctftest.MustServer(t, ctftest.MustGameDir(t))
+	// Started an hour ago, no end configured: the clock example's values.
+	started := time.Now().Add(-time.Hour).Truncate(time.Second)
+	srv := ctftest.MustServer(t, ctftest.MustGameDir(t), func(c *app.Config) { c.Start = started })
 	got := map[string]any{}
 	decode := func(key string, status int, want int, body []byte) {
 		t.Helper()
@@ -480,6 +483,13 @@ func realAnswers(t *testing.T) map[string]any {
 	do("GET /api/scoreboard 200", alice, 200, "GET", "/api/scoreboard", nil, nil)
 	do("GET /api/board 200", alice, 200, "GET", "/api/board", nil, nil)
 	do("GET /healthz 200 ok", anon, 200, "GET", "/healthz", nil, nil)
+	do("GET /api/clock 200", anon, 200, "GET", "/api/clock", nil, nil)
+	admin := http.Header{"Authorization": {"Bearer " + ctftest.AdminToken}}
+	resp := anon.Request(t, "POST", "/admin/api/clock", map[string]any{"end": time.Now().Add(8 * time.Hour).UTC().Format(time.RFC3339)}, admin)
+	resp.Body.Close()
+	do("POST /admin/api/pause 200", anon, 200, "POST", "/admin/api/pause", nil, admin)
+	resp = anon.Request(t, "POST", "/admin/api/resume", nil, admin)
+	resp.Body.Close()
 
 	// The live events of all that: a rename, scores and hints.
 	for _, ev := range readFrames(t, live, 5) {

@@ -46,8 +46,15 @@ func TestInitThenCheck(t *testing.T) {
 		}
 	}
 
+	// The clock is explained, commented out: a fresh game opens at once.
+	for _, want := range []string{"\n# CTFG_START=", "\n# CTFG_END="} {
+		if !strings.Contains(string(env), want) {
+			t.Errorf(".env lacks the example %q", want)
+		}
+	}
+
 	code, out, errOut = runCtfg(t, "check", dir)
-	if code != 0 || !strings.Contains(out, "Challenges:      9 challenges in 4 categories, 1325 points\n") || !strings.Contains(out, "Ready to play.\n") {
+	if code != 0 || !strings.Contains(out, "Start:           not set") || !strings.Contains(out, "Challenges:      9 challenges in 4 categories, 1325 points\n") || !strings.Contains(out, "Ready to play.\n") {
 		t.Errorf("check after init: exit %d\n%s%s", code, out, errOut)
 	}
 

@@ -22,8 +22,8 @@ import (
 const serveUsage = `Usage: ctfg [serve] [flags] [challenges.json]
 
 Serves the game in the game directory (the working directory, or --game)
-until SIGTERM or Ctrl-C. The game is open from start to stop: there is no
-start or end time yet.
+until SIGTERM or Ctrl-C. Solves and hints are accepted from --start to
+--end (each optional; the admin can change both, and pause, live).
 
 Flags of the old engine:
   -p, --port N                    HTTP port, also for the WebSocket (default 8080)
@@ -40,6 +40,11 @@ Flags of the old engine:
 Other flags:
   --game DIR                      game directory (default .)
   --addr HOST:PORT                listen address; overrides --port (e.g. 127.0.0.1:0)
+  --start TIME                    start of the game, RFC 3339 with a zone, e.g.
+                                  2025-06-01T09:00:00+02:00 (env CTFG_START; default none:
+                                  open at once)
+  --end TIME                      end of the game, as --start (env CTFG_END; default none:
+                                  open until the server stops)
   --database URL                  postgres://USER:PASSWORD@HOST:PORT/DB: keep the game in
                                   PostgreSQL, shared by several instances, instead of
                                   events.db in --dbdir (env CTFG_DATABASE_URL)
@@ -67,6 +72,7 @@ Environment (also read from GAME_DIR/.env; real environment variables win):
   CTFG_ADMIN_TOKEN  token of the admin dashboard (/admin) and reset
   CTFG_METRICS_TOKEN  token for /metrics (see --metrics-token)
   CTFG_DATABASE_URL   PostgreSQL database URL (see --database)
+  CTFG_START, CTFG_END  start and end of the game (see --start, --end)
   SENTRY_DSN        report internal errors to Sentry
   SENTRY_ENVIRONMENT  environment name attached to Sentry reports
 `
@@ -83,6 +89,7 @@ type serveFlags struct {
 	metricsAddr, metricsToken string
 	database                  string
 	minDiskFreeMiB            int64
+	start, end                string
 }
 
 // newServeFlagSet defines serve's flags on f; -h and --help set help.
@@ -114,6 +121,8 @@ func newServeFlagSet(f *serveFlags, help *bool) *flag.FlagSet {
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "")
 	fs.StringVar(&f.metricsToken, "metrics-token", "", "")
 	fs.StringVar(&f.database, "database", "", "")
+	fs.StringVar(&f.start, "start", "", "")
+	fs.StringVar(&f.end, "end", "", "")
 	fs.Int64Var(&f.minDiskFreeMiB, "min-disk-free", metrics.DefaultMinDiskFree>>20, "")
 	fs.BoolVar(help, "h", false, "")
 	fs.BoolVar(help, "help", false, "")
@@ -242,7 +251,13 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 	if database != "" && f.dbdir != "" {
 		log.Warn("--dbdir is ignored: the game is kept in the PostgreSQL database")
 	}
+	start, end, err := resolveClock(getenv, f.start, f.end)
+	if err != nil {
+		return err
+	}
 	cfg := app.Config{
+		Start:          start.At,
+		End:            end.At,
 		DatabaseURL:    database,
 		GameDir:        f.game,
 		ChallengesPath: challenges,

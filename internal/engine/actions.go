@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/ctfg/ctfg/internal/game"
 )
@@ -49,6 +50,11 @@ func (e *Engine) Judge(userID int64, challengeID int, guess string) (SubmitResul
 }
 
 func (e *Engine) judge(userID int64, challengeID int, guess string) (SubmitResult, *game.Challenge, error) {
+	// Outside the running window nothing is judged (nor logged as a
+	// wrong guess); the committer checks again for a right flag.
+	if err := e.st.Clock().Check(e.now()); err != nil {
+		return SubmitResult{}, nil, err
+	}
 	c, ok := e.st.Catalog().Get(challengeID)
 	if !ok {
 		return SubmitResult{}, nil, game.ErrUnknownID
@@ -74,9 +80,14 @@ func (e *Engine) judge(userID int64, challengeID int, guess string) (SubmitResul
 }
 
 // Award records a solve for a player as an external judge saw it: no flag
-// and no requirement check. Errors: game.ErrUnknownID,
-// game.ErrUnknownUser.
+// and no requirement check. A judge's award is a solve, so it is refused
+// outside the running window like a submission. Errors:
+// game.ErrUnknownID, game.ErrUnknownUser, game.ErrNotStarted,
+// game.ErrPaused, game.ErrEnded.
 func (e *Engine) Award(ctx context.Context, username string, challengeID int) (SubmitResult, error) {
+	if err := e.st.Clock().Check(e.now()); err != nil {
+		return SubmitResult{}, err
+	}
 	c, ok := e.st.Catalog().Get(challengeID)
 	if !ok {
 		return SubmitResult{}, game.ErrUnknownID
@@ -110,6 +121,9 @@ type HintResult struct {
 // locked or an earlier hint not bought), game.ErrAlreadyPurchased,
 // game.ErrInsufficientPoints, game.ErrUnknownUser.
 func (e *Engine) BuyHint(ctx context.Context, userID int64, challengeID, hintID int) (HintResult, error) {
+	if err := e.st.Clock().Check(e.now()); err != nil {
+		return HintResult{}, err
+	}
 	c, ok := e.st.Catalog().Get(challengeID)
 	if !ok {
 		return HintResult{}, game.ErrUnknownChallenge
@@ -168,6 +182,35 @@ func (e *Engine) Logout(ctx context.Context, userID int64, session string) error
 func (e *Engine) Reset(ctx context.Context) (int64, error) {
 	r, err := e.do(ctx, &op{kind: opReset})
 	return r.removed, err
+}
+
+// Clock returns the competition clock as this instance has folded it.
+func (e *Engine) Clock() game.Clock { return e.st.Clock() }
+
+// Now returns the engine's current time (its injected clock).
+func (e *Engine) Now() time.Time { return e.now() }
+
+// Pause pauses the game (a pause event) and returns the clock once every
+// view has folded it; pausing a paused game changes nothing.
+func (e *Engine) Pause(ctx context.Context) (game.Clock, error) {
+	r, err := e.do(ctx, &op{kind: opPause})
+	return r.clock, err
+}
+
+// Resume ends a pause (a resume event); resuming a running game changes
+// nothing.
+func (e *Engine) Resume(ctx context.Context) (game.Clock, error) {
+	r, err := e.do(ctx, &op{kind: opResume})
+	return r.clock, err
+}
+
+// SetClock changes the start and/or end live (a clock event): a field set
+// to a time overrides the configured value, one set to zero clears the
+// override. Errors: game.ErrStartNotBeforeEnd for a window that would
+// not start before it ends (checked against the clock as folded).
+func (e *Engine) SetClock(ctx context.Context, ch game.ClockChange) (game.Clock, error) {
+	r, err := e.do(ctx, &op{kind: opClock, clock: ch})
+	return r.clock, err
 }
 
 // Reload replaces the challenges (developer mode). Solves already made

@@ -18,6 +18,9 @@ const (
 	opReset
 	opReload
 	opLogout
+	opPause
+	opResume
+	opClock
 )
 
 // op is one request to the committer. The reply channel has room for the
@@ -29,6 +32,7 @@ type op struct {
 	hintID  int
 	name    string // display name, or the session key of a logout
 	catalog *game.Catalog
+	clock   game.ClockChange
 	reply   chan opResult
 }
 
@@ -37,6 +41,7 @@ type opResult struct {
 	inserted bool       // false: already solved / bought
 	total    int        // the player's score once the event is folded
 	removed  int64      // events removed by a reset
+	clock    game.Clock // the clock once a clock op is folded
 	err      error
 }
 
@@ -97,12 +102,15 @@ func (e *Engine) commitLoop() {
 	}
 }
 
-// run processes a batch in order; resets and reloads are barriers that
-// run alone between the group commits before and after them.
+// run processes a batch in order; resets, reloads and clock changes are
+// barriers that run alone between the group commits before and after
+// them, so the requests after a pause are checked against the paused
+// clock.
 func (e *Engine) run(batch []*op) {
 	start := 0
 	for i, o := range batch {
-		if o.kind == opReset || o.kind == opReload {
+		switch o.kind {
+		case opReset, opReload, opPause, opResume, opClock:
 			e.commit(batch[start:i])
 			e.special(o)
 			start = i + 1
@@ -135,7 +143,50 @@ func (e *Engine) special(o *op) {
 	case opReload:
 		e.st.SetCatalog(o.catalog)
 		o.reply <- opResult{}
+	case opPause, opResume, opClock:
+		e.clockOp(o)
 	}
+}
+
+// clockOp validates a clock change against the clock as folded, appends
+// its event and answers with the clock once every view holds it. A pause
+// of a paused game (or a resume of a running one) writes nothing.
+func (e *Engine) clockOp(o *op) {
+	cur := e.st.Clock()
+	ts := e.now().UnixMilli()
+	var ev game.Event
+	switch o.kind {
+	case opPause, opResume:
+		if cur.Paused == (o.kind == opPause) {
+			o.reply <- opResult{clock: cur}
+			return
+		}
+		ev = game.Event{Type: game.EventResume, TS: ts}
+		if o.kind == opPause {
+			ev.Type = game.EventPause
+		}
+	case opClock:
+		if err := cur.Apply(o.clock).Validate(); err != nil {
+			o.reply <- opResult{err: err, clock: cur}
+			return
+		}
+		ev = game.NewClockEvent(o.clock, ts)
+	}
+	rs, err := e.append([]game.Event{ev})
+	if err == nil {
+		err = rs[0].Err
+	}
+	if err == nil {
+		err = e.feed.Sync(context.Background(), rs[0].Event.ID)
+	}
+	if err != nil {
+		if e.cfg.OnCommitError != nil {
+			e.cfg.OnCommitError(err)
+		}
+		o.reply <- opResult{err: fmt.Errorf("engine: clock: %w", err)}
+		return
+	}
+	o.reply <- opResult{ev: rs[0].Event, inserted: true, clock: e.st.Clock()}
 }
 
 // append commits evs in one transaction, not tied to any one request's
@@ -163,6 +214,11 @@ func (e *Engine) commit(ops []*op) {
 		clones[id] = p
 		return p
 	}
+	// The window is checked here, at commit time, against the clock as
+	// folded: a request judged while the game ran but committed after a
+	// pause or the end (or a clock change from another instance) is
+	// refused. The commit-time check is the one that counts.
+	clockErr := e.st.Clock().Check(started)
 	pendingNames := map[string]int64{}
 	evs := make([]game.Event, 0, len(ops))
 	owners := make([]*op, 0, len(ops))
@@ -175,12 +231,20 @@ func (e *Engine) commit(ops []*op) {
 		var ev game.Event
 		switch o.kind {
 		case opSolve:
+			if clockErr != nil {
+				o.reply <- opResult{err: clockErr, total: p.Score}
+				continue
+			}
 			if p.Solved(o.chal.ID) {
 				o.reply <- opResult{total: p.Score}
 				continue
 			}
 			ev = game.Event{Type: game.EventScore, UserID: p.ID, ChallengeID: o.chal.ID, Points: o.chal.Points, TS: ts}
 		case opHint:
+			if clockErr != nil {
+				o.reply <- opResult{err: clockErr, total: p.Score}
+				continue
+			}
 			h, err := p.CheckHint(o.chal, o.hintID)
 			if err != nil {
 				o.reply <- opResult{err: err, total: p.Score}

@@ -33,7 +33,10 @@ type Config struct {
 	Placeholders game.Placeholders
 	Logger       *slog.Logger
 	Now          func() time.Time // nil = time.Now
-	MaxBatch     int              // requests per group commit; 0 = DefaultMaxBatch
+	// Start and End are the configured competition window (zero: none);
+	// the admin's clock events override them live.
+	Start, End time.Time
+	MaxBatch   int // requests per group commit; 0 = DefaultMaxBatch
 	// OnBatch, when set, observes each group commit (for metrics).
 	OnBatch func(size int, took time.Duration)
 	// Poll bounds how late another instance's event reaches this one's
@@ -103,6 +106,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		ops:       make(chan *op, 4*cfg.MaxBatch),
 		done:      make(chan struct{}),
 	}
+	e.st.SetClockConfig(cfg.Start, cfg.End)
 	return e, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 )
 
 // RecentEvents is how many of the latest events State keeps for
@@ -59,6 +60,7 @@ type State struct {
 	version  uint64  // bumped on every change that moves the scoreboard
 	board    []Standing
 	boardVer uint64
+	clock    Clock // the configured window plus the clock events folded
 }
 
 // NewState returns a state with the given catalog and users (ids assigned)
@@ -119,6 +121,21 @@ func (s *State) Apply(evs ...Event) {
 		switch ev.Type {
 		case EventReset:
 			s.forgetLocked()
+			// The store deleted the clock events before the reset with
+			// everything else: a restart would not see them, so no
+			// instance keeps them either.
+			s.clock = Clock{ConfigStart: s.clock.ConfigStart, ConfigEnd: s.clock.ConfigEnd}
+			continue
+		case EventClock:
+			// Folded as written, even if it makes start >= end (two admins
+			// on two instances at once): State then says ended or before,
+			// never something in between, and the next change fixes it.
+			if ch, ok := ev.ClockChange(); ok {
+				s.clock = s.clock.Apply(ch)
+			}
+			continue
+		case EventPause, EventResume:
+			s.clock.Paused = ev.Type == EventPause
 			continue
 		case EventScore, EventHint, EventRename:
 		default:
@@ -155,6 +172,21 @@ func (s *State) renameLocked(p *Player, name string) {
 	if _, held := s.nameKeys[k]; !held {
 		s.nameKeys[k] = p.ID
 	}
+}
+
+// SetClockConfig sets the configured start and end (zero: none); live
+// changes folded from the log override them.
+func (s *State) SetClockConfig(start, end time.Time) {
+	s.mu.Lock()
+	s.clock.ConfigStart, s.clock.ConfigEnd = start, end
+	s.mu.Unlock()
+}
+
+// Clock returns the competition clock as folded so far.
+func (s *State) Clock() Clock {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.clock
 }
 
 // LastID returns the id of the latest folded event.

@@ -188,6 +188,13 @@ CTFG_API_TOKEN=%s
 # (http://localhost:8080/reset) ask for this token.
 CTFG_ADMIN_TOKEN=%s
 
+# Optional start and end of the game, RFC 3339 with a zone. Before the
+# start players can log in and choose names but see no challenge; after
+# the end solves and hints are refused. The admin can change both, and
+# pause, while the game runs (docs/GAME-DAY.md, "Setting the clock").
+# CTFG_START=2025-06-01T09:00:00+02:00
+# CTFG_END=2025-06-01T17:00:00+02:00
+
 # Optional error reporting to Sentry:
 # SENTRY_DSN=https://key@sentry.example.com/1
 `, api, admin), nil

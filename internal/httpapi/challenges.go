@@ -105,6 +105,12 @@ func (e *challengeEncoder) frags(cat *game.Catalog) *fragCache {
 
 func (s *Server) handleChallenges(w http.ResponseWriter, r *http.Request, player int64) {
 	st := s.cfg.Engine.State()
+	if !st.Clock().ChallengesVisible(s.now()) {
+		// Before the start players may log in and choose names, but see
+		// no challenge.
+		writeJSON(w, http.StatusOK, []struct{}{})
+		return
+	}
 	views, p, ok := st.View(player)
 	if !ok {
 		s.fail(w, r, game.ErrUnknownUser)

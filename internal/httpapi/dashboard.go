@@ -43,6 +43,13 @@ var dashboardTmpl = template.Must(template.New("admin").Funcs(template.FuncMap{
 	"uptime":    formatUptime,
 	"maxMinute": maxMinute,
 	"atLeast1":  func(n int) int { return max(n, 1) },
+	"opt": func(p *string, none string) string {
+		if p == nil {
+			return none
+		}
+		return *p
+	},
+	"source": formatSource,
 }).ParseFS(dashboardFS, "dashboard/*.html"))
 
 // dashboardAssets are the page's script and style, by file name.
@@ -275,15 +282,10 @@ func (s *Server) handleAdminLogout(w http.ResponseWriter, r *http.Request) {
 
 const msgStaleForm = "That form was stale or did not come from this dashboard (missing or wrong form token). Nothing was done; try again from this page."
 
-// handleAdminStats is GET /admin/api/stats, the dashboard's data as JSON.
+// handleAdminStats is GET /admin/api/stats, the dashboard's data as JSON
+// (dashboard session or bearer token, see adminAPIAuth).
 func (s *Server) handleAdminStats(w http.ResponseWriter, r *http.Request) {
-	adminHeaders(w)
-	if s.cfg.AdminToken == "" {
-		writeError(w, http.StatusServiceUnavailable, "admin_disabled")
-		return
-	}
-	if _, _, ok := s.adminSession(r, false); !ok {
-		writeError(w, http.StatusUnauthorized, "unauthorized")
+	if !s.adminAPIAuth(w, r) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.adminStats(r.Context()))
@@ -396,6 +398,18 @@ func formatUptime(secs int64) string {
 	default:
 		return fmt.Sprintf("%dm %ds", m, secs%60)
 	}
+}
+
+// formatSource says where a clock time came from, the same way the
+// dashboard's script does.
+func formatSource(src *string) string {
+	switch {
+	case src == nil:
+		return ""
+	case *src == "admin":
+		return "set live by the admin"
+	}
+	return "from the configuration"
 }
 
 func maxMinute(ms []MinuteSolves) int {

@@ -47,6 +47,8 @@ type AdminStats struct {
 	DBBytes     int64       `json:"db_bytes"`
 	WALBytes    int64       `json:"wal_bytes"`
 	LastEventID int64       `json:"last_event_id"`
+	// Clock is the competition clock, with where each time came from.
+	Clock AdminClock `json:"clock"`
 }
 
 // MinuteSolves is the number of solves in the minute starting at StartMS.
@@ -115,6 +117,7 @@ func (s *Server) computeStats(ctx context.Context, now time.Time) *AdminStats {
 	st := s.cfg.Engine.State()
 	board, lastID := st.Scoreboard()
 	out := &AdminStats{
+		Clock:         adminClock(st.Clock(), now),
 		GeneratedMS:   now.UnixMilli(),
 		PlayersTotal:  len(st.Users()),
 		PlayersActive: len(board),

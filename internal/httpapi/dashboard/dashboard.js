@@ -47,6 +47,11 @@
     tbody.replaceChildren(frag);
   }
 
+  // source says where a clock time came from; as formatSource in Go.
+  function source(src) {
+    return src === 'admin' ? 'set live by the admin' : src === 'config' ? 'from the configuration' : '';
+  }
+
   function render(s) {
     setText('version', s.version);
     setText('uptime', uptime(s.uptime_seconds));
@@ -58,6 +63,11 @@
     setText('solves', s.solves);
     setText('db-size', bytes(s.db_bytes));
     setText('wal-size', bytes(s.wal_bytes));
+    setText('clock-state', s.clock.state);
+    setText('clock-start', s.clock.start || 'not set');
+    setText('clock-end', s.clock.end || 'not set');
+    setText('clock-start-source', source(s.clock.start_source));
+    setText('clock-end-source', source(s.clock.end_source));
     var maxMin = 1;
     s.solves_per_minute.forEach(function (m) { maxMin = Math.max(maxMin, m.solves); });
     fill('spm', s.solves_per_minute.map(function (m) {

@@ -1,0 +1,245 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/ctfg/ctfg/internal/auth"
+	"github.com/ctfg/ctfg/internal/game"
+)
+
+// The competition clock: GET /api/clock for everyone, and the admin's
+// POST /admin/api/pause, /admin/api/resume and /admin/api/clock (bearer
+// token or dashboard session), plus the dashboard's own Pause and Resume
+// forms (POST /admin/game/pause, /admin/game/resume).
+
+// ClockView is the JSON of GET /api/clock. Times are RFC 3339 in UTC,
+// null when not set.
+type ClockView struct {
+	Now   string          `json:"now"`
+	Start *string         `json:"start"`
+	End   *string         `json:"end"`
+	State game.ClockState `json:"state"`
+	// Frozen is the scoreboard freeze, not implemented yet: always false.
+	Frozen bool `json:"frozen"`
+}
+
+// AdminClock is the clock as the admin endpoints and the dashboard show
+// it: ClockView plus whether the game is paused and where each time came
+// from ("config", "admin", or null when not set).
+type AdminClock struct {
+	ClockView
+	Paused      bool    `json:"paused"`
+	StartSource *string `json:"start_source"`
+	EndSource   *string `json:"end_source"`
+}
+
+func optTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := game.FormatTime(t)
+	return &s
+}
+
+func optSource(src string) *string {
+	if src == "" {
+		return nil
+	}
+	return &src
+}
+
+func clockView(c game.Clock, now time.Time) ClockView {
+	start, _ := c.Start()
+	end, _ := c.End()
+	return ClockView{
+		Now:   game.FormatTime(now.Truncate(time.Millisecond)),
+		Start: optTime(start),
+		End:   optTime(end),
+		State: c.State(now),
+	}
+}
+
+func adminClock(c game.Clock, now time.Time) AdminClock {
+	_, ss := c.Start()
+	_, es := c.End()
+	return AdminClock{ClockView: clockView(c, now), Paused: c.Paused, StartSource: optSource(ss), EndSource: optSource(es)}
+}
+
+// handleClock is GET /api/clock: no session needed, so the login page can
+// count down too.
+func (s *Server) handleClock(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, clockView(s.cfg.Engine.Clock(), s.now()))
+}
+
+// adminAPIAuth authorizes a request to /admin/api/*: either the header
+// "Authorization: Bearer <CTFG_ADMIN_TOKEN>" (scripts: no cookie, no form
+// token), or the dashboard's session cookie, with its form token in the
+// X-CSRF-Token header for anything but GET. A bearer token is compared
+// in constant time after a reservation on the admin limiter (refunded
+// when right), as the admin login does; it is never logged. It answers
+// the refusal itself.
+func (s *Server) adminAPIAuth(w http.ResponseWriter, r *http.Request) bool {
+	adminHeaders(w)
+	if s.cfg.AdminToken == "" {
+		writeError(w, http.StatusServiceUnavailable, "admin_disabled")
+		return false
+	}
+	if h := r.Header.Get("Authorization"); h != "" {
+		addrKey, ok, wait := s.reserveAdmin(r)
+		if !ok {
+			s.adminRateLimited(w, wait)
+			writeError(w, http.StatusTooManyRequests, "rate_limit_exceeded")
+			return false
+		}
+		if token := bearerToken(h); token == "" || !auth.Equal(token, s.cfg.AdminToken) {
+			s.log.Warn("admin API: wrong token", "request_id", requestID(r), "addr", s.clientAddr(r), "route", r.Pattern)
+			writeError(w, http.StatusUnauthorized, "unauthorized")
+			return false
+		}
+		s.refundAdmin(addrKey)
+		return true
+	}
+	sess, _, ok := s.adminSession(r, false)
+	if !ok {
+		writeError(w, http.StatusUnauthorized, "unauthorized")
+		return false
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if got := r.Header.Get("X-CSRF-Token"); got == "" || !auth.Equal(got, sess.csrf) {
+			writeError(w, http.StatusForbidden, "csrf")
+			return false
+		}
+	}
+	return true
+}
+
+// handleAdminPause is POST /admin/api/pause.
+func (s *Server) handleAdminPause(w http.ResponseWriter, r *http.Request) {
+	s.adminClockOp(w, r, "pause", s.cfg.Engine.Pause)
+}
+
+// handleAdminResume is POST /admin/api/resume.
+func (s *Server) handleAdminResume(w http.ResponseWriter, r *http.Request) {
+	s.adminClockOp(w, r, "resume", s.cfg.Engine.Resume)
+}
+
+func (s *Server) adminClockOp(w http.ResponseWriter, r *http.Request, what string, op func(context.Context) (game.Clock, error)) {
+	if !s.adminAPIAuth(w, r) {
+		return
+	}
+	c, err := op(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Warn("admin "+what, "request_id", requestID(r), "addr", s.clientAddr(r))
+	s.forgetStats()
+	writeJSON(w, http.StatusOK, adminClock(c, s.now()))
+}
+
+// handleAdminClock is POST /admin/api/clock {"start":…,"end":…}: each
+// key an RFC 3339 time with zone (a live override of the configured
+// value), null (back to the configured value) or absent (unchanged).
+// 400 invalid_time for anything else, start_not_before_end when the
+// resulting window would not start before it ends.
+func (s *Server) handleAdminClock(w http.ResponseWriter, r *http.Request) {
+	if !s.adminAPIAuth(w, r) {
+		return
+	}
+	var req struct {
+		Start json.RawMessage `json:"start"`
+		End   json.RawMessage `json:"end"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		s.failDecode(w, r, err)
+		return
+	}
+	var ch game.ClockChange
+	for _, f := range []struct {
+		raw json.RawMessage
+		dst *game.ClockField
+	}{{req.Start, &ch.Start}, {req.End, &ch.End}} {
+		field, err := clockField(f.raw)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		*f.dst = field
+	}
+	c, err := s.cfg.Engine.SetClock(r.Context(), ch)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	start, _ := c.Start()
+	end, _ := c.End()
+	s.log.Warn("admin clock change", "start", fmtLogTime(start), "end", fmtLogTime(end), "request_id", requestID(r), "addr", s.clientAddr(r))
+	s.forgetStats()
+	writeJSON(w, http.StatusOK, adminClock(c, s.now()))
+}
+
+// clockField reads one key of POST /admin/api/clock: absent (nil), null
+// or an RFC 3339 string.
+func clockField(raw json.RawMessage) (game.ClockField, error) {
+	if raw == nil {
+		return game.ClockField{}, nil
+	}
+	if bytes.Equal(raw, []byte("null")) {
+		return game.ClockField{Set: true}, nil
+	}
+	var str string
+	if err := json.Unmarshal(raw, &str); err != nil {
+		return game.ClockField{}, game.ErrInvalidTime
+	}
+	t, err := game.ParseTime(str)
+	if err != nil {
+		return game.ClockField{}, err
+	}
+	return game.ClockField{Set: true, At: t}, nil
+}
+
+func fmtLogTime(t time.Time) string {
+	if t.IsZero() {
+		return "none"
+	}
+	return game.FormatTime(t)
+}
+
+// handleAdminGameClock is POST /admin/game/pause and /admin/game/resume:
+// the dashboard's buttons (session and form token, then back to /admin).
+func (s *Server) handleAdminGameClock(pause bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.adminEnabled(w) {
+			return
+		}
+		sess, token, ok := s.adminSession(r, false)
+		if !ok {
+			s.renderAdmin(w, http.StatusUnauthorized, "login", adminPage{Message: "Your admin session has ended; log in again.", IsError: true})
+			return
+		}
+		if !checkCSRF(r, sess) {
+			s.renderAdmin(w, http.StatusForbidden, "dashboard", adminPage{Message: msgStaleForm, IsError: true, CSRF: sess.csrf, Stats: s.adminStats(r.Context())})
+			return
+		}
+		op, what := s.cfg.Engine.Resume, "resumed"
+		if pause {
+			op, what = s.cfg.Engine.Pause, "paused"
+		}
+		if _, err := op(r.Context()); err != nil {
+			s.log.Error("admin dashboard: clock", "request_id", requestID(r), "err", err)
+			s.renderAdmin(w, http.StatusInternalServerError, "dashboard", adminPage{Message: "That failed; see the server log.", IsError: true, CSRF: sess.csrf, Stats: s.adminStats(r.Context())})
+			return
+		}
+		s.log.Warn("admin "+what, "via", "dashboard", "request_id", requestID(r), "addr", s.clientAddr(r))
+		s.forgetStats()
+		s.dash.sessions.setFlash(token, fmt.Sprintf("Game %s.", what))
+		adminHeaders(w)
+		http.Redirect(w, r, "/admin", http.StatusSeeOther)
+	}
+}
