@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -90,7 +89,8 @@ func mustCluster(t *testing.T, n int) *cluster {
 	}
 	for i := range n {
 		nd := &node{name: string(rune('A' + i))}
-		nd.cmd, nd.url = startChild(t, dir, &nd.logs, "--database", c.dbURL)
+		// Debug logs, into the suite's log audit: no secret in any line.
+		nd.cmd, nd.url = startChild(t, dir, io.MultiWriter(&nd.logs, ctftest.AuditWriter()), "--database", c.dbURL, "--log-level", "debug")
 		c.nodes = append(c.nodes, nd)
 	}
 	t.Cleanup(func() {
@@ -102,8 +102,14 @@ func mustCluster(t *testing.T, n int) *cluster {
 			if strings.Contains(logs, pgPassword) || strings.Contains(logs, ctftest.AdminToken) {
 				t.Errorf("instance %s logged a secret", nd.name)
 			}
-			if t.Failed() && logs != "" {
-				t.Logf("logs of instance %s:\n%s", nd.name, logs)
+			if t.Failed() {
+				var warn []string
+				for _, l := range strings.Split(logs, "\n") {
+					if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+						warn = append(warn, l)
+					}
+				}
+				t.Logf("warnings and errors of instance %s:\n%s", nd.name, strings.Join(warn, "\n"))
 			}
 		}
 	})
@@ -188,12 +194,9 @@ type player struct {
 }
 
 func newPlayer(name string) *player {
-	jar, _ := cookiejar.New(nil)
-	return &player{name: name, hc: &http.Client{
-		Jar:       jar,
-		Timeout:   20 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 64},
-	}}
+	// ctftest's client: the log audit learns the cookies and tokens it
+	// receives.
+	return &player{name: name, hc: (&ctftest.Server{}).NewClient().HTTP}
 }
 
 // call sends a request with a JSON body (nil for none) to an instance.
