@@ -907,6 +907,7 @@ WHERE application_name = 'ctfg-listen' AND query ILIKE 'LISTEN%' AND datname = c
 
 		// A's sockets notice and resume on a survivor from the last id
 		// they saw, with the same stream token.
+		resumedAt := map[int]int{}
 		for j, w := range watchers {
 			if homes[j] != 0 {
 				continue
@@ -917,6 +918,9 @@ WHERE application_name = 'ctfg-listen' AND query ILIKE 'LISTEN%' AND datname = c
 			// Any instance verifies the token: the secret is shared.
 			w.mu.Lock()
 			old := w.url
+			w.mu.Unlock()
+			w.mu.Lock()
+			resumedAt[j] = len(w.ids)
 			w.mu.Unlock()
 			survivor := c.nodes[1+j%2]
 			w.dial(t, survivor.wsURL(t, old)+"&since="+strconv.FormatInt(w.last(), 10))
@@ -963,6 +967,11 @@ WHERE application_name = 'ctfg-listen' AND query ILIKE 'LISTEN%' AND datname = c
 			since := w.snapshots[0]
 			w.mu.Unlock()
 			w.mustSeeExactly(t, fmt.Sprintf("socket %d (on %s)", j, c.nodes[homes[j]].name), wireIDs(t, db, since))
+			if n, ok := resumedAt[j]; ok {
+				w.mu.Lock()
+				t.Logf("socket %d: %d events from A, %d after resuming on %s", j, n, len(w.ids)-n, c.nodes[1+j%2].name)
+				w.mu.Unlock()
+			}
 		}
 	})
 }
