@@ -87,12 +87,8 @@ func mustCluster(t *testing.T, n int) *cluster {
 	if err := os.WriteFile(filepath.Join(dir, "challenges.json"), []byte(clusterChallenges), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for i := range n {
-		nd := &node{name: string(rune('A' + i))}
-		// Debug logs, into the suite's log audit: no secret in any line.
-		nd.cmd, nd.url = startChild(t, dir, io.MultiWriter(&nd.logs, ctftest.AuditWriter()), "--database", c.dbURL, "--log-level", "debug")
-		c.nodes = append(c.nodes, nd)
-	}
+	// Registered first, so that instances started before one that fails
+	// to start are stopped too.
 	t.Cleanup(func() {
 		for _, nd := range c.nodes {
 			nd.stop()
@@ -113,6 +109,12 @@ func mustCluster(t *testing.T, n int) *cluster {
 			}
 		}
 	})
+	for i := range n {
+		nd := &node{name: string(rune('A' + i))}
+		// Debug logs, into the suite's log audit: no secret in any line.
+		nd.cmd, nd.url = startChild(t, dir, io.MultiWriter(&nd.logs, ctftest.AuditWriter()), "--database", c.dbURL, "--log-level", "debug")
+		c.nodes = append(c.nodes, nd)
+	}
 	return c
 }
 
@@ -542,10 +544,11 @@ func TestCluster(t *testing.T) {
 		p50, worst := percentile(lat, 50), slices.Max(lat)
 		t.Logf("cross-instance delivery, submit on A to frame on B/C: %d samples, p50 %v, p90 %v, max %v",
 			len(lat), p50.Round(10*time.Microsecond), percentile(lat, 90).Round(10*time.Microsecond), worst.Round(10*time.Microsecond))
-		// The feed polls every second even without any wake-up: a frame
-		// later than that plus the commit is a missed notification path.
-		if worst > 3*time.Second {
-			t.Fatalf("slowest cross-instance delivery took %v", worst)
+		// The feed polls every second even without a wake-up, so every
+		// frame comes within about that; a median near half of it would
+		// mean the notifications do not work and only the poll does.
+		if worst > 3*time.Second || p50 > 300*time.Millisecond {
+			t.Fatalf("cross-instance delivery: p50 %v, slowest %v", p50, worst)
 		}
 	})
 
