@@ -335,6 +335,14 @@ func (s *Server) assemble(ctx context.Context) error {
 	if cfg.MetricsAddr == "" {
 		metricsHandler = metrics.RequireToken(cfg.MetricsToken, s.Metrics.Handler())
 	}
+	// Instances sharing a PostgreSQL database share the guessing budgets
+	// too (wrong flags, password and admin token checks): otherwise N
+	// instances behind a balancer would give N times the budget. SQLite
+	// has one instance, whose own buckets are the whole budget.
+	var shared httpapi.SharedLimiter
+	if pg, ok := s.Store.(*postgres.DB); ok {
+		shared = pg
+	}
 	s.API = httpapi.New(httpapi.Config{
 		Engine:           eng,
 		Sessions:         s.Sessions,
@@ -350,6 +358,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		TrustProxy:       cfg.TrustProxy,
 		AllowedOrigins:   cfg.AllowedOrigins,
 		Limits:           cfg.Limits,
+		Shared:           shared,
 		OnRequest:        s.Metrics.ObserveRequest,
 		OnLogin:          s.Metrics.Login,
 		OnRateLimited:    s.Metrics.RateLimited,

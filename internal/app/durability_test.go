@@ -73,12 +73,16 @@ func TestMain(m *testing.M) {
 	os.Exit(ctftest.AuditLogs(m))
 }
 
-func startChild(t *testing.T, dir string) (*exec.Cmd, string) {
+// startChild starts a server for the game in dir in a child process,
+// with the extra serve arguments (e.g. --database URL), and returns it and
+// its URL once it listens. Its log (warnings and errors) goes to stderr.
+func startChild(t *testing.T, dir string, stderr io.Writer, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
 	portFile := filepath.Join(t.TempDir(), "port")
+	args := append([]string{"--game", dir, "--addr", "127.0.0.1:0", "--port-file", portFile, "--log-level", "warn"}, extra...)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join([]string{"--game", dir, "--addr", "127.0.0.1:0", "--port-file", portFile, "--log-level", "warn"}, "\x1f"))
-	cmd.Stderr = os.Stderr
+	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join(args, "\x1f"))
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +105,7 @@ func TestCrashLosesNoAcknowledgedSolve(t *testing.T) {
 	dir := ctftest.MustGameDir(t)
 	// 120 players, so the load has enough distinct solves.
 	ctftest.MustWritePlayers(t, dir, 120)
-	cmd, base := startChild(t, dir)
+	cmd, base := startChild(t, dir, os.Stderr)
 
 	type solve struct {
 		user string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,7 +31,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	const players = 80
 	dir := ctftest.MustGameDir(t)
 	ctftest.MustWritePlayers(t, dir, players, "watcher,watcher-pw")
-	cmd, base := startChild(t, dir)
+	cmd, base := startChild(t, dir, os.Stderr)
 
 	type solve struct {
 		user string

@@ -50,6 +50,19 @@ func auditLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(auditWriter{}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
+// AuditWriter returns a writer whose text joins the audited logs, for a
+// server running in another process: its log output (io.Discard when
+// the suite is not audited).
+func AuditWriter() io.Writer {
+	if !auditing() {
+		return io.Discard
+	}
+	audit.mu.Lock()
+	audit.servers++
+	audit.mu.Unlock()
+	return auditWriter{}
+}
+
 func remember(secret, what string) {
 	if len(secret) < 8 { // too short to tell from ordinary text
 		return

@@ -282,26 +282,44 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 	// playing fast is not. Judging reads only memory: the token is back
 	// before a right flag's commit, so a script submitting many right
 	// flags at once holds few tokens, briefly.
+	//
+	// With several instances, the player's bucket in the shared database
+	// decides first, and the reservation, judgment and refund above run
+	// while that bucket is locked (chargeShared), which loses its token
+	// only to a wrong guess: neither bucket is held across a round trip
+	// to the database, where a burst of right flags would queue up.
 	key := playerKey(player)
-	if ok, wait := s.limits.submit.Reserve(key); !ok {
+	var (
+		res             engine.SubmitResult
+		err             error
+		reserved, wrong bool
+		reserveWait     time.Duration
+	)
+	ok, wait, serr := s.chargeShared(r, "submit", key, s.cfg.Limits.Submit, func() bool {
+		if reserved, reserveWait = s.limits.submit.Reserve(key); !reserved {
+			return false
+		}
+		res, err = s.cfg.Engine.Judge(player, req.ID.V, req.Flag.V)
+		if wrong = err == nil && res.Outcome == engine.Incorrect; !wrong {
+			// Right, already solved, or not a guess at all (unknown or
+			// locked challenge): free.
+			s.limits.submit.Refund(key)
+		}
+		return wrong
+	})
+	switch {
+	case serr != nil:
+		if wrong {
+			s.limits.submit.Refund(key) // the player never learns the answer
+		}
+		s.fail(w, r, serr)
+		return
+	case !ok:
 		s.rateLimitedBy(w, r, "submit", wait)
 		return
-	}
-	if ok, wait, err := s.takeShared(r, "submit", key, s.cfg.Limits.Submit); err != nil || !ok {
-		s.limits.submit.Refund(key)
-		if err != nil {
-			s.fail(w, r, err)
-		} else {
-			s.rateLimitedBy(w, r, "submit", wait)
-		}
+	case !reserved:
+		s.rateLimitedBy(w, r, "submit", reserveWait)
 		return
-	}
-	res, err := s.cfg.Engine.Judge(player, req.ID.V, req.Flag.V)
-	if err != nil || res.Outcome != engine.Incorrect {
-		// Right, already solved, or not a guess at all (unknown or
-		// locked challenge): free.
-		s.limits.submit.Refund(key)
-		s.returnShared("submit", key, s.cfg.Limits.Submit)
 	}
 	if err == nil && res.Outcome == engine.Correct {
 		res, err = s.cfg.Engine.Submit(r.Context(), player, req.ID.V, req.Flag.V)
@@ -309,6 +327,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 			// The game's flags were reloaded in between: the guess is
 			// wrong after all, and pays like one.
 			s.limits.submit.Allow(key)
+			s.chargeShared(r, "submit", key, s.cfg.Limits.Submit, func() bool { return true })
 		}
 	}
 	if err != nil {

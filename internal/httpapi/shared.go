@@ -7,13 +7,17 @@ import (
 )
 
 // SharedLimiter keeps token buckets in the database every instance
-// shares (store.Store has these methods). With several instances behind
-// a load balancer, each instance's own buckets alone would give an
-// attacker N times the guessing budget; the shared bucket is the one
-// that holds across all of them.
+// shares (the PostgreSQL store has these methods). With several
+// instances behind a load balancer, each instance's own buckets alone
+// would give an attacker N times the guessing budget; the shared bucket
+// is the one that holds across all of them.
 type SharedLimiter interface {
 	TakeToken(ctx context.Context, key string, burst float64, every time.Duration, now time.Time) (ok bool, retryAfter time.Duration, err error)
 	ReturnToken(ctx context.Context, key string, burst float64, every time.Duration, now time.Time) error
+	// TakeTokenIf calls charge with key's bucket locked if it holds a
+	// token, and takes the token only if charge returns true; ok reports
+	// whether it held one.
+	TakeTokenIf(ctx context.Context, key string, burst float64, every time.Duration, now time.Time, charge func() bool) (ok bool, retryAfter time.Duration, err error)
 }
 
 // sharedTimeout bounds one shared-bucket round trip; a database that
@@ -31,6 +35,24 @@ func (s *Server) takeShared(r *http.Request, name, key string, l Limit) (bool, t
 	ctx, cancel := context.WithTimeout(r.Context(), sharedTimeout)
 	defer cancel()
 	return s.cfg.Shared.TakeToken(ctx, name+":"+key, l.Burst, l.Every, s.now())
+}
+
+// chargeShared runs charge — which reserves this instance's own token,
+// judges, and says whether the judgment costs a token — with the shared
+// bucket name/key locked, and takes a shared token only if charge says
+// so. ok is false, without charge being called, when the shared bucket
+// is empty. Nothing is held between two round trips: a token taken and
+// given back later would be out of the bucket while the database is
+// busy, and a burst of right flags (free) would find it empty. Without a
+// shared limiter it just calls charge.
+func (s *Server) chargeShared(r *http.Request, name, key string, l Limit, charge func() bool) (bool, time.Duration, error) {
+	if s.cfg.Shared == nil {
+		charge()
+		return true, 0, nil
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), sharedTimeout)
+	defer cancel()
+	return s.cfg.Shared.TakeTokenIf(ctx, name+":"+key, l.Burst, l.Every, s.now(), charge)
 }
 
 // returnShared gives a shared token back (a right flag, a good password).

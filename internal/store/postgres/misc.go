@@ -170,6 +170,32 @@ func (db *DB) TakeToken(ctx context.Context, key string, burst float64, every ti
 	return ok, retryAfter, nil
 }
 
+// TakeTokenIf decides with key's bucket locked: if the bucket holds a
+// token it calls charge, and takes the token only if charge returns true.
+// ok reports whether the bucket held one (and charge was called);
+// retryAfter, when it did not, how long until it will. charge runs inside
+// the transaction and must be quick (a judgment in memory).
+//
+// This is TakeToken then ReturnToken without the token ever being out of
+// the bucket: a flag submission takes the token only when the guess
+// proves wrong, so any number of concurrent right submissions, on any
+// instance, leave the bucket as it was, while wrong ones are still
+// charged strictly in lock order.
+func (db *DB) TakeTokenIf(ctx context.Context, key string, burst float64, every time.Duration, now time.Time, charge func() bool) (ok bool, retryAfter time.Duration, err error) {
+	err = db.updateBucket(ctx, key, burst, now, func(b store.Bucket) store.Bucket {
+		next, has, wait := b.Take(burst, every, now)
+		ok, retryAfter = has, wait
+		if has && !charge() {
+			return b
+		}
+		return next
+	})
+	if err != nil {
+		return false, 0, fmt.Errorf("postgres: take token: %w", err)
+	}
+	return ok, retryAfter, nil
+}
+
 // ReturnToken gives one token back to key's shared bucket.
 func (db *DB) ReturnToken(ctx context.Context, key string, burst float64, every time.Duration, now time.Time) error {
 	err := db.updateBucket(ctx, key, burst, now, func(b store.Bucket) store.Bucket {
