@@ -148,6 +148,19 @@ func (c *testConn) frame() []json.RawMessage {
 	return arr
 }
 
+// resumed reads the empty frame a resume with nothing missed begins with.
+func (c *testConn) resumed() {
+	c.tb.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, b, err := c.ReadMessage()
+	if err != nil {
+		c.tb.Fatalf("read: %v", err)
+	}
+	if string(b) != "[]" {
+		c.tb.Fatalf("first frame of a resume with nothing missed: %s, want []", b)
+	}
+}
+
 type wireSnapshot struct {
 	Type    string          `json:"type"`
 	LastID  int64           `json:"last_id"`

@@ -309,6 +309,14 @@ func (h *Hub) attach(c *client, since int64, hasSince bool) bool {
 	if resume {
 		minID = max(since, sent)
 		initial = h.rawFrames(replay)
+		if len(initial) == 0 {
+			// Nothing was missed: an empty frame still tells the client
+			// its socket is live (browsers show "Reconnecting…" until the
+			// first frame), without a snapshot's cost.
+			if f, err := newFrame(kindRaw, []byte("[]"), nil); err == nil {
+				initial = append(initial, f)
+			}
+		}
 	} else {
 		sf, last := h.snapshotFrame(sent, gen)
 		if sf != nil {

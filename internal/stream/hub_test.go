@@ -186,8 +186,10 @@ func TestResumeWithSince(t *testing.T) {
 	if ids := c.eventsUpTo(10); !slices.Equal(ids, idRange(6, 10)) {
 		t.Fatalf("resume got %v, want 6..10", ids)
 	}
-	// Resuming at the latest id sends nothing until the next event.
+	// Resuming at the latest id gets an empty frame (the socket is live:
+	// browsers wait for a first frame), then the next event.
 	latest := MustDial(t, srv, "token=tok-alice&since=10", nil)
+	latest.resumed()
 	g.commit(h, scoreEvent(11))
 	if ids := latest.eventsUpTo(11); !slices.Equal(ids, []int64{11}) {
 		t.Fatalf("resume at latest got %v, want [11]", ids)
@@ -531,6 +533,7 @@ func TestResetClosesEveryoneAndForgetsReplay(t *testing.T) {
 	a := MustDial(t, srv, "token=tok-alice", nil)
 	a.snapshot()
 	b := MustDial(t, srv, "token=tok-board&since=5", nil)
+	b.resumed()
 	waitFor(t, "2 clients", func() bool { return h.Clients() == 2 })
 
 	h.Reset()
