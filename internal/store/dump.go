@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ctfg/ctfg/internal/game"
 )
@@ -65,30 +68,140 @@ type (
 	}
 )
 
-// DumpTables names the tables of the schema a Dump holds, in the order a
-// load fills them (users first: the others refer to them). It is the one
-// list: each backend's schema test fails for a table that is neither here
-// nor bookkeeping of its own, and Counts has one entry per name.
-var DumpTables = []string{"users", "events", "names", "sessions", "meta", "wrong_guesses", "limits"}
+// DumpTable is one table of the schema a Dump holds and how its rows map
+// to Go values, the same for every backend.
+type DumpTable struct {
+	Name string
+	// Columns are every column of the table, the key first: rows are
+	// read in the key's order.
+	Columns []string
+	// TextKey says the key is text, ordered byte-wise on every backend
+	// (PostgreSQL: COLLATE "C"), so dumps compare equal row by row.
+	TextKey bool
+	// Len returns how many rows of the table d holds.
+	Len func(d *Dump) int
+	// Row returns the values of row i of d, in Columns order, as
+	// database drivers take them (nil for NULL).
+	Row func(d *Dump, i int) []any
+	// Scan returns the destinations of one row, in Columns order, and a
+	// function that appends the row scanned into them to d.
+	Scan func(d *Dump) (dst []any, add func())
+}
+
+// DumpTables are the tables a Dump holds, in the order a load fills them
+// (users first: the others refer to them). It is the one list: each
+// backend reads and writes exactly these tables and columns, and its
+// schema test fails for a table or a column of the schema that is not
+// here (or the backend's own bookkeeping).
+var DumpTables = []DumpTable{
+	{
+		Name: "users", Columns: []string{"id", "username", "created_ms"},
+		Len: func(d *Dump) int { return len(d.Users) },
+		Row: func(d *Dump, i int) []any { u := d.Users[i]; return []any{u.ID, u.Username, u.CreatedMS} },
+		Scan: func(d *Dump) ([]any, func()) {
+			var u UserRow
+			return []any{&u.ID, &u.Username, &u.CreatedMS}, func() { d.Users = append(d.Users, u) }
+		},
+	},
+	{
+		Name: "events", Columns: []string{"id", "type", "user_id", "challenge_id", "hint_id", "points", "ts", "name", "data"},
+		Len: func(d *Dump) int { return len(d.Events) },
+		Row: func(d *Dump, i int) []any {
+			ev := d.Events[i]
+			var user any // NULL: an event of no player (a reset)
+			if ev.UserID != 0 {
+				user = ev.UserID
+			}
+			return []any{ev.ID, string(ev.Type), user, int64(ev.ChallengeID), int64(ev.HintID), int64(ev.Points), ev.TS, ev.Name, ev.Data}
+		},
+		Scan: func(d *Dump) ([]any, func()) {
+			var (
+				ev                 game.Event
+				typ                string
+				user               sql.Null[int64]
+				chal, hint, points int64
+			)
+			return []any{&ev.ID, &typ, &user, &chal, &hint, &points, &ev.TS, &ev.Name, &ev.Data}, func() {
+				ev.Type, ev.UserID = game.EventType(typ), user.V
+				ev.ChallengeID, ev.HintID, ev.Points = int(chal), int(hint), int(points)
+				d.Events = append(d.Events, ev)
+			}
+		},
+	},
+	{
+		Name: "names", Columns: []string{"user_id", "name", "name_key"},
+		Len: func(d *Dump) int { return len(d.Names) },
+		Row: func(d *Dump, i int) []any { n := d.Names[i]; return []any{n.UserID, n.Name, n.NameKey} },
+		Scan: func(d *Dump) ([]any, func()) {
+			var n NameRow
+			return []any{&n.UserID, &n.Name, &n.NameKey}, func() { d.Names = append(d.Names, n) }
+		},
+	},
+	{
+		Name: "sessions", Columns: []string{"token_hash", "user_id", "created_ms"},
+		Len: func(d *Dump) int { return len(d.Sessions) },
+		Row: func(d *Dump, i int) []any { s := d.Sessions[i]; return []any{s.TokenHash, s.UserID, s.CreatedMS} },
+		Scan: func(d *Dump) ([]any, func()) {
+			var s SessionRow
+			return []any{&s.TokenHash, &s.UserID, &s.CreatedMS}, func() {
+				// Drivers may reuse a []byte destination's memory.
+				s.TokenHash = bytes.Clone(s.TokenHash)
+				d.Sessions = append(d.Sessions, s)
+			}
+		},
+	},
+	{
+		Name: "meta", Columns: []string{"key", "value"}, TextKey: true,
+		Len: func(d *Dump) int { return len(d.Meta) },
+		Row: func(d *Dump, i int) []any { return []any{d.Meta[i].Key, d.Meta[i].Value} },
+		Scan: func(d *Dump) ([]any, func()) {
+			var m MetaRow
+			return []any{&m.Key, &m.Value}, func() { d.Meta = append(d.Meta, m) }
+		},
+	},
+	{
+		Name: "wrong_guesses", Columns: []string{"id", "user_id", "challenge_id", "guess", "ts"},
+		Len: func(d *Dump) int { return len(d.WrongGuesses) },
+		Row: func(d *Dump, i int) []any {
+			g := d.WrongGuesses[i]
+			return []any{g.ID, g.UserID, int64(g.Challenge), g.Guess, g.TS.UnixMilli()}
+		},
+		Scan: func(d *Dump) ([]any, func()) {
+			var g WrongGuess
+			var chal, ts int64
+			return []any{&g.ID, &g.UserID, &chal, &g.Guess, &ts}, func() {
+				g.Challenge, g.TS = int(chal), time.UnixMilli(ts)
+				d.WrongGuesses = append(d.WrongGuesses, g)
+			}
+		},
+	},
+	{
+		Name: "limits", Columns: []string{"key", "tokens", "updated_ms"}, TextKey: true,
+		Len: func(d *Dump) int { return len(d.Limits) },
+		Row: func(d *Dump, i int) []any { l := d.Limits[i]; return []any{l.Key, l.Tokens, l.UpdatedMS} },
+		Scan: func(d *Dump) ([]any, func()) {
+			var l LimitRow
+			return []any{&l.Key, &l.Tokens, &l.UpdatedMS}, func() { d.Limits = append(d.Limits, l) }
+		},
+	},
+}
 
 // Counts returns the number of rows of each table of DumpTables, plus
 // "max event id" (0 for no event) and "log head".
 func (d *Dump) Counts() map[string]int64 {
-	var maxID int64
+	c := map[string]int64{"max event id": d.MaxEventID(), "log head": d.LogHead}
+	for _, t := range DumpTables {
+		c[t.Name] = int64(t.Len(d))
+	}
+	return c
+}
+
+// MaxEventID returns the largest event id of d, 0 for none.
+func (d *Dump) MaxEventID() int64 {
 	if n := len(d.Events); n > 0 {
-		maxID = d.Events[n-1].ID
+		return d.Events[n-1].ID
 	}
-	return map[string]int64{
-		"users":         int64(len(d.Users)),
-		"events":        int64(len(d.Events)),
-		"names":         int64(len(d.Names)),
-		"sessions":      int64(len(d.Sessions)),
-		"meta":          int64(len(d.Meta)),
-		"wrong_guesses": int64(len(d.WrongGuesses)),
-		"limits":        int64(len(d.Limits)),
-		"max event id":  maxID,
-		"log head":      d.LogHead,
-	}
+	return 0
 }
 
 // Empty reports whether the dump holds no game: no user and no event.

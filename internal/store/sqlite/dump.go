@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
-	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/store"
 )
 
@@ -31,83 +31,35 @@ func (db *DB) Dump(ctx context.Context) (*store.Dump, error) {
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
 	d := &store.Dump{}
-	read := func(table, query string, row func(*sql.Rows) error) {
-		if err != nil {
-			return
-		}
-		var rows *sql.Rows
-		if rows, err = tx.QueryContext(ctx, query); err != nil {
-			err = fmt.Errorf("%s: %w", table, err)
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err = row(rows); err != nil {
-				err = fmt.Errorf("%s: %w", table, err)
-				return
-			}
-		}
-		if err = rows.Err(); err != nil {
-			err = fmt.Errorf("%s: %w", table, err)
+	for _, t := range store.DumpTables {
+		if err := dumpTable(ctx, tx, t, d); err != nil {
+			return nil, fmt.Errorf("sqlite: dump: %s: %w", t.Name, err)
 		}
 	}
-	read("users", `SELECT id, username, created_ms FROM users ORDER BY id`, func(r *sql.Rows) error {
-		var u store.UserRow
-		err := r.Scan(&u.ID, &u.Username, &u.CreatedMS)
-		d.Users = append(d.Users, u)
-		return err
-	})
-	read("events", `SELECT id, type, coalesce(user_id, 0), challenge_id, hint_id, points, ts, name, data FROM events ORDER BY id`, func(r *sql.Rows) error {
-		var ev game.Event
-		var typ string
-		err := r.Scan(&ev.ID, &typ, &ev.UserID, &ev.ChallengeID, &ev.HintID, &ev.Points, &ev.TS, &ev.Name, &ev.Data)
-		ev.Type = game.EventType(typ)
-		d.Events = append(d.Events, ev)
-		return err
-	})
 	// The AUTOINCREMENT counter: no row until the first event.
-	read("sqlite_sequence", `SELECT seq FROM sqlite_sequence WHERE name = 'events'`, func(r *sql.Rows) error {
-		return r.Scan(&d.LogHead)
-	})
-	read("names", `SELECT user_id, name, name_key FROM names ORDER BY user_id`, func(r *sql.Rows) error {
-		var n store.NameRow
-		err := r.Scan(&n.UserID, &n.Name, &n.NameKey)
-		d.Names = append(d.Names, n)
-		return err
-	})
-	read("sessions", `SELECT token_hash, user_id, created_ms FROM sessions ORDER BY token_hash`, func(r *sql.Rows) error {
-		var s store.SessionRow
-		err := r.Scan(&s.TokenHash, &s.UserID, &s.CreatedMS)
-		d.Sessions = append(d.Sessions, s)
-		return err
-	})
-	read("meta", `SELECT key, value FROM meta ORDER BY key`, func(r *sql.Rows) error {
-		var m store.MetaRow
-		err := r.Scan(&m.Key, &m.Value)
-		d.Meta = append(d.Meta, m)
-		return err
-	})
-	read("wrong_guesses", `SELECT id, user_id, challenge_id, guess, ts FROM wrong_guesses ORDER BY id`, func(r *sql.Rows) error {
-		var g store.WrongGuess
-		var ts int64
-		err := r.Scan(&g.ID, &g.UserID, &g.Challenge, &g.Guess, &ts)
-		g.TS = time.UnixMilli(ts)
-		d.WrongGuesses = append(d.WrongGuesses, g)
-		return err
-	})
-	read("limits", `SELECT key, tokens, updated_ms FROM limits ORDER BY key`, func(r *sql.Rows) error {
-		var l store.LimitRow
-		err := r.Scan(&l.Key, &l.Tokens, &l.UpdatedMS)
-		d.Limits = append(d.Limits, l)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: dump: %w", err)
+	err = tx.QueryRowContext(ctx, `SELECT seq FROM sqlite_sequence WHERE name = 'events'`).Scan(&d.LogHead)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: dump: sqlite_sequence: %w", err)
 	}
-	if n := len(d.Events); n > 0 {
-		d.LogHead = max(d.LogHead, d.Events[n-1].ID)
-	}
+	d.LogHead = max(d.LogHead, d.MaxEventID())
 	return d, nil
+}
+
+func dumpTable(ctx context.Context, tx *sql.Tx, t store.DumpTable, d *store.Dump) error {
+	// Keys are compared byte-wise (SQLite's BINARY collation) already.
+	rows, err := tx.QueryContext(ctx, `SELECT `+strings.Join(t.Columns, ", ")+` FROM `+t.Name+` ORDER BY `+t.Columns[0])
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		dst, add := t.Scan(d)
+		if err := rows.Scan(dst...); err != nil {
+			return err
+		}
+		add()
+	}
+	return rows.Err()
 }
 
 // Load writes d into the database in one write transaction (one fsync):
@@ -127,17 +79,14 @@ coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)`).Scan(&use
 		}
 		// Children before the users they refer to.
 		for i := len(store.DumpTables) - 1; i >= 0; i-- {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+store.DumpTables[i]); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+store.DumpTables[i].Name); err != nil {
 				return err
 			}
 		}
 		if err := loadRows(ctx, tx, d); err != nil {
 			return err
 		}
-		head = max(head, d.LogHead)
-		if n := len(d.Events); n > 0 {
-			head = max(head, d.Events[n-1].ID)
-		}
+		head = max(head, d.LogHead, d.MaxEventID())
 		// The inserts moved the counter to the largest id inserted; the
 		// head may be above it (the newest events were refused or reset
 		// away, or the target had handed out more).
@@ -161,49 +110,26 @@ coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)`).Scan(&use
 // loadRows inserts every row of d, table by table in store.DumpTables
 // order, through one prepared statement per table.
 func loadRows(ctx context.Context, tx *sql.Tx, d *store.Dump) error {
-	insert := func(table, query string, n int, args func(i int) []any) error {
-		st, err := tx.PrepareContext(ctx, query)
+	for _, t := range store.DumpTables {
+		marks := strings.Repeat(", ?", len(t.Columns))[2:]
+		st, err := tx.PrepareContext(ctx, `INSERT INTO `+t.Name+` (`+strings.Join(t.Columns, ", ")+`) VALUES (`+marks+`)`)
 		if err != nil {
-			return fmt.Errorf("%s: %w", table, err)
+			return fmt.Errorf("%s: %w", t.Name, err)
 		}
-		defer st.Close()
-		for i := range n {
-			if _, err := st.ExecContext(ctx, args(i)...); err != nil {
-				return fmt.Errorf("%s: row %d: %w", table, i+1, err)
+		for i := range t.Len(d) {
+			if _, err = st.ExecContext(ctx, t.Row(d, i)...); err != nil {
+				err = fmt.Errorf("%s: row %d: %w", t.Name, i+1, err)
+				break
 			}
 		}
-		return nil
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return errors.Join(
-		insert("users", `INSERT INTO users (id, username, created_ms) VALUES (?, ?, ?)`, len(d.Users), func(i int) []any {
-			u := d.Users[i]
-			return []any{u.ID, u.Username, u.CreatedMS}
-		}),
-		insert("events", `INSERT INTO events (id, type, user_id, challenge_id, hint_id, points, ts, name, data)
-VALUES (?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?)`, len(d.Events), func(i int) []any {
-			ev := d.Events[i]
-			return []any{ev.ID, string(ev.Type), ev.UserID, ev.ChallengeID, ev.HintID, ev.Points, ev.TS, ev.Name, ev.Data}
-		}),
-		insert("names", `INSERT INTO names (user_id, name, name_key) VALUES (?, ?, ?)`, len(d.Names), func(i int) []any {
-			n := d.Names[i]
-			return []any{n.UserID, n.Name, n.NameKey}
-		}),
-		insert("sessions", `INSERT INTO sessions (token_hash, user_id, created_ms) VALUES (?, ?, ?)`, len(d.Sessions), func(i int) []any {
-			s := d.Sessions[i]
-			return []any{s.TokenHash, s.UserID, s.CreatedMS}
-		}),
-		insert("meta", `INSERT INTO meta (key, value) VALUES (?, ?)`, len(d.Meta), func(i int) []any {
-			return []any{d.Meta[i].Key, d.Meta[i].Value}
-		}),
-		insert("wrong_guesses", `INSERT INTO wrong_guesses (id, user_id, challenge_id, guess, ts) VALUES (?, ?, ?, ?, ?)`, len(d.WrongGuesses), func(i int) []any {
-			g := d.WrongGuesses[i]
-			return []any{g.ID, g.UserID, g.Challenge, g.Guess, g.TS.UnixMilli()}
-		}),
-		insert("limits", `INSERT INTO limits (key, tokens, updated_ms) VALUES (?, ?, ?)`, len(d.Limits), func(i int) []any {
-			l := d.Limits[i]
-			return []any{l.Key, l.Tokens, l.UpdatedMS}
-		}),
-	)
+	return nil
 }
 
 // inUseTimeout is how long InUse waits for the exclusive lock: longer
