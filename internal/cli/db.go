@@ -131,6 +131,7 @@ func (e dbEnd) same(o dbEnd) bool {
 type dumpStore interface {
 	store.Store
 	store.Dumper
+	store.Loader
 }
 
 // copyCounts are the lines of db copy's summary: a count of the dumps
@@ -184,7 +185,7 @@ func dbCopy(ctx context.Context, stdio IO, o *dbCopyOpts) error {
 		}
 	}()
 	loadStart := time.Now()
-	if err := dst.(store.Loader).Load(ctx, d, o.force); err != nil {
+	if err := dst.Load(ctx, d, o.force); err != nil {
 		if errors.Is(err, store.ErrNotEmpty) {
 			return fmt.Errorf("%s: %w; nothing was written (--force replaces its content)", to, err)
 		}
