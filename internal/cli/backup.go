@@ -8,6 +8,9 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ctfg/ctfg/internal/store/postgres"
 	"github.com/ctfg/ctfg/internal/store/sqlite"
 )
 
@@ -25,10 +28,15 @@ holds session hashes. Exit status 1 on any failure; a copy that fails
 verification is removed. To restore, stop the server and put the copy in
 place of DBDIR/events.db (and remove events.db-wal and events.db-shm).
 
+A game kept in PostgreSQL (--database URL, or CTFG_DATABASE_URL in the
+environment or GAME/.env) is backed up with pg_dump, not with this
+command, which then says how and exits with status 1.
+
 Flags:
   --game DIR          game directory (default .)
   -b, --dbdir DIR     directory of events.db (default: the game directory; also --db-dir)
   --db FILE           copy this database file instead
+  --database URL      the game's PostgreSQL database: prints the pg_dump command to use
 
 More: docs/EXPORT.md`
 
@@ -42,6 +50,13 @@ func runBackup(ctx context.Context, stdio IO, args []string) error {
 		fmt.Fprintln(stdio.Err, "ctfg backup: give exactly one destination FILE")
 		flags.Usage()
 		return errUsage
+	}
+	url, err := loc.databaseURL(stdio, "backup")
+	if err != nil {
+		return err
+	}
+	if url != "" {
+		return pgBackupAdvice(url, pos[0])
 	}
 	dst, src := pos[0], loc.path()
 	if isDatabaseFile(dst, src) {
@@ -103,4 +118,25 @@ func verifyBackup(ctx context.Context, path string) (size, events, last int64, e
 		return 0, 0, 0, err
 	}
 	return fi.Size(), events, last, nil
+}
+
+// pgBackupAdvice is backup's answer for a game kept in PostgreSQL: the
+// pg_dump and pg_restore command lines for it, built from the URL's host,
+// port, user and database (never its password: pg_dump reads that from
+// PGPASSWORD or ~/.pgpass), and ctfg db copy into a SQLite file as the
+// other way.
+func pgBackupAdvice(url, file string) error {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return errors.New("database URL: does not parse") // not echoed: it may hold a password
+	}
+	conn := fmt.Sprintf("--host=%s --port=%d --username=%s --dbname=%s",
+		shellQuote(cfg.Host), cfg.Port, shellQuote(cfg.User), shellQuote(cfg.Database))
+	return fmt.Errorf(`the game is kept in PostgreSQL (%s): ctfg backup copies SQLite files only. Back it up with pg_dump, while the servers run:
+  pg_dump --format=custom --file=%s %s
+restore it (servers stopped) with:
+  pg_restore --clean --if-exists %s %s
+or copy the game into a SQLite file, itself a backup ctfg can serve or export:
+  ctfg db copy --from "$CTFG_DATABASE_URL" --to %s`,
+		postgres.Describe(url), shellQuote(file), conn, conn, shellQuote(file), shellQuote(file))
 }

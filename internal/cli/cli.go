@@ -37,6 +37,7 @@ func commands() []command {
 		{"emulate", "play N emulated players against a running server", runEmulate},
 		{"export", "write the final scoreboard and every event (JSON or CSV)", runExport},
 		{"backup", "copy the database of a running server consistently, then verify the copy", runBackup},
+		{"db", "move a game between databases: ctfg db copy --from SRC --to DST", runDB},
 		{"version", "print the version", runVersion},
 		{"help", "show the help of a command: ctfg help COMMAND", runHelp},
 	}

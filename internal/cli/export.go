@@ -19,6 +19,7 @@ import (
 	"github.com/ctfg/ctfg/internal/feed"
 	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/gamefile"
+	"github.com/ctfg/ctfg/internal/store/postgres"
 	"github.com/ctfg/ctfg/internal/store/sqlite"
 )
 
@@ -41,6 +42,9 @@ Flags:
   --game DIR              game directory (default .)
   -b, --dbdir DIR         directory of events.db (default: the game directory; also --db-dir)
   --db FILE               read this database file instead, e.g. a backup
+  --database URL          read the game from this PostgreSQL database (env
+                          CTFG_DATABASE_URL, also from GAME/.env; --db or --dbdir
+                          win over the variable)
   --challenges FILE       challenges file for the titles (default GAME/challenges.json)
   --format json|csv       output format (default json)
   --what all|scoreboard|events
@@ -48,7 +52,8 @@ Flags:
   --out FILE              output file (default: stdout); replaced atomically, mode 0600
 
 JSON is one object:
-  {"format": "ctfg-export/1", "exported_at": RFC 3339 time, "database": path,
+  {"format": "ctfg-export/1", "exported_at": RFC 3339 time,
+   "database": path, or postgres://HOST:PORT/DB (no user, no password),
    "last_event_id": N,
    "scoreboard": [{"rank", "player_id", "username", "displayname", "score",
                    "solves", "last_solve_ts" (Unix ms, 0 = none),
@@ -72,7 +77,7 @@ More: docs/EXPORT.md`
 // dbLocation holds the flags that find a server's database, shared by
 // export and backup with the names serve uses.
 type dbLocation struct {
-	game, dbdir, db string
+	game, dbdir, db, database string
 }
 
 func (l *dbLocation) register(fs *flag.FlagSet) {
@@ -81,6 +86,48 @@ func (l *dbLocation) register(fs *flag.FlagSet) {
 		fs.StringVar(&l.dbdir, n, "", "`directory` of "+dbFileName+" (default: the game directory)")
 	}
 	fs.StringVar(&l.db, "db", "", "database `file` to read instead of DBDIR/"+dbFileName+" (e.g. a backup)")
+	fs.StringVar(&l.database, "database", "", "PostgreSQL `URL` of the game (env CTFG_DATABASE_URL)")
+}
+
+// databaseURL returns the PostgreSQL database the flags select, or ""
+// for SQLite: --database, else CTFG_DATABASE_URL from the environment or
+// GAME/.env as serve reads it. --db or --dbdir name a SQLite file
+// explicitly and win over the variable (reading a backup beside a game
+// kept in PostgreSQL), but not over --database: both is a usage error.
+func (l *dbLocation) databaseURL(stdio IO, cmd string) (string, error) {
+	if l.database != "" && (l.db != "" || l.dbdir != "") {
+		fmt.Fprintf(stdio.Err, "ctfg %s: --database names a PostgreSQL database, --db and --dbdir a SQLite file: give one\n", cmd)
+		return "", errUsage
+	}
+	url := l.database
+	if url == "" && l.db == "" && l.dbdir == "" {
+		var err error
+		if url, err = gameEnv(l.game, "CTFG_DATABASE_URL"); err != nil {
+			return "", err
+		}
+	}
+	if url != "" && !postgres.IsURL(url) {
+		// Not echoed: it may hold a password.
+		return "", errors.New("database URL: only postgres:// and postgresql:// URLs are supported (leave it empty for SQLite)")
+	}
+	return url, nil
+}
+
+// gameEnv returns the variable key from the environment or, when unset
+// there, from GAME/.env, as serve reads them.
+func gameEnv(game, key string) (string, error) {
+	if v, ok := os.LookupEnv(key); ok {
+		return v, nil
+	}
+	path := filepath.Join(game, ".env")
+	if !fileExists(path) {
+		return "", nil
+	}
+	env, err := gamefile.LoadEnv(path)
+	if err != nil {
+		return "", err
+	}
+	return env[key], nil
 }
 
 // path returns the database file the flags name.
@@ -93,6 +140,16 @@ func (l *dbLocation) path() string {
 		dir = l.game
 	}
 	return filepath.Join(dir, dbFileName)
+}
+
+// openPostgres opens a PostgreSQL database read-only with an error
+// message that says what to check; the URL's password is never shown.
+func openPostgres(ctx context.Context, url string) (*postgres.DB, error) {
+	db, err := postgres.OpenReadOnly(ctx, url, postgres.Options{})
+	if errors.Is(err, postgres.ErrNotCtfg) {
+		return nil, fmt.Errorf("%w (is the URL right? a server creates the schema when it first starts)", err)
+	}
+	return db, err
 }
 
 // openDB opens the database read-only with an error message that says
@@ -177,13 +234,17 @@ func runExport(ctx context.Context, stdio IO, args []string) error {
 	if *format == "csv" && *what == "all" && *out == "" {
 		return usage("CSV holds one table per file: give --out FILE (the events go beside it) or --what scoreboard|events")
 	}
+	url, err := loc.databaseURL(stdio, "export")
+	if err != nil {
+		return err
+	}
 	dbPath := loc.path()
 	targets := []string{*out}
 	if *format == "csv" && *what == "all" {
 		targets = append(targets, eventsSibling(*out))
 	}
 	for _, t := range targets {
-		if t != "" && isDatabaseFile(t, dbPath) {
+		if t != "" && url == "" && isDatabaseFile(t, dbPath) {
 			return usage("refusing to write the export over the database %s", t)
 		}
 	}
@@ -192,12 +253,26 @@ func runExport(ctx context.Context, stdio IO, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, dbPath)
-	if err != nil {
-		return err
+	var (
+		src  exportSource
+		name string
+	)
+	if url != "" {
+		db, err := openPostgres(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		src, name = db, "postgres://"+db.Target()
+	} else {
+		db, err := openDB(ctx, dbPath)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		src, name = db, db.Path()
 	}
-	defer db.Close()
-	ex, err := buildExport(ctx, db, g, time.Now())
+	ex, err := buildExport(ctx, src, name, g, time.Now())
 	if err != nil {
 		return err
 	}
@@ -321,10 +396,18 @@ type ExportedEvent struct {
 	Points         int    `json:"points"`
 }
 
+// exportSource is a database export reads: SQLite's or PostgreSQL's,
+// opened read-only.
+type exportSource interface {
+	engine.EventReader
+	Users(ctx context.Context) ([]game.User, error)
+}
+
 // buildExport reads the database and folds it exactly as a starting
 // server does: the users of credentials.csv with their database ids, the
-// challenges of the game, every event through engine.Replay.
-func buildExport(ctx context.Context, db *sqlite.DB, g *gamefile.Game, now time.Time) (*Export, error) {
+// challenges of the game, every event through engine.Replay. name is
+// what the export's "database" field says.
+func buildExport(ctx context.Context, db exportSource, name string, g *gamefile.Game, now time.Time) (*Export, error) {
 	dbUsers, err := db.Users(ctx)
 	if err != nil {
 		return nil, err
@@ -358,7 +441,7 @@ func buildExport(ctx context.Context, db *sqlite.DB, g *gamefile.Game, now time.
 	ex := &Export{
 		Format:     ExportFormat,
 		ExportedAt: now.UTC().Format(time.RFC3339Nano),
-		Database:   db.Path(),
+		Database:   name,
 		Scoreboard: &scoreboard,
 		Events:     &events,
 	}

@@ -76,6 +76,7 @@ func FlagSets() map[string]*flag.FlagSet {
 	emulate, _ := newEmulateFlagSet(stdio)
 	export, _ := newExportFlagSet(stdio)
 	backup, _ := newBackupFlagSet(stdio)
+	db, _ := newDBFlagSet(stdio)
 	sets := map[string]*flag.FlagSet{
 		"serve":   newServeFlagSet(new(serveFlags), &help),
 		"init":    newInitFlagSet(stdio),
@@ -83,6 +84,7 @@ func FlagSets() map[string]*flag.FlagSet {
 		"emulate": emulate,
 		"export":  export,
 		"backup":  backup,
+		"db":      db,
 	}
 	for _, c := range commands() {
 		if sets[c.name] == nil {

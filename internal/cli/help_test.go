@@ -70,6 +70,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"check", "--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"export", "--db-dirr", "x"}, "Usage: ctfg export"},
 		{[]string{"backup", "--nope"}, "Usage: ctfg backup"},
+		{[]string{"db"}, "give a subcommand"},
+		{[]string{"db", "move"}, `unknown subcommand "move"`},
+		{[]string{"db", "copy", "--from", "a.db"}, "give both --from SRC and --to DST"},
+		{[]string{"db", "copy", "--nope"}, "Usage: ctfg db"},
 		{[]string{"emulate", "--nope"}, "Usage: ctfg emulate"},
 		{[]string{"init", "-x"}, "Usage: ctfg init"},
 	} {
@@ -99,7 +103,7 @@ func TestFlagSetsCoverCommands(t *testing.T) {
 // it, with its default when it has one, so the help cannot drift from
 // the flags.
 func TestHandWrittenUsage(t *testing.T) {
-	for name, usage := range map[string]string{"serve": serveUsage, "export": exportUsage, "backup": backupUsage} {
+	for name, usage := range map[string]string{"serve": serveUsage, "export": exportUsage, "backup": backupUsage, "db": dbUsage} {
 		FlagSets()[name].VisitAll(func(f *flag.Flag) {
 			if f.Name == "h" || f.Name == "help" {
 				return

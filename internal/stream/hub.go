@@ -292,12 +292,13 @@ func (h *Hub) attach(c *client, since int64, hasSince bool) bool {
 	n := len(h.clients)
 	sent, gen := h.lastSent, h.gen
 	var replay []Event
-	resume := false
+	resume, upToDate := false, false
 	if hasSince {
 		h.pubMu.Lock()
 		if h.ring.covers(since) {
 			resume = true
 			replay = h.ring.between(since, sent)
+			upToDate = since >= h.lastID // nothing published after since, not even pending
 		}
 		h.pubMu.Unlock()
 	}
@@ -309,10 +310,11 @@ func (h *Hub) attach(c *client, since int64, hasSince bool) bool {
 	if resume {
 		minID = max(since, sent)
 		initial = h.rawFrames(replay)
-		if len(initial) == 0 {
+		if len(initial) == 0 && upToDate {
 			// Nothing was missed: an empty frame still tells the client
 			// its socket is live (browsers show "Reconnecting…" until the
-			// first frame), without a snapshot's cost.
+			// first frame), without a snapshot's cost. (Events published
+			// but not yet flushed reach it with the next flush instead.)
 			if f, err := newFrame(kindRaw, []byte("[]"), nil); err == nil {
 				initial = append(initial, f)
 			}

@@ -150,6 +150,9 @@ func (db *DB) Append(ctx context.Context, evs []game.Event) ([]store.Result, err
 			return nil, fmt.Errorf("postgres: append: event %d: %w", i, err)
 		}
 	}
+	if db.group == nil {
+		return nil, errReadOnly
+	}
 	return db.group.Append(ctx, evs)
 }
 

@@ -47,10 +47,19 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for created_ms columns; nil means time.Now.
 	Now func() time.Time
+	// NoListen opens no LISTEN connection, for one-shot tools (ctfg db
+	// copy) that need no wake-ups from other instances: Changed then
+	// hears only this DB's own commits. Every server listens, so a tool
+	// that does not is never counted by Servers.
+	NoListen bool
 }
 
 // notifyChannel is the LISTEN/NOTIFY channel of committed appends.
 const notifyChannel = "ctfg_events"
+
+// listenAppName is the application_name of every server's LISTEN
+// connection, whatever the URL sets: Servers counts them.
+const listenAppName = "ctfg-listen"
 
 // maxAppendGroup bounds the events of one group-committed transaction
 // made of several Append calls (a single larger call commits alone).
@@ -127,7 +136,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		db.now = time.Now
 	}
 	db.listenCfg = cfg.ConnConfig.Copy()
-	db.listenCfg.RuntimeParams["application_name"] = "ctfg-listen"
+	db.listenCfg.RuntimeParams["application_name"] = listenAppName
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "ctfg"
 	}
@@ -144,9 +153,14 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("postgres: open %s: %w", db.target, err)
 	}
 	db.group = store.NewGroupCommitter(db.appendTx, maxAppendGroup, rolledBack)
-	lctx, stop := context.WithCancel(context.Background())
-	db.listenStop = stop
-	go db.listen(lctx)
+	if opts.NoListen {
+		db.listenStop = func() {}
+		close(db.listenDone)
+	} else {
+		lctx, stop := context.WithCancel(context.Background())
+		db.listenStop = stop
+		go db.listen(lctx)
+	}
 	db.log.Info("postgres: opened", "database", db.target)
 	return db, nil
 }
@@ -167,7 +181,9 @@ func (db *DB) Target() string { return db.target }
 // Calling it again returns nil; methods called after it return errors.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
-		db.group.Close()
+		if db.group != nil { // nil when read-only
+			db.group.Close()
+		}
 		db.listenStop()
 		<-db.listenDone
 		db.pool.Close()

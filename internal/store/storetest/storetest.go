@@ -82,6 +82,7 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 	tests = append(tests, wrongTests...)
 	tests = append(tests, limitTests...)
 	tests = append(tests, concurrencyTests...)
+	tests = append(tests, dumpTests...)
 	if o.shared {
 		tests = append(tests, struct {
 			name string
