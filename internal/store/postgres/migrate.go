@@ -4,16 +4,13 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ctfg/ctfg/internal/store"
 )
 
 //go:embed migrations/*.sql
@@ -23,39 +20,10 @@ var migrationFS embed.FS
 // migrations of instances starting at once ("ctfg" in ASCII, then 1).
 const migrationLock int64 = 0x63746667_00000001
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+type migration = store.Migration
 
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", name)
-		}
-		if prev, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", prev, name, v)
-		}
-		seen[v] = name
-		body, err := fs.ReadFile(migrationFS, path.Join("migrations", name))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
+// loadMigrations reads the embedded migrations in version order.
+func loadMigrations() ([]migration, error) { return store.LoadMigrations(migrationFS, "migrations") }
 
 // migrate applies every migration not yet recorded in schema_migrations,
 // all in one transaction under an advisory lock: instances starting at
@@ -83,12 +51,12 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, now func() time.Time, log 
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
 			return err
 		}
-		if known := ms[len(ms)-1].version; newest > known {
+		if known := ms[len(ms)-1].Version; newest > known {
 			return fmt.Errorf("database schema version %d is newer than this program's %d; use a newer ctfg", newest, known)
 		}
 		for _, m := range ms {
 			var n int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -96,14 +64,14 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, now func() time.Time, log 
 			}
 			// No arguments: the simple protocol, which runs a file of
 			// several statements.
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("%s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("%s: %w", m.Name, err)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_ms) VALUES ($1, $2, $3)`,
-				m.version, m.name, now().UnixMilli()); err != nil {
-				return fmt.Errorf("%s: %w", m.name, err)
+				m.Version, m.Name, now().UnixMilli()); err != nil {
+				return fmt.Errorf("%s: %w", m.Name, err)
 			}
-			applied = append(applied, m.name)
+			applied = append(applied, m.Name)
 		}
 		return nil
 	})

@@ -77,7 +77,7 @@ func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	known := ms[len(ms)-1].version
+	known := ms[len(ms)-1].Version
 	var exists bool
 	// Also the first query: an unreachable server or a refused login
 	// fails here.

@@ -179,23 +179,7 @@ func setName(ctx context.Context, owner, upsert *sql.Stmt, userID int64, name st
 // WAL checkpoint. Because one connection assigns ids in commit order, a
 // later page never holds an id below one already delivered.
 func (db *DB) Events(ctx context.Context, after int64, fn func(game.Event) error) error {
-	page := make([]game.Event, 0, eventsPageSize)
-	for {
-		var err error
-		page, err = db.eventsPageAfter(ctx, after, page[:0])
-		if err != nil {
-			return fmt.Errorf("sqlite: events after %d: %w", after, err)
-		}
-		for _, ev := range page {
-			if err := fn(ev); err != nil {
-				return err
-			}
-		}
-		if len(page) < eventsPageSize {
-			return nil
-		}
-		after = page[len(page)-1].ID
-	}
+	return store.PagedEvents(ctx, "sqlite", after, eventsPageSize, db.eventsPageAfter, fn)
 }
 
 func (db *DB) eventsPageAfter(ctx context.Context, after int64, page []game.Event) ([]game.Event, error) {

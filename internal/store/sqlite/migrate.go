@@ -5,53 +5,20 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/ctfg/ctfg/internal/store"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// migration is one numbered schema change, migrations/NNNN_name.sql.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+// migration is one numbered schema change, migrations/NNNN_name.SQL.
+type migration = store.Migration
 
 // loadMigrations reads the embedded migrations in version order.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", name)
-		}
-		if prev, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", prev, name, v)
-		}
-		seen[v] = name
-		body, err := fs.ReadFile(migrationFS, path.Join("migrations", name))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
+func loadMigrations() ([]migration, error) { return store.LoadMigrations(migrationFS, "migrations") }
 
 // migrate applies every migration not yet recorded in schema_migrations,
 // each in its own transaction together with its record, so a crash leaves
@@ -73,17 +40,17 @@ func migrate(ctx context.Context, w *sql.DB, now func() time.Time, log *slog.Log
 	for _, m := range ms {
 		applied, err := applyMigration(ctx, w, m, now)
 		if err != nil {
-			return fmt.Errorf("migrate: %s: %w", m.name, err)
+			return fmt.Errorf("migrate: %s: %w", m.Name, err)
 		}
 		if applied {
-			log.Info("sqlite: migration applied", "migration", m.name)
+			log.Info("sqlite: migration applied", "migration", m.Name)
 		}
 	}
 	var newest sql.NullInt64
 	if err := w.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&newest); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if known := ms[len(ms)-1].version; int(newest.Int64) > known {
+	if known := ms[len(ms)-1].Version; int(newest.Int64) > known {
 		return fmt.Errorf("migrate: database schema version %d is newer than this program's %d; use a newer ctfg", newest.Int64, known)
 	}
 	return nil
@@ -96,17 +63,17 @@ func applyMigration(ctx context.Context, w *sql.DB, m migration, now func() time
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 		return false, err
 	}
 	if n > 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)`,
-		m.version, m.name, now().UnixMilli()); err != nil {
+		m.Version, m.Name, now().UnixMilli()); err != nil {
 		return false, err
 	}
 	if err := tx.Commit(); err != nil {

@@ -110,7 +110,7 @@ func checkSchema(ctx context.Context, r *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	known := ms[len(ms)-1].version
+	known := ms[len(ms)-1].Version
 	var tables int
 	// Reading sqlite_schema is also the first real read of the file: a
 	// damaged or foreign file fails here with SQLite's own message.

@@ -583,10 +583,10 @@ func TestMigrateEventLog(t *testing.T) {
 	}
 	stmts := []string{`CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL) STRICT`}
 	for _, m := range ms {
-		if m.version > 2 {
+		if m.Version > 2 {
 			break
 		}
-		stmts = append(stmts, m.sql, fmt.Sprintf(`INSERT INTO schema_migrations VALUES (%d, '%s', 0)`, m.version, m.name))
+		stmts = append(stmts, m.SQL, fmt.Sprintf(`INSERT INTO schema_migrations VALUES (%d, '%s', 0)`, m.Version, m.Name))
 	}
 	stmts = append(stmts,
 		`INSERT INTO users (id, username, created_ms) VALUES (1, 'u1', 0), (2, 'u2', 0)`,
