@@ -11,6 +11,11 @@ import (
 // snapshots.
 const RecentEvents = 50
 
+// RecentAnnouncements is how many of the latest announcements a snapshot
+// carries: at most 20 × 2,000 bytes, so it stays within the scorestream's
+// snapshot budget.
+const RecentAnnouncements = 20
+
 // Catalog is the immutable set of challenges of a game.
 type Catalog struct {
 	list []*Challenge
@@ -61,6 +66,9 @@ type State struct {
 	board    []Standing
 	boardVer uint64
 	clock    Clock // the configured window plus the clock events folded
+	// announcements are every announcement since the last reset, oldest
+	// first: a handful per game, so all are kept.
+	announcements []Announcement
 }
 
 // NewState returns a state with the given catalog and users (ids assigned)
@@ -81,6 +89,7 @@ func (s *State) resetLocked(users []User) {
 		s.byName[u.Username] = p
 	}
 	s.recent = nil
+	s.announcements = nil
 	s.version++
 }
 
@@ -137,6 +146,11 @@ func (s *State) Apply(evs ...Event) {
 		case EventPause, EventResume:
 			s.clock.Paused = ev.Type == EventPause
 			continue
+		case EventAnnouncement:
+			if a, ok := ev.Announcement(); ok {
+				s.announcements = append(s.announcements, a)
+			}
+			continue
 		case EventScore, EventHint, EventRename:
 		default:
 			continue // not a change of the game (a logout, say)
@@ -187,6 +201,14 @@ func (s *State) Clock() Clock {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.clock
+}
+
+// Announcements returns a copy of the announcements since the last
+// reset, oldest first.
+func (s *State) Announcements() []Announcement {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]Announcement{}, s.announcements...)
 }
 
 // LastID returns the id of the latest folded event.
@@ -343,6 +365,8 @@ type Snapshot struct {
 	Players []Standing
 	Series  []Series
 	Events  []Event
+	// Announcements are the latest announcements, oldest first.
+	Announcements []Announcement
 }
 
 // TakeSnapshot returns the board, the series of the top n players and the
@@ -366,6 +390,7 @@ func (s *State) TakeSnapshot(top int) Snapshot {
 		start = 0
 	}
 	snap.Events = append([]Event(nil), s.recent[start:]...)
+	snap.Announcements = append([]Announcement(nil), s.announcements[max(0, len(s.announcements)-RecentAnnouncements):]...)
 	return snap
 }
 
