@@ -213,6 +213,28 @@ func (e *Engine) SetClock(ctx context.Context, ch game.ClockChange) (game.Clock,
 	return r.clock, err
 }
 
+// Announce appends an announcement (the message trimmed; challengeID 0
+// for none) and returns it once this instance's views hold it. Errors:
+// game.ErrAnnouncementEmpty, game.ErrAnnouncementTooLong,
+// game.ErrUnknownChallenge for a challenge id not in the game.
+func (e *Engine) Announce(ctx context.Context, message string, challengeID int) (game.Announcement, error) {
+	m, err := game.ValidateAnnouncement(message)
+	if err != nil {
+		return game.Announcement{}, err
+	}
+	if challengeID != 0 {
+		if _, ok := e.st.Catalog().Get(challengeID); !ok {
+			return game.Announcement{}, game.ErrUnknownChallenge
+		}
+	}
+	r, err := e.do(ctx, &op{kind: opAnnounce, name: m, chalID: challengeID})
+	if err != nil {
+		return game.Announcement{}, err
+	}
+	a, _ := r.ev.Announcement()
+	return a, nil
+}
+
 // Reload replaces the challenges (developer mode). Solves already made
 // keep the points they were committed with.
 func (e *Engine) Reload(ctx context.Context, challenges []*game.Challenge) error {

@@ -21,6 +21,7 @@ const (
 	opPause
 	opResume
 	opClock
+	opAnnounce
 )
 
 // op is one request to the committer. The reply channel has room for the
@@ -33,6 +34,7 @@ type op struct {
 	name    string // display name, or the session key of a logout
 	catalog *game.Catalog
 	clock   game.ClockChange
+	chalID  int // an announcement's challenge (0: none)
 	reply   chan opResult
 }
 
@@ -110,7 +112,7 @@ func (e *Engine) run(batch []*op) {
 	start := 0
 	for i, o := range batch {
 		switch o.kind {
-		case opReset, opReload, opPause, opResume, opClock:
+		case opReset, opReload, opPause, opResume, opClock, opAnnounce:
 			e.commit(batch[start:i])
 			e.special(o)
 			start = i + 1
@@ -145,7 +147,29 @@ func (e *Engine) special(o *op) {
 		o.reply <- opResult{}
 	case opPause, opResume, opClock:
 		e.clockOp(o)
+	case opAnnounce:
+		e.announceOp(o)
 	}
+}
+
+// announceOp appends an announcement event (o.name is the message,
+// o.chalID its challenge) and answers once every view holds it.
+func (e *Engine) announceOp(o *op) {
+	rs, err := e.append([]game.Event{game.NewAnnouncement(o.name, o.chalID, e.now().UnixMilli())})
+	if err == nil {
+		err = rs[0].Err
+	}
+	if err == nil {
+		err = e.feed.Sync(context.Background(), rs[0].Event.ID)
+	}
+	if err != nil {
+		if e.cfg.OnCommitError != nil {
+			e.cfg.OnCommitError(err)
+		}
+		o.reply <- opResult{err: fmt.Errorf("engine: announcement: %w", err)}
+		return
+	}
+	o.reply <- opResult{ev: rs[0].Event, inserted: true}
 }
 
 // clockOp validates a clock change against the clock as folded, appends
