@@ -18,7 +18,45 @@ type Event struct {
 	Challenge   string `json:"challenge,omitempty"`
 	HintID      int    `json:"hint_id,omitempty"`
 	Points      int    `json:"points"`
+	// Message is an announcement's text (Type "announcement").
+	Message string `json:"message,omitempty"`
 }
+
+// EventAnnouncement is the wire type of an admin announcement.
+const EventAnnouncement = "announcement"
+
+// announcementWire is the wire form of an announcement: no player, no
+// points.
+type announcementWire struct {
+	Type        string `json:"type"`
+	ID          int64  `json:"id"`
+	TS          int64  `json:"ts"`
+	Message     string `json:"message"`
+	ChallengeID int    `json:"challenge_id,omitempty"`
+}
+
+// eventWire is Event without its MarshalJSON.
+type eventWire Event
+
+// MarshalJSON writes an announcement as {"type","id","ts","message",
+// "challenge_id"?} and every other event with all its fields.
+func (e Event) MarshalJSON() ([]byte, error) {
+	if e.Type == EventAnnouncement {
+		return json.Marshal(announcementWire{Type: e.Type, ID: e.ID, TS: e.TS, Message: e.Message, ChallengeID: e.ChallengeID})
+	}
+	return json.Marshal(eventWire(e))
+}
+
+// AnnouncementEvent returns the wire form of an announcement.
+func AnnouncementEvent(a game.Announcement) Event {
+	return Event{Type: EventAnnouncement, ID: a.ID, TS: a.TS, Message: a.Message, ChallengeID: a.ChallengeID}
+}
+
+// SnapshotAnnouncementBytes bounds the message bytes of the announcements
+// a snapshot carries (the newest one always goes): with the 20 latest
+// announcements of up to 2,000 bytes each, a snapshot could otherwise
+// grow by 40 KB. The full list is GET /api/announcements.
+const SnapshotAnnouncementBytes = 8 << 10
 
 // Snapshot is what a client receives first: the whole ranked scoreboard,
 // the score series of the leaders and the latest events. It marshals as
@@ -32,6 +70,10 @@ type Snapshot struct {
 	// Events are the latest events, oldest first. The hub keeps only the
 	// last Config.SnapshotEvents of them.
 	Events []Event
+	// Announcements are the latest announcements, oldest first (wire
+	// form, Type "announcement"); the hub keeps as many of the newest as
+	// fit in SnapshotAnnouncementBytes.
+	Announcements []Event
 }
 
 // snapshotWire fixes the JSON field order and names of a snapshot.
@@ -41,11 +83,16 @@ type snapshotWire struct {
 	Players []game.Standing `json:"players"`
 	Series  []game.Series   `json:"series"`
 	Events  []Event         `json:"events"`
+	// Announcements []Event, always present (possibly empty).
+	Announcements []Event `json:"announcements"`
 }
 
 // MarshalJSON encodes the snapshot in its wire form.
 func (s Snapshot) MarshalJSON() ([]byte, error) {
-	w := snapshotWire{Type: "snapshot", LastID: s.LastID, Players: s.Players, Series: s.Series, Events: s.Events}
+	w := snapshotWire{Type: "snapshot", LastID: s.LastID, Players: s.Players, Series: s.Series, Events: s.Events, Announcements: s.Announcements}
+	if w.Announcements == nil {
+		w.Announcements = []Event{}
+	}
 	if w.Players == nil {
 		w.Players = []game.Standing{}
 	}
@@ -69,6 +116,19 @@ func (s Snapshot) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(w)
+}
+
+// trimAnnouncements returns the newest announcements whose messages fit
+// in SnapshotAnnouncementBytes, and always the newest one.
+func trimAnnouncements(as []Event) []Event {
+	n := 0
+	for i := len(as) - 1; i >= 0; i-- {
+		n += len(as[i].Message)
+		if n > SnapshotAnnouncementBytes && i < len(as)-1 {
+			return as[i+1:]
+		}
+	}
+	return as
 }
 
 // encodeSnapshotFrame returns the data frame that carries s: an array of

@@ -361,6 +361,7 @@ func (h *Hub) snapshotFrame(sent int64, gen uint64) (*frame, int64) {
 	if k := h.cfg.SnapshotEvents; len(snap.Events) > k {
 		snap.Events = snap.Events[len(snap.Events)-k:]
 	}
+	snap.Announcements = trimAnnouncements(snap.Announcements)
 	b, err := encodeSnapshotFrame(snap)
 	if err != nil {
 		h.log.Error("scorestream: snapshot", "err", err)

@@ -99,6 +99,7 @@ func TestSnapshotFirstFrame(t *testing.T) {
 			{ID: 2, Type: "hint", PlayerID: 7, DisplayName: "Alice", TS: 1700000000100, ChallengeID: 3, Challenge: "The Suspect's Age", HintID: 1, Points: -15},
 			{ID: 3, Type: "rename", PlayerID: 7, DisplayName: "Alice B", TS: 1700000000200},
 		},
+		Announcements: []Event{AnnouncementEvent(game.Announcement{ID: 1, TS: 1700000000050, Message: "Welcome **all**", ChallengeID: 3})},
 	}}
 	_, srv := MustHub(t, Config{SnapshotEvents: 2}, g)
 	c := MustDial(t, srv, "token=tok-alice", nil)
@@ -111,7 +112,8 @@ func TestSnapshotFirstFrame(t *testing.T) {
 		`"players":[{"rank":1,"player_id":7,"displayname":"Alice","score":420,"solves":3,"last_solve_ts":1700000000000}],` +
 		`"series":[{"player_id":7,"displayname":"Alice","points":[[1700000000000,100],[1700000001000,420]]}],` +
 		`"events":[{"id":2,"type":"hint","player_id":7,"displayname":"Alice","ts":1700000000100,"challenge_id":3,"challenge":"The Suspect's Age","hint_id":1,"points":-15},` +
-		`{"id":3,"type":"rename","player_id":7,"displayname":"Alice B","ts":1700000000200,"points":0}]}]`
+		`{"id":3,"type":"rename","player_id":7,"displayname":"Alice B","ts":1700000000200,"points":0}],` +
+		`"announcements":[{"type":"announcement","id":1,"ts":1700000000050,"message":"Welcome **all**","challenge_id":3}]}]`
 	if string(got) != want {
 		t.Fatalf("snapshot frame\n got %s\nwant %s", got, want)
 	}
@@ -123,7 +125,7 @@ func TestSnapshotFirstFrame(t *testing.T) {
 	if _, got, err = c.ReadMessage(); err != nil {
 		t.Fatal(err)
 	}
-	if want := `[{"type":"snapshot","last_id":0,"players":[],"series":[],"events":[]}]`; string(got) != want {
+	if want := `[{"type":"snapshot","last_id":0,"players":[],"series":[],"events":[],"announcements":[]}]`; string(got) != want {
 		t.Fatalf("empty snapshot %s, want %s", got, want)
 	}
 }

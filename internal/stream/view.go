@@ -47,6 +47,11 @@ func (v *View) Apply(evs []game.Event) {
 				v.hub.CloseSession(string(k))
 			}
 			continue
+		case game.EventAnnouncement:
+			if a, ok := ev.Announcement(); ok {
+				out = append(out, AnnouncementEvent(a))
+			}
+			continue
 		case game.EventRename:
 			v.names[ev.UserID] = ev.Name
 		case game.EventScore, game.EventHint:
