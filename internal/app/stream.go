@@ -33,6 +33,11 @@ func (s *snapshotSource) Snapshot() stream.Snapshot {
 	for i, ev := range evs {
 		out.Events[i] = s.wire.Wire(ev)
 	}
+	// The latest game.RecentAnnouncements; the hub trims them to its
+	// byte budget.
+	for _, a := range snap.Announcements {
+		out.Announcements = append(out.Announcements, stream.AnnouncementEvent(a))
+	}
 	return out
 }
 
