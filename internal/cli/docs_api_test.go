@@ -490,9 +490,12 @@ func realAnswers(t *testing.T) map[string]any {
 	do("POST /admin/api/pause 200", anon, 200, "POST", "/admin/api/pause", nil, admin)
 	resp = anon.Request(t, "POST", "/admin/api/resume", nil, admin)
 	resp.Body.Close()
+	do("POST /admin/api/announcements 200", anon, 200, "POST", "/admin/api/announcements", map[string]any{"message": "Challenge 1's flag is **case-sensitive**.", "challenge_id": 1}, admin)
+	do("GET /api/announcements 200", alice, 200, "GET", "/api/announcements", nil, nil)
 
-	// The live events of all that: a rename, scores and hints.
-	for _, ev := range readFrames(t, live, 5) {
+	// The live events of all that: a rename, scores, hints and the
+	// announcement.
+	for _, ev := range readFrames(t, live, 6) {
 		if m, ok := ev.(map[string]any); ok {
 			if k := "scorestream " + fmt.Sprint(m["type"]); got[k] == nil || m["type"] == "hint" && m["points"] != 0.0 {
 				got[k] = m
