@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,9 +39,11 @@ func MustSessionHub(tb testing.TB, alive func(session string, call int64) bool) 
 }
 
 func TestCloseSessionClosesOnlyItsSockets(t *testing.T) {
+	// The hub reports drops from the sockets' goroutines: guard the list.
+	var mu sync.Mutex
 	var drops []string
 	h, srv := MustSessionHub(t, func(string, int64) bool { return true })
-	h.metrics = MetricsFuncs{OnDropped: func(r string) { drops = append(drops, r) }}
+	h.metrics = MetricsFuncs{OnDropped: func(r string) { mu.Lock(); drops = append(drops, r); mu.Unlock() }}
 	a, b := MustDial(t, srv, "token=tok-s1-a", nil), MustDial(t, srv, "token=tok-s1-b", nil)
 	other, board := MustDial(t, srv, "token=tok-s2", nil), MustDial(t, srv, "token=tok-board", nil)
 	for _, c := range []*testConn{a, b, other, board} {
@@ -57,6 +60,8 @@ func TestCloseSessionClosesOnlyItsSockets(t *testing.T) {
 	if h.CloseSession("") != 0 || h.Clients() != 2 {
 		t.Fatalf("%d clients left, want 2 (the other session and the board)", h.Clients())
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if len(drops) != 2 || drops[0] != ReasonLogout || drops[1] != ReasonLogout {
 		t.Fatalf("drop reasons %v", drops)
 	}
