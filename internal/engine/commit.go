@@ -155,7 +155,19 @@ func (e *Engine) special(o *op) {
 // announceOp appends an announcement event (o.name is the message,
 // o.chalID its challenge) and answers once every view holds it.
 func (e *Engine) announceOp(o *op) {
-	rs, err := e.append([]game.Event{game.NewAnnouncement(o.name, o.chalID, e.now().UnixMilli())})
+	ev, err := e.appendOne(game.NewAnnouncement(o.name, o.chalID, e.now().UnixMilli()))
+	if err != nil {
+		o.reply <- opResult{err: fmt.Errorf("engine: announcement: %w", err)}
+		return
+	}
+	o.reply <- opResult{ev: ev, inserted: true}
+}
+
+// appendOne commits a single event that runs alone between group commits
+// (announcement, clock change) and returns it once every view holds it. A
+// failure is reported to OnCommitError like a failed group commit.
+func (e *Engine) appendOne(ev game.Event) (game.Event, error) {
+	rs, err := e.append([]game.Event{ev})
 	if err == nil {
 		err = rs[0].Err
 	}
@@ -166,10 +178,9 @@ func (e *Engine) announceOp(o *op) {
 		if e.cfg.OnCommitError != nil {
 			e.cfg.OnCommitError(err)
 		}
-		o.reply <- opResult{err: fmt.Errorf("engine: announcement: %w", err)}
-		return
+		return game.Event{}, err
 	}
-	o.reply <- opResult{ev: rs[0].Event, inserted: true}
+	return rs[0].Event, nil
 }
 
 // clockOp validates a clock change against the clock as folded, appends
@@ -196,21 +207,12 @@ func (e *Engine) clockOp(o *op) {
 		}
 		ev = game.NewClockEvent(o.clock, ts)
 	}
-	rs, err := e.append([]game.Event{ev})
-	if err == nil {
-		err = rs[0].Err
-	}
-	if err == nil {
-		err = e.feed.Sync(context.Background(), rs[0].Event.ID)
-	}
+	committed, err := e.appendOne(ev)
 	if err != nil {
-		if e.cfg.OnCommitError != nil {
-			e.cfg.OnCommitError(err)
-		}
 		o.reply <- opResult{err: fmt.Errorf("engine: clock: %w", err)}
 		return
 	}
-	o.reply <- opResult{ev: rs[0].Event, inserted: true, clock: e.st.Clock()}
+	o.reply <- opResult{ev: committed, inserted: true, clock: e.st.Clock()}
 }
 
 // append commits evs in one transaction, not tied to any one request's

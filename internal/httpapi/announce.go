@@ -13,13 +13,8 @@ import (
 // /api/scoreboard does.
 func (s *Server) handleAnnouncements(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if !s.cfg.PublicScoreboard {
-		id, err := s.sessionUser(r)
-		if err != nil {
-			writeError(w, http.StatusUnauthorized, "unauthorized")
-			return
-		}
-		setLogPlayer(r, id)
+	if _, ok := s.boardViewer(w, r); !ok {
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"announcements": s.cfg.Engine.State().Announcements()})
 }

@@ -374,15 +374,27 @@ func (s *Server) handleHint(w http.ResponseWriter, r *http.Request, player int64
 	writeJSON(w, http.StatusOK, map[string]any{"result": "ok", "text": text, "total": res.Total})
 }
 
+// boardViewer applies the rule of everything the projector board shows
+// (scoreboard, board, announcements): anyone may read it when the
+// scoreboard is public, else only a logged-in player, whose id it returns
+// (0 for an anonymous reader of a public board). It answers 401 itself.
+func (s *Server) boardViewer(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	if s.cfg.PublicScoreboard {
+		return 0, true
+	}
+	id, err := s.sessionUser(r)
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, "unauthorized")
+		return 0, false
+	}
+	setLogPlayer(r, id)
+	return id, true
+}
+
 func (s *Server) handleScoreboard(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if !s.cfg.PublicScoreboard {
-		id, err := s.sessionUser(r)
-		if err != nil {
-			writeError(w, http.StatusUnauthorized, "unauthorized")
-			return
-		}
-		setLogPlayer(r, id)
+	if _, ok := s.boardViewer(w, r); !ok {
+		return
 	}
 	board, last := s.cfg.Engine.State().Scoreboard()
 	if board == nil {
@@ -393,15 +405,13 @@ func (s *Server) handleScoreboard(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleBoard(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	var viewer int64
+	viewer, ok := s.boardViewer(w, r)
+	if !ok {
+		return
+	}
 	var session auth.SessionKey // none: a public board's token outlives logouts
-	if !s.cfg.PublicScoreboard {
-		id, err := s.sessionUser(r)
-		if err != nil {
-			writeError(w, http.StatusUnauthorized, "unauthorized")
-			return
-		}
-		viewer, session = id, sessionKey(r)
+	if viewer != 0 {
+		session = sessionKey(r)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"public": s.cfg.PublicScoreboard, "websocket_url": s.streamURL(r, viewer, session)})
 }
