@@ -36,7 +36,20 @@ type Config struct {
 	// Start and End are the configured competition window (zero: none);
 	// the admin's clock events override them live.
 	Start, End time.Time
-	MaxBatch   int // requests per group commit; 0 = DefaultMaxBatch
+	// Freeze is the configured start of the scoreboard freeze (zero:
+	// none); the admin's clock events override it live.
+	Freeze time.Time
+	// RevealAtEnd unfreezes the scoreboard by itself at the end
+	// (CTFG_REVEAL=end); otherwise only the admin unfreezes.
+	RevealAtEnd bool
+	// Practice keeps checking flags after the end (CTFG_PRACTICE=1): a
+	// right flag is shown to its player as solved, never scored or ranked.
+	Practice bool
+	// FirstBloodBonus is the bonus, in percent of the challenge's value,
+	// of its first, second and third solver (CTFG_FIRST_BLOOD_BONUS);
+	// empty: none.
+	FirstBloodBonus []int
+	MaxBatch        int // requests per group commit; 0 = DefaultMaxBatch
 	// OnBatch, when set, observes each group commit (for metrics).
 	OnBatch func(size int, took time.Duration)
 	// Poll bounds how late another instance's event reaches this one's

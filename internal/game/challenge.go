@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"time"
 )
 
 // MaxGuessLen bounds the flag guesses that are matched at all (bytes, after
@@ -36,6 +37,14 @@ type Challenge struct {
 	Hints        []Hint          `json:"hints,omitempty"`
 	Requirements []int           `json:"requirements,omitempty"`
 	Content      json.RawMessage `json:"content,omitempty"`
+	// Scoring, when set, makes the challenge's value fall with its number
+	// of solvers (dynamic scoring); nil: it is worth Points. The game-wide
+	// setting is copied into every challenge without one at load time.
+	Scoring *Scoring `json:"scoring,omitempty"`
+	// Release, when set, is the time the challenge appears (RFC 3339 with
+	// a zone in challenges.json; ignored by the old engine). Before it the
+	// challenge is hidden unless the admin released it early.
+	Release *time.Time `json:"release,omitempty"`
 
 	re *regexp.Regexp
 }
