@@ -90,6 +90,14 @@ type Config struct {
 	// Start and End are the configured competition window (CTFG_START,
 	// CTFG_END); zero means none. The admin can override them live.
 	Start, End time.Time
+	// Freeze is the configured start of the scoreboard freeze
+	// (CTFG_FREEZE); RevealAtEnd unfreezes at the end (CTFG_REVEAL=end);
+	// Practice keeps checking flags after the end (CTFG_PRACTICE);
+	// FirstBloodBonus is CTFG_FIRST_BLOOD_BONUS in percent.
+	Freeze          time.Time
+	RevealAtEnd     bool
+	Practice        bool
+	FirstBloodBonus []int
 }
 
 // Server is an assembled ctfg server.
@@ -285,14 +293,18 @@ func (s *Server) assemble(ctx context.Context) error {
 		ph.ControlCluster, ph.PlayerClusters = c.Control, c.Players
 	}
 	eng, err := engine.New(ctx, engine.Config{
-		Store:        s.Store,
-		Challenges:   s.Game.Challenges,
-		Users:        s.Game.Users,
-		Placeholders: ph,
-		Logger:       cfg.Logger,
-		Now:          cfg.Now,
-		Start:        cfg.Start,
-		End:          cfg.End,
+		Store:           s.Store,
+		Challenges:      s.Game.Challenges,
+		Users:           s.Game.Users,
+		Placeholders:    ph,
+		Logger:          cfg.Logger,
+		Now:             cfg.Now,
+		Start:           cfg.Start,
+		End:             cfg.End,
+		Freeze:          cfg.Freeze,
+		RevealAtEnd:     cfg.RevealAtEnd,
+		Practice:        cfg.Practice,
+		FirstBloodBonus: cfg.FirstBloodBonus,
 		OnBatch: func(size int, took time.Duration) {
 			s.Metrics.ObserveBatch(size, took)
 			health.CommitSucceeded()
@@ -311,7 +323,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		ids[i] = u.ID
 	}
 	s.solves = views.NewSolveStats(ids...)
-	snaps := &snapshotSource{st: st}
+	snaps := &snapshotSource{st: st, now: cfg.Now}
 	s.Hub = stream.NewHub(stream.Config{
 		KeepAlive:      cfg.KeepAlive,
 		PingTimeout:    cfg.PingTimeout,
@@ -378,12 +390,10 @@ func (s *Server) assemble(ctx context.Context) error {
 	// events reaches them (after the game state): whatever changes the
 	// game — a solve here or on another instance, a reset — changes them
 	// only through this list.
-	streamView := stream.NewView(s.Hub, func(id int) string {
-		if c, ok := st.Catalog().Get(id); ok {
-			return c.Title
-		}
-		return ""
-	})
+	streamView := stream.NewView(s.Hub, func(id int) *game.Challenge {
+		c, _ := st.Catalog().Get(id)
+		return c
+	}, st.NewGate(), eng.Rules().FirstBloodBonus)
 	snaps.wire = streamView
 	return eng.Start(ctx,
 		s.solves,       // the admin dashboard's tally

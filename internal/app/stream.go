@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/url"
+	"time"
 
 	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/stream"
@@ -19,19 +20,23 @@ const (
 type snapshotSource struct {
 	st   *game.State
 	wire *stream.View
+	now  func() time.Time
 }
 
+// Snapshot is the board everyone sees now: as at the freeze while one is
+// on, names included.
 func (s *snapshotSource) Snapshot() stream.Snapshot {
-	snap := s.st.TakeSnapshot(SnapshotSeries)
+	snap := s.st.TakeSnapshot(SnapshotSeries, s.now())
 	players := make([]game.Standing, len(snap.Players))
 	for i, p := range snap.Players {
 		p.Rank = 0
 		players[i] = p
 	}
-	evs := snap.Events[max(0, len(snap.Events)-SnapshotEvents):]
-	out := stream.Snapshot{LastID: snap.LastID, Players: players, Series: snap.Series, Events: make([]stream.Event, len(evs))}
+	from := max(0, len(snap.Events)-SnapshotEvents)
+	evs := snap.Events[from:]
+	out := stream.Snapshot{LastID: snap.LastID, Frozen: snap.Frozen, Players: players, Series: snap.Series, Events: make([]stream.Event, len(evs))}
 	for i, ev := range evs {
-		out.Events[i] = s.wire.Wire(ev)
+		out.Events[i] = s.wire.Wire(ev, snap.Names[from+i], snap.Places[from+i])
 	}
 	// The latest game.RecentAnnouncements; the hub trims them to its
 	// byte budget.

@@ -116,18 +116,11 @@ func (l *dbLocation) databaseURL(stdio IO, cmd string) (string, error) {
 // gameEnv returns the variable key from the environment or, when unset
 // there, from GAME/.env, as serve reads them.
 func gameEnv(game, key string) (string, error) {
-	if v, ok := os.LookupEnv(key); ok {
-		return v, nil
-	}
-	path := filepath.Join(game, ".env")
-	if !fileExists(path) {
-		return "", nil
-	}
-	env, err := gamefile.LoadEnv(path)
+	getenv, err := gameSettings(game)
 	if err != nil {
 		return "", err
 	}
-	return env[key], nil
+	return getenv(key), nil
 }
 
 // path returns the database file the flags name.
@@ -190,6 +183,7 @@ func isDatabaseFile(path, db string) bool {
 type exportOpts struct {
 	loc                           dbLocation
 	challenges, format, what, out string
+	admin                         bool
 }
 
 // newExportFlagSet defines export's flags.
@@ -202,6 +196,7 @@ func newExportFlagSet(stdio IO) (*flag.FlagSet, *exportOpts) {
 	fs.StringVar(&o.format, "format", "json", "output format: json or csv")
 	fs.StringVar(&o.what, "what", "all", "what to write: all, scoreboard or events")
 	fs.StringVar(&o.out, "out", "", "output `file` (default: stdout)")
+	fs.BoolVar(&o.admin, "admin", false, "the true board and every event, also during a scoreboard freeze (default: what players see)")
 	return fs, o
 }
 
@@ -272,7 +267,15 @@ func runExport(ctx context.Context, stdio IO, args []string) error {
 		defer db.Close()
 		src, name = db, db.Path()
 	}
-	ex, err := buildExport(ctx, src, name, g, time.Now())
+	getenv, err := gameSettings(loc.game)
+	if err != nil {
+		return err
+	}
+	rules, err := gameRules(getenv)
+	if err != nil {
+		return err
+	}
+	ex, err := buildExport(ctx, src, name, g, rules, o.admin, time.Now())
 	if err != nil {
 		return err
 	}
@@ -406,8 +409,11 @@ type exportSource interface {
 // buildExport reads the database and folds it exactly as a starting
 // server does: the users of credentials.csv with their database ids, the
 // challenges of the game, every event through engine.Replay. name is
-// what the export's "database" field says.
-func buildExport(ctx context.Context, db exportSource, name string, g *gamefile.Game, now time.Time) (*Export, error) {
+// what the export's "database" field says. Unless admin, it is what
+// players see: during a scoreboard freeze the board as at the freeze and
+// no later solve, hint or rename (public ids, as the scorestream has
+// them).
+func buildExport(ctx context.Context, db exportSource, name string, g *gamefile.Game, rules game.Rules, admin bool, now time.Time) (*Export, error) {
 	dbUsers, err := db.Users(ctx)
 	if err != nil {
 		return nil, err
@@ -429,13 +435,26 @@ func buildExport(ctx context.Context, db exportSource, name string, g *gamefile.
 	// The event list is a view of the same fold as the scoreboard, so both
 	// come from the very same read.
 	var logged []game.Event
-	st, err := engine.Replay(ctx, db, g.Challenges, users, feed.ViewFunc(func(evs []game.Event) {
-		logged = append(logged, evs...)
+	gate := game.NewGate(rules.Start, rules.End, rules.Freeze, rules.RevealAtEnd)
+	st, err := engine.Replay(ctx, db, g.Challenges, users, rules, feed.ViewFunc(func(evs []game.Event) {
+		for _, ev := range evs {
+			step := gate.Step(ev)
+			if !admin {
+				if !step.Public {
+					continue
+				}
+				ev.ID = step.PublicID
+			}
+			logged = append(logged, ev)
+		}
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
-	board, _ := st.Scoreboard()
+	board, _ := st.Scoreboard(now)
+	if admin {
+		board, _ = st.LiveScoreboard()
+	}
 	scoreboard := make([]ScoreboardRow, 0, len(board))
 	events := make([]ExportedEvent, 0, len(logged))
 	ex := &Export{

@@ -292,7 +292,7 @@ func TestExportMatchesScoreboard(t *testing.T) {
 		t.Errorf("export of the stopped server differs:\n%+v\nwant\n%+v", stopped, running)
 	}
 	again := ctftest.MustServer(t, dir)
-	if b, _ := again.App.Engine.State().Scoreboard(); len(b) != 4 || b[0].Score != 240 {
+	if b, _ := again.App.Engine.State().Scoreboard(time.Now()); len(b) != 4 || b[0].Score != 240 {
 		t.Errorf("restart after export: %+v", b)
 	}
 }

@@ -116,7 +116,7 @@ func TestDelaySplitByInstance(t *testing.T) {
 	r.pidInst.set(11, p1.inst.idx)
 	r.pidInst.set(1<<40, p1.inst.idx) // beyond the dense table
 	s := newStreamClient(p0)
-	if err := s.handle([]byte(`[{"type":"snapshot","last_id":0,"players":[],"series":[],"events":[]}]`), time.Now()); err != nil {
+	if err := s.handle([]byte(`[{"type":"snapshot","last_id":0,"frozen":false,"players":[],"series":[],"events":[]}]`), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	ts := time.Now().UnixMilli()

@@ -16,6 +16,9 @@ const (
 	Incorrect Outcome = iota
 	Correct
 	AlreadySolved
+	// Practice is a right flag after the end in practice mode: shown to
+	// the player as solved, never scored.
+	Practice
 )
 
 // SubmitResult is the answer to a flag submission.
@@ -35,7 +38,7 @@ func (e *Engine) Submit(ctx context.Context, userID int64, challengeID int, gues
 	if err != nil || res.Outcome != Correct {
 		return res, err
 	}
-	return e.solve(ctx, userID, c)
+	return e.solve(ctx, userID, c, true)
 }
 
 // Judge is Submit without recording a solve: Correct means the guess is
@@ -51,18 +54,22 @@ func (e *Engine) Judge(userID int64, challengeID int, guess string) (SubmitResul
 
 func (e *Engine) judge(userID int64, challengeID int, guess string) (SubmitResult, *game.Challenge, error) {
 	// Outside the running window nothing is judged (nor logged as a
-	// wrong guess); the committer checks again for a right flag.
-	if err := e.st.Clock().Check(e.now()); err != nil {
-		return SubmitResult{}, nil, err
+	// wrong guess) — except after the end in practice mode; the committer
+	// checks again for a right flag.
+	now := e.now()
+	clockErr := e.st.Clock().Check(now)
+	practice := clockErr == game.ErrEnded && e.cfg.Practice
+	if clockErr != nil && !practice {
+		return SubmitResult{}, nil, clockErr
 	}
-	c, ok := e.st.Catalog().Get(challengeID)
-	if !ok {
-		return SubmitResult{}, nil, game.ErrUnknownID
+	c, err := e.challenge(challengeID, now, game.ErrUnknownID)
+	if err != nil {
+		return SubmitResult{}, nil, err
 	}
 	var locked, solved bool
 	var total int
 	if !e.st.WithPlayer(userID, func(p *game.Player) {
-		locked, solved, total = !p.Available(c), p.Solved(c.ID), p.Score
+		locked, solved, total = !p.Available(c), p.Solved(c.ID) || (practice && p.Practiced(c.ID)), p.Score
 	}) {
 		return SubmitResult{}, nil, game.ErrUnknownUser
 	}
@@ -79,35 +86,52 @@ func (e *Engine) judge(userID int64, challengeID int, guess string) (SubmitResul
 	return SubmitResult{Outcome: Correct}, c, nil
 }
 
+// challenge returns the challenge with that id if it is out at now (a
+// challenge not yet released is unknown to players: unknown, the error
+// for an id not in the game).
+func (e *Engine) challenge(id int, now time.Time, unknown error) (*game.Challenge, error) {
+	c, ok := e.st.Catalog().Get(id)
+	if !ok || !e.st.Released(c, now) {
+		return nil, unknown
+	}
+	return c, nil
+}
+
 // Award records a solve for a player as an external judge saw it: no flag
 // and no requirement check. A judge's award is a solve, so it is refused
 // outside the running window like a submission. Errors:
 // game.ErrUnknownID, game.ErrUnknownUser, game.ErrNotStarted,
 // game.ErrPaused, game.ErrEnded.
 func (e *Engine) Award(ctx context.Context, username string, challengeID int) (SubmitResult, error) {
-	if err := e.st.Clock().Check(e.now()); err != nil {
+	now := e.now()
+	if err := e.st.Clock().Check(now); err != nil {
 		return SubmitResult{}, err
 	}
-	c, ok := e.st.Catalog().Get(challengeID)
-	if !ok {
-		return SubmitResult{}, game.ErrUnknownID
+	c, err := e.challenge(challengeID, now, game.ErrUnknownID)
+	if err != nil {
+		return SubmitResult{}, err
 	}
 	p, ok := e.st.PlayerByUsername(username)
 	if !ok {
 		return SubmitResult{}, game.ErrUnknownUser
 	}
-	return e.solve(ctx, p.ID, c)
+	return e.solve(ctx, p.ID, c, false)
 }
 
-func (e *Engine) solve(ctx context.Context, userID int64, c *game.Challenge) (SubmitResult, error) {
-	r, err := e.do(ctx, &op{kind: opSolve, userID: userID, chal: c})
+func (e *Engine) solve(ctx context.Context, userID int64, c *game.Challenge, practice bool) (SubmitResult, error) {
+	r, err := e.do(ctx, &op{kind: opSolve, userID: userID, chal: c, practice: practice})
 	if err != nil {
 		return SubmitResult{}, err
 	}
-	if !r.inserted {
+	switch {
+	case !r.inserted:
 		return SubmitResult{Outcome: AlreadySolved, Total: r.total}, nil
+	case r.practice:
+		return SubmitResult{Outcome: Practice, Total: r.total, Event: r.ev.ID}, nil
 	}
-	return SubmitResult{Outcome: Correct, Points: c.Points, Total: r.total, Event: r.ev.ID}, nil
+	// What the solve is worth once folded: its value and any first-blood
+	// bonus.
+	return SubmitResult{Outcome: Correct, Points: e.st.Worth(userID, c.ID), Total: r.total, Event: r.ev.ID}, nil
 }
 
 // HintResult is the answer to a hint purchase.
@@ -121,14 +145,14 @@ type HintResult struct {
 // locked or an earlier hint not bought), game.ErrAlreadyPurchased,
 // game.ErrInsufficientPoints, game.ErrUnknownUser.
 func (e *Engine) BuyHint(ctx context.Context, userID int64, challengeID, hintID int) (HintResult, error) {
-	if err := e.st.Clock().Check(e.now()); err != nil {
+	now := e.now()
+	if err := e.st.Clock().Check(now); err != nil {
 		return HintResult{}, err
 	}
-	c, ok := e.st.Catalog().Get(challengeID)
-	if !ok {
-		return HintResult{}, game.ErrUnknownChallenge
+	c, err := e.challenge(challengeID, now, game.ErrUnknownChallenge)
+	if err != nil {
+		return HintResult{}, err
 	}
-	var err error
 	if !e.st.WithPlayer(userID, func(p *game.Player) { _, err = p.CheckHint(c, hintID) }) {
 		return HintResult{}, game.ErrUnknownUser
 	}
@@ -212,6 +236,36 @@ func (e *Engine) SetClock(ctx context.Context, ch game.ClockChange) (game.Clock,
 	r, err := e.do(ctx, &op{kind: opClock, clock: ch})
 	return r.clock, err
 }
+
+// Freeze freezes the scoreboard now (a freeze event): everyone but the
+// admin keeps seeing the game as it stands, until Unfreeze. Freezing a
+// frozen game writes nothing.
+func (e *Engine) Freeze(ctx context.Context) (game.Clock, error) {
+	r, err := e.do(ctx, &op{kind: opFreeze})
+	return r.clock, err
+}
+
+// Unfreeze ends the freeze (an unfreeze event) and publishes the true
+// board; the configured freeze time then no longer applies. Unfreezing a
+// game that is not frozen writes nothing.
+func (e *Engine) Unfreeze(ctx context.Context) (game.Clock, error) {
+	r, err := e.do(ctx, &op{kind: opUnfreeze})
+	return r.clock, err
+}
+
+// Frozen reports whether everyone but the admin sees a frozen game now.
+func (e *Engine) Frozen() bool { return e.st.Frozen(e.now()) }
+
+// Release releases a challenge with a release time now (a release
+// event); one already out changes nothing. Errors:
+// game.ErrUnknownChallenge.
+func (e *Engine) Release(ctx context.Context, challengeID int) error {
+	_, err := e.do(ctx, &op{kind: opRelease, chalID: challengeID})
+	return err
+}
+
+// Rules returns the game's rules (configured times, reveal, bonus).
+func (e *Engine) Rules() game.Rules { return e.cfg.Rules() }
 
 // Announce appends an announcement (the message trimmed; challengeID 0
 // for none) and returns it once this instance's views hold it. Errors:

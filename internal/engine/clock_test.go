@@ -56,7 +56,7 @@ func TestCommitTimeClockCheckWins(t *testing.T) {
 		t.Fatalf("judged before the end: %+v %v", res, err)
 	}
 	clk.Set(end) // the end passes between the judgement and the commit
-	if _, err := e.solve(ctx, p.ID, c); !errors.Is(err, game.ErrEnded) {
+	if _, err := e.solve(ctx, p.ID, c, false); !errors.Is(err, game.ErrEnded) {
 		t.Fatalf("committed after the end: %v, want ended", err)
 	}
 	if q, _ := e.State().Player(p.ID); q.Score != 0 || e.State().LastID() != 0 {

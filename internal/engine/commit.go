@@ -22,6 +22,9 @@ const (
 	opResume
 	opClock
 	opAnnounce
+	opFreeze
+	opUnfreeze
+	opRelease
 )
 
 // op is one request to the committer. The reply channel has room for the
@@ -34,8 +37,12 @@ type op struct {
 	name    string // display name, or the session key of a logout
 	catalog *game.Catalog
 	clock   game.ClockChange
-	chalID  int // an announcement's challenge (0: none)
-	reply   chan opResult
+	chalID  int // an announcement's or a release's challenge (0: none)
+	// practice: a right flag that becomes a practice solve if the game
+	// has ended by commit time and practice mode is on (submits, not
+	// awards).
+	practice bool
+	reply    chan opResult
 }
 
 type opResult struct {
@@ -44,6 +51,7 @@ type opResult struct {
 	total    int        // the player's score once the event is folded
 	removed  int64      // events removed by a reset
 	clock    game.Clock // the clock once a clock op is folded
+	practice bool       // the solve was recorded as a practice solve
 	err      error
 }
 
@@ -112,7 +120,7 @@ func (e *Engine) run(batch []*op) {
 	start := 0
 	for i, o := range batch {
 		switch o.kind {
-		case opReset, opReload, opPause, opResume, opClock, opAnnounce:
+		case opReset, opReload, opPause, opResume, opClock, opAnnounce, opFreeze, opUnfreeze, opRelease:
 			e.commit(batch[start:i])
 			e.special(o)
 			start = i + 1
@@ -149,7 +157,52 @@ func (e *Engine) special(o *op) {
 		e.clockOp(o)
 	case opAnnounce:
 		e.announceOp(o)
+	case opFreeze, opUnfreeze:
+		e.freezeOp(o)
+	case opRelease:
+		e.releaseOp(o)
 	}
+}
+
+// freezeOp appends a freeze (unfreeze) event unless the public already
+// sees a frozen (unfrozen) game, and answers with the clock once every
+// view holds it.
+func (e *Engine) freezeOp(o *op) {
+	freeze := o.kind == opFreeze
+	if e.st.Frozen(e.now()) == freeze {
+		o.reply <- opResult{clock: e.st.Clock()}
+		return
+	}
+	typ := game.EventUnfreeze
+	if freeze {
+		typ = game.EventFreeze
+	}
+	ev, err := e.appendOne(game.Event{Type: typ, TS: e.now().UnixMilli()})
+	if err != nil {
+		o.reply <- opResult{err: fmt.Errorf("engine: freeze: %w", err)}
+		return
+	}
+	o.reply <- opResult{ev: ev, inserted: true, clock: e.st.Clock()}
+}
+
+// releaseOp appends the release event of a challenge not yet out; one
+// already out writes nothing.
+func (e *Engine) releaseOp(o *op) {
+	c, ok := e.st.Catalog().Get(o.chalID)
+	if !ok {
+		o.reply <- opResult{err: game.ErrUnknownChallenge}
+		return
+	}
+	if e.st.Released(c, e.now()) {
+		o.reply <- opResult{}
+		return
+	}
+	ev, err := e.appendOne(game.NewRelease(c.ID, e.now().UnixMilli()))
+	if err != nil {
+		o.reply <- opResult{err: fmt.Errorf("engine: release: %w", err)}
+		return
+	}
+	o.reply <- opResult{ev: ev, inserted: true}
 }
 
 // announceOp appends an announcement event (o.name is the message,
@@ -245,7 +298,11 @@ func (e *Engine) commit(ops []*op) {
 	// pause or the end (or a clock change from another instance) is
 	// refused. The commit-time check is the one that counts.
 	clockErr := e.st.Clock().Check(started)
+	practice := clockErr == game.ErrEnded && e.cfg.Practice
 	pendingNames := map[string]int64{}
+	// Solves of each challenge earlier in this batch: a dynamic value
+	// falls with each of them.
+	batchSolves := map[int]int{}
 	evs := make([]game.Event, 0, len(ops))
 	owners := make([]*op, 0, len(ops))
 	for _, o := range ops {
@@ -257,15 +314,24 @@ func (e *Engine) commit(ops []*op) {
 		var ev game.Event
 		switch o.kind {
 		case opSolve:
+			if p.Solved(o.chal.ID) || (practice && o.practice && p.Practiced(o.chal.ID)) {
+				o.reply <- opResult{total: p.Score}
+				continue
+			}
+			if practice && o.practice {
+				ev = game.Event{Type: game.EventPractice, UserID: p.ID, ChallengeID: o.chal.ID, TS: ts}
+				break
+			}
 			if clockErr != nil {
 				o.reply <- opResult{err: clockErr, total: p.Score}
 				continue
 			}
-			if p.Solved(o.chal.ID) {
-				o.reply <- opResult{total: p.Score}
-				continue
-			}
-			ev = game.Event{Type: game.EventScore, UserID: p.ID, ChallengeID: o.chal.ID, Points: o.chal.Points, TS: ts}
+			// The value the solve is committed with: the challenge's points,
+			// or its dynamic value with this solver (the fold keeps every
+			// solver's value current; this one is what frames and the reply
+			// show).
+			batchSolves[o.chal.ID]++
+			ev = game.Event{Type: game.EventScore, UserID: p.ID, ChallengeID: o.chal.ID, Points: e.st.ValueWith(o.chal, batchSolves[o.chal.ID]), TS: ts}
 		case opHint:
 			if clockErr != nil {
 				o.reply <- opResult{err: clockErr, total: p.Score}
@@ -332,7 +398,7 @@ func (e *Engine) commit(ops []*op) {
 			// retry): report it as already done.
 			o.reply <- opResult{total: p.Score}
 		default:
-			o.reply <- opResult{ev: r.Event, inserted: true, total: p.Score}
+			o.reply <- opResult{ev: r.Event, inserted: true, total: p.Score, practice: r.Event.Type == game.EventPractice}
 		}
 	}
 	if e.cfg.OnBatch != nil {

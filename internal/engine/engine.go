@@ -119,8 +119,13 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		ops:       make(chan *op, 4*cfg.MaxBatch),
 		done:      make(chan struct{}),
 	}
-	e.st.SetClockConfig(cfg.Start, cfg.End)
+	e.st.SetRules(cfg.Rules())
 	return e, nil
+}
+
+// Rules returns the game rules of the configuration.
+func (c Config) Rules() game.Rules {
+	return game.Rules{Start: c.Start, End: c.End, Freeze: c.Freeze, RevealAtEnd: c.RevealAtEnd, FirstBloodBonus: c.FirstBloodBonus, Practice: c.Practice}
 }
 
 // Open is New then Start: an engine with no view but its state, or with

@@ -108,7 +108,7 @@ func TestRebuildFromStore(t *testing.T) {
 	e.Submit(ctx, 1, 1, "f1")
 	e.BuyHint(ctx, 1, 2, 1)
 	e.Award(ctx, "u2", 3)
-	want, _ := e.State().Scoreboard()
+	want, _ := e.State().Scoreboard(time.Now())
 	e.Close()
 	cfg.Challenges = challenges(3) // fresh, uncompiled copies as after a restart
 	e2, err := engine.Open(context.Background(), cfg)
@@ -116,7 +116,7 @@ func TestRebuildFromStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e2.Close()
-	got, _ := e2.State().Scoreboard()
+	got, _ := e2.State().Scoreboard(time.Now())
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("rebuilt %v, want %v", got, want)
 	}

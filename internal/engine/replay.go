@@ -21,13 +21,15 @@ import (
 // users removed from credentials.csv. It returns an error if the
 // challenges do not form a catalog or the log cannot be read.
 //
-// views, if any, see every event after the state, as a server's views do.
-func Replay(ctx context.Context, s EventReader, challenges []*game.Challenge, users []game.User, views ...feed.View) (*game.State, error) {
+// rules are the server's (the freeze and the first-blood bonus change
+// the fold). views, if any, see every event after the state, as a server's views do.
+func Replay(ctx context.Context, s EventReader, challenges []*game.Challenge, users []game.User, rules game.Rules, views ...feed.View) (*game.State, error) {
 	catalog, err := game.NewCatalog(challenges)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	st := game.NewState(catalog, users)
+	st.SetRules(rules)
 	f := feed.New(feed.Config{Log: readOnlyLog{s}, Views: append([]feed.View{StateView(st)}, views...)}, 0)
 	if _, err := f.CatchUp(ctx); err != nil {
 		return nil, fmt.Errorf("engine: load events: %w", err)

@@ -68,7 +68,7 @@ func TestReplayMatchesRunningEngine(t *testing.T) {
 	_, err = e.SetName(ctx, id("u1"), "First Again")
 	must(err)
 
-	want, wantLast := e.State().Scoreboard()
+	want, wantLast := e.State().Scoreboard(time.Now())
 	if len(want) != 5 || want[0].PlayerID != id("u1") || want[1].PlayerID != id("u2") || want[2].PlayerID != id("u0") || want[4].PlayerID != id("u4") {
 		t.Fatalf("scenario does not produce the intended ranking: %+v", want)
 	}
@@ -81,9 +81,9 @@ func TestReplayMatchesRunningEngine(t *testing.T) {
 	defer ro.Close()
 	us, err := ro.Users(ctx)
 	must(err)
-	st, err := engine.Replay(ctx, ro, challenges(3), us)
+	st, err := engine.Replay(ctx, ro, challenges(3), us, game.Rules{})
 	must(err)
-	got, gotLast := st.Scoreboard()
+	got, gotLast := st.Scoreboard(time.Now())
 	if !reflect.DeepEqual(got, want) || gotLast != wantLast {
 		t.Fatalf("replayed board (last %d)\n%+v\nwant (last %d)\n%+v", gotLast, got, wantLast, want)
 	}
@@ -99,9 +99,9 @@ func TestReplayMatchesRunningEngine(t *testing.T) {
 			without = append(without, u)
 		}
 	}
-	st, err = engine.Replay(ctx, ro, challenges(3), without)
+	st, err = engine.Replay(ctx, ro, challenges(3), without, game.Rules{})
 	must(err)
-	got, _ = st.Scoreboard()
+	got, _ = st.Scoreboard(time.Now())
 	if len(got) != 4 || got[0].PlayerID != id("u1") || got[1].PlayerID != id("u0") || got[1].Rank != 2 {
 		t.Errorf("board without u2: %+v", got)
 	}
@@ -111,7 +111,7 @@ func TestReplayErrors(t *testing.T) {
 	_, db := mustEngine(t, 1, 1, nil)
 	ctx := context.Background()
 	dup := append(challenges(2), challenges(1)...)
-	if _, err := engine.Replay(ctx, db, dup, nil); err == nil {
+	if _, err := engine.Replay(ctx, db, dup, nil, game.Rules{}); err == nil {
 		t.Error("duplicate challenge ids: want error")
 	}
 	ro, err := sqlite.OpenReadOnly(ctx, db.Path(), sqlite.Options{})
@@ -119,7 +119,7 @@ func TestReplayErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	ro.Close()
-	if _, err := engine.Replay(ctx, ro, challenges(1), nil); err == nil {
+	if _, err := engine.Replay(ctx, ro, challenges(1), nil, game.Rules{}); err == nil {
 		t.Error("closed store: want error")
 	}
 }

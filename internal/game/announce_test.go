@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAnnouncementFold: announcements fold in order with their ids, times
@@ -31,7 +32,7 @@ func TestAnnouncementFold(t *testing.T) {
 		ev.ID = int64(10 + i)
 		st.Apply(ev)
 	}
-	snap := st.TakeSnapshot(10)
+	snap := st.TakeSnapshot(10, time.Time{})
 	if len(snap.Announcements) != RecentAnnouncements || snap.Announcements[len(snap.Announcements)-1].Message != fmt.Sprint("n", RecentAnnouncements+4) {
 		t.Fatalf("snapshot announcements: %d, last %+v", len(snap.Announcements), snap.Announcements[len(snap.Announcements)-1])
 	}
@@ -42,7 +43,7 @@ func TestAnnouncementFold(t *testing.T) {
 	if got := st.Announcements(); len(got) != 0 {
 		t.Fatalf("after reset: %+v", got)
 	}
-	if snap := st.TakeSnapshot(10); len(snap.Announcements) != 0 {
+	if snap := st.TakeSnapshot(10, time.Time{}); len(snap.Announcements) != 0 {
 		t.Fatalf("snapshot after reset: %+v", snap.Announcements)
 	}
 }

@@ -44,6 +44,9 @@ var (
 	ErrInvalidTime = NewError(KindInvalid, "invalid_time")
 	// ErrStartNotBeforeEnd is a window whose start is not before its end.
 	ErrStartNotBeforeEnd = NewError(KindInvalid, "start_not_before_end")
+	// ErrFreezeOutsideWindow is a freeze time not strictly between the
+	// start and the end.
+	ErrFreezeOutsideWindow = NewError(KindInvalid, "freeze_outside_window")
 )
 
 // Where a start or end time came from.
@@ -57,9 +60,9 @@ const (
 // paused. A zero time is "not set". It is a value: the rules below are
 // pure functions of it and of the time they are given.
 type Clock struct {
-	ConfigStart, ConfigEnd time.Time
-	LiveStart, LiveEnd     time.Time
-	Paused                 bool
+	ConfigStart, ConfigEnd, ConfigFreeze time.Time
+	LiveStart, LiveEnd, LiveFreeze       time.Time
+	Paused                               bool
 }
 
 // Start returns the effective start time and its source ("" when none).
@@ -67,6 +70,10 @@ func (c Clock) Start() (time.Time, string) { return pick(c.LiveStart, c.ConfigSt
 
 // End returns the effective end time and its source ("" when none).
 func (c Clock) End() (time.Time, string) { return pick(c.LiveEnd, c.ConfigEnd) }
+
+// Freeze returns the effective start of the scoreboard freeze and its
+// source ("" when none).
+func (c Clock) Freeze() (time.Time, string) { return pick(c.LiveFreeze, c.ConfigFreeze) }
 
 func pick(live, config time.Time) (time.Time, string) {
 	switch {
@@ -114,11 +121,28 @@ func (c Clock) Check(now time.Time) error {
 func (c Clock) ChallengesVisible(now time.Time) bool { return c.State(now) != ClockBefore }
 
 // Validate returns ErrStartNotBeforeEnd when both times are set and the
-// start is not before the end.
+// start is not before the end, and ErrFreezeOutsideWindow when a freeze
+// time is set and not strictly between them.
 func (c Clock) Validate() error {
 	start, _ := c.Start()
 	end, _ := c.End()
-	return ValidateWindow(start, end)
+	if err := ValidateWindow(start, end); err != nil {
+		return err
+	}
+	freeze, _ := c.Freeze()
+	return ValidateFreeze(start, freeze, end)
+}
+
+// ValidateFreeze returns ErrFreezeOutsideWindow when freeze is set and
+// not after start (when set) or not before end (when set).
+func ValidateFreeze(start, freeze, end time.Time) error {
+	if freeze.IsZero() {
+		return nil
+	}
+	if (!start.IsZero() && !start.Before(freeze)) || (!end.IsZero() && !freeze.Before(end)) {
+		return ErrFreezeOutsideWindow
+	}
+	return nil
 }
 
 // ValidateWindow returns ErrStartNotBeforeEnd when start and end are both
@@ -139,7 +163,7 @@ type ClockField struct {
 
 // ClockChange is a live change of the window (the Data of a clock event).
 type ClockChange struct {
-	Start, End ClockField
+	Start, End, Freeze ClockField
 }
 
 // Apply returns c with the change made (not validated).
@@ -149,6 +173,9 @@ func (c Clock) Apply(ch ClockChange) Clock {
 	}
 	if ch.End.Set {
 		c.LiveEnd = ch.End.At
+	}
+	if ch.Freeze.Set {
+		c.LiveFreeze = ch.Freeze.At
 	}
 	return c
 }
@@ -173,7 +200,7 @@ func (ch ClockChange) MarshalJSON() ([]byte, error) {
 	for _, f := range []struct {
 		key string
 		v   ClockField
-	}{{"start", ch.Start}, {"end", ch.End}} {
+	}{{"start", ch.Start}, {"end", ch.End}, {"freeze", ch.Freeze}} {
 		if !f.v.Set {
 			continue
 		}
@@ -187,7 +214,8 @@ func (ch ClockChange) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// UnmarshalJSON reads {"start": time|null, "end": time|null}, either key
+// UnmarshalJSON reads {"start": time|null, "end": time|null, "freeze":
+// time|null}, each key
 // optional; other keys are ignored (a newer writer's additions).
 func (ch *ClockChange) UnmarshalJSON(b []byte) error {
 	var m map[string]json.RawMessage
@@ -195,7 +223,7 @@ func (ch *ClockChange) UnmarshalJSON(b []byte) error {
 		return ErrInvalidTime
 	}
 	*ch = ClockChange{}
-	for key, dst := range map[string]*ClockField{"start": &ch.Start, "end": &ch.End} {
+	for key, dst := range map[string]*ClockField{"start": &ch.Start, "end": &ch.End, "freeze": &ch.Freeze} {
 		raw, ok := m[key]
 		if !ok {
 			continue

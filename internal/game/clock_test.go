@@ -115,7 +115,7 @@ func TestClockChangeJSON(t *testing.T) {
 // clock; a reset clears the live part and keeps the configured window.
 func TestStateFoldsClock(t *testing.T) {
 	s := newTestState(t)
-	s.SetClockConfig(t0, t0End)
+	s.SetRules(Rules{Start: t0, End: t0End})
 	later := t0.Add(time.Hour)
 	s.Apply(
 		NewClockEvent(ClockChange{Start: ClockField{Set: true, At: later}}, 1),

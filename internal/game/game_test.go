@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func mustChallenge(t *testing.T, c Challenge) *Challenge {
@@ -167,7 +168,7 @@ func TestRanking(t *testing.T) {
 		Event{ID: 4, Type: EventScore, UserID: 1, ChallengeID: 1, Points: 100, TS: 20},
 		Event{ID: 5, Type: EventScore, UserID: 1, ChallengeID: 1, Points: 100, TS: 30}, // duplicate: ignored
 	)
-	board, last := st.Scoreboard()
+	board, last := st.Scoreboard(time.Time{})
 	if last != 5 || len(board) != 2 {
 		t.Fatalf("board %+v last %d", board, last)
 	}
@@ -176,23 +177,23 @@ func TestRanking(t *testing.T) {
 		t.Fatalf("ranking: %+v", board)
 	}
 	st.Apply(Event{ID: 6, Type: EventHint, UserID: 2, ChallengeID: 1, HintID: 2, Points: -20, TS: 40})
-	board, _ = st.Scoreboard()
+	board, _ = st.Scoreboard(time.Time{})
 	if board[0].DisplayName != "Alice" || board[1].Score != 80 {
 		t.Fatalf("after hint: %+v", board)
 	}
-	snap := st.TakeSnapshot(10)
-	if snap.LastID != 6 || len(snap.Series) != 2 || len(snap.Events) != 6 || len(snap.Series[1].Points) != 2 {
+	snap := st.TakeSnapshot(10, time.Time{})
+	if snap.LastID != 6 || len(snap.Series) != 2 || len(snap.Events) != 5 || len(snap.Series[1].Points) != 2 {
 		t.Fatalf("snapshot: %+v", snap)
 	}
 	if owner, ok := st.NameOwner("ALICE"); !ok || owner != 1 {
 		t.Fatal("name index must ignore case")
 	}
 	st.Apply(Event{ID: 7, Type: EventReset, TS: 50})
-	board, last = st.Scoreboard()
+	board, last = st.Scoreboard(time.Time{})
 	if len(board) != 0 || last != 7 {
 		t.Fatalf("after reset: %+v %d (the reset event's id, ids are never reused)", board, last)
 	}
-	if snap := st.TakeSnapshot(10); len(snap.Events) != 0 || snap.LastID != 7 {
+	if snap := st.TakeSnapshot(10, time.Time{}); len(snap.Events) != 0 || snap.LastID != 7 {
 		t.Fatalf("snapshot after reset: %+v", snap)
 	}
 	if _, ok := st.NameOwner("alice"); ok {

@@ -24,13 +24,35 @@ type Player struct {
 	// active players appear on the scoreboard.
 	Active bool
 
-	solved map[int]int64    // challenge id -> ts of the solve
-	hints  map[hintKey]bool // bought hints
-	series [][2]int64       // [ts, score after event] for every score or hint event
+	solved   map[int]int64    // challenge id -> ts of the solve
+	hints    map[hintKey]bool // bought hints
+	practice map[int]int64    // challenge id -> ts of a practice solve
+	series   [][2]int64       // [ts, score after] for every change of the score
+}
+
+// maxSeries bounds a player's score series: with dynamic scoring every
+// later solve of a challenge moves the score of its earlier solvers, so a
+// series could grow with the square of the players. Past the bound the
+// older half is thinned to every other point; the chart keeps its shape.
+const maxSeries = 512
+
+// addPoint appends [ts, score] to the series.
+func (p *Player) addPoint(ts int64, score int) {
+	if len(p.series) >= maxSeries {
+		half := len(p.series) / 2
+		kept := p.series[:0]
+		for i, pt := range p.series[:half] {
+			if i%2 == 1 {
+				kept = append(kept, pt)
+			}
+		}
+		p.series = append(kept, p.series[half:]...)
+	}
+	p.series = append(p.series, [2]int64{ts, int64(score)})
 }
 
 func newPlayer(id int64, username string) *Player {
-	return &Player{ID: id, Username: username, solved: map[int]int64{}, hints: map[hintKey]bool{}}
+	return &Player{ID: id, Username: username, solved: map[int]int64{}, hints: map[hintKey]bool{}, practice: map[int]int64{}}
 }
 
 // Clone returns a deep copy that can be changed without affecting p; the
@@ -46,6 +68,10 @@ func (p *Player) Clone() *Player {
 	for k, v := range p.hints {
 		c.hints[k] = v
 	}
+	c.practice = make(map[int]int64, len(p.practice))
+	for k, v := range p.practice {
+		c.practice[k] = v
+	}
 	c.series = append([][2]int64(nil), p.series...)
 	return &c
 }
@@ -54,13 +80,20 @@ func (p *Player) Clone() *Player {
 // state's lock.
 func (p *Player) scalars() Player {
 	c := *p
-	c.solved, c.hints, c.series = nil, nil, nil
+	c.solved, c.hints, c.practice, c.series = nil, nil, nil, nil
 	return c
 }
 
 // Solved reports whether the player has solved challenge id.
 func (p *Player) Solved(id int) bool {
 	_, ok := p.solved[id]
+	return ok
+}
+
+// Practiced reports whether the player solved challenge id in practice
+// mode (after the end; never scored).
+func (p *Player) Practiced(id int) bool {
+	_, ok := p.practice[id]
 	return ok
 }
 
@@ -118,7 +151,7 @@ func (p *Player) Apply(ev Event) {
 		if ev.TS > p.LastSolve {
 			p.LastSolve = ev.TS
 		}
-		p.series = append(p.series, [2]int64{ev.TS, int64(p.Score)})
+		p.addPoint(ev.TS, p.Score)
 	case EventHint:
 		k := hintKey{ev.ChallengeID, ev.HintID}
 		if p.hints[k] {
@@ -126,9 +159,14 @@ func (p *Player) Apply(ev Event) {
 		}
 		p.hints[k] = true
 		p.Score += ev.Points
-		p.series = append(p.series, [2]int64{ev.TS, int64(p.Score)})
+		p.addPoint(ev.TS, p.Score)
 	case EventRename:
 		p.Name = ev.Name
+	case EventPractice:
+		if _, ok := p.practice[ev.ChallengeID]; !ok && !p.Solved(ev.ChallengeID) {
+			p.practice[ev.ChallengeID] = ev.TS
+		}
+		return // not active on the board for it
 	}
 	p.Active = true
 }

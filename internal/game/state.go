@@ -16,6 +16,9 @@ const RecentEvents = 50
 // snapshot budget.
 const RecentAnnouncements = 20
 
+// FirstBloods is how many first solvers of each challenge are recorded.
+const FirstBloods = 3
+
 // Catalog is the immutable set of challenges of a game.
 type Catalog struct {
 	list []*Challenge
@@ -51,24 +54,173 @@ func (c *Catalog) Get(id int) (*Challenge, bool) {
 	return ch, ok
 }
 
+// Rules are the settings of a game that change how the log is folded.
+type Rules struct {
+	// Start, End and Freeze are the configured times (zero: none); clock
+	// events override them live.
+	Start, End, Freeze time.Time
+	// RevealAtEnd ends a freeze by itself at the end.
+	RevealAtEnd bool
+	// FirstBloodBonus is the bonus in percent of a challenge's value for
+	// its first, second and third solver.
+	FirstBloodBonus []int
+	// Practice keeps checking flags after the end: a right one is a
+	// practice solve, shown to its player only.
+	Practice bool
+}
+
 // State is the in-memory game: a fold over the event log. Reads take a
 // shared lock and never touch the database; the engine's single committer
 // is the only writer. All methods are safe for concurrent use.
+//
+// It keeps two folds of the players' events: the live one, which the
+// rules and each player's own view use, and the public one, which
+// everyone else sees. They are one and the same until a freeze begins;
+// then the public one is a copy taken at the freeze that no later solve,
+// hint or rename reaches, until the unfreeze makes the live one public
+// again. So nothing a non-admin can read moves during a freeze — the
+// board, the series, solve counts, first bloods and dynamic values all
+// come from the public fold.
 type State struct {
 	mu       sync.RWMutex
 	catalog  *Catalog
-	players  map[int64]*Player
-	byName   map[string]*Player // username -> player
+	rules    Rules
+	live     *board
+	pub      *board             // == live unless a freeze is on
+	byName   map[string]*Player // username -> live player
 	nameKeys map[string]int64   // NameKey(display name) -> player id
 	lastID   int64
-	recent   []Event // ring of the latest events, oldest first
-	version  uint64  // bumped on every change that moves the scoreboard
-	board    []Standing
-	boardVer uint64
-	clock    Clock // the configured window plus the clock events folded
+	gate     Gate // the clock, the freeze and public ids, folded
 	// announcements are every announcement since the last reset, oldest
 	// first: a handful per game, so all are kept.
 	announcements []Announcement
+	released      map[int]bool // challenges the admin released early
+}
+
+// Solver is one solve of a challenge, in log order.
+type Solver struct {
+	PlayerID int64
+	TS       int64
+	EventID  int64
+	// Base is the points the solve was committed with (its event's
+	// Points): a challenge without dynamic scoring is worth that.
+	Base int
+}
+
+// board is one fold of the players' events (see State).
+type board struct {
+	players map[int64]*Player
+	solvers map[int][]Solver // challenge id -> its solves in log order
+	places  map[int64]int    // event id -> first-blood place (1..FirstBloods)
+	recent  []Event          // the latest events, oldest first
+	version uint64           // bumped on every change
+	ranked  []Standing
+	rankVer uint64
+}
+
+func newBoard(users []User) *board {
+	b := &board{players: make(map[int64]*Player, len(users)), solvers: map[int][]Solver{}, places: map[int64]int{}}
+	for _, u := range users {
+		b.players[u.ID] = newPlayer(u.ID, u.Username)
+	}
+	return b
+}
+
+// clone returns a deep copy, the public board of a freeze.
+func (b *board) clone() *board {
+	c := &board{
+		players: make(map[int64]*Player, len(b.players)),
+		solvers: make(map[int][]Solver, len(b.solvers)),
+		places:  make(map[int64]int, len(b.places)),
+		recent:  append([]Event(nil), b.recent...),
+		version: b.version,
+	}
+	for id, p := range b.players {
+		c.players[id] = p.Clone()
+	}
+	for id, l := range b.solvers {
+		c.solvers[id] = append([]Solver(nil), l...)
+	}
+	for id, n := range b.places {
+		c.places[id] = n
+	}
+	return c
+}
+
+// worth returns what the place-th solver (1-based) of a challenge with n
+// solvers holds: the challenge's current value — dynamic, or the points
+// the solve was committed with — plus the first-blood bonus of its place.
+func worth(c *Challenge, n, place, base int, bonus []int) int {
+	v := base
+	if c != nil && c.Scoring != nil {
+		v = c.Scoring.Value(n)
+	}
+	return v + FirstBloodPoints(v, place, bonus)
+}
+
+// apply folds one solve, hint, rename or practice solve of a known player.
+func (b *board) apply(p *Player, ev Event, catalog *Catalog, bonus []int) {
+	switch ev.Type {
+	case EventScore:
+		if p.Solved(ev.ChallengeID) {
+			return
+		}
+		c, _ := catalog.Get(ev.ChallengeID)
+		list := b.solvers[ev.ChallengeID]
+		n := len(list) + 1
+		if c != nil && c.Scoring != nil && n > 1 {
+			// Retroactive: every earlier solver now holds the new value.
+			// One pass over this challenge's solvers, not a recount of
+			// every score.
+			for i, sv := range list {
+				d := worth(c, n, i+1, sv.Base, bonus) - worth(c, n-1, i+1, sv.Base, bonus)
+				if q := b.players[sv.PlayerID]; q != nil && d != 0 {
+					q.Score += d
+					q.addPoint(ev.TS, q.Score)
+				}
+			}
+		}
+		if n <= FirstBloods {
+			b.places[ev.ID] = n
+		}
+		b.solvers[ev.ChallengeID] = append(list, Solver{PlayerID: p.ID, TS: ev.TS, EventID: ev.ID, Base: ev.Points})
+		scored := ev
+		scored.Points = worth(c, n, n, ev.Points, bonus)
+		p.Apply(scored)
+	case EventPractice:
+		p.Apply(ev)
+		b.version++
+		return // shown to its player only: not a recent event
+	default:
+		p.Apply(ev)
+	}
+	b.recent = append(b.recent, ev)
+	if len(b.recent) > 2*RecentEvents {
+		b.recent = append(b.recent[:0], b.recent[len(b.recent)-RecentEvents:]...)
+	}
+	b.version++
+}
+
+// standings returns the board ranked, cached until the next change. The
+// caller holds the state's write lock, or its read lock when the cache is
+// known to be fresh.
+func (b *board) standings() []Standing {
+	if b.ranked != nil && b.rankVer == b.version {
+		return b.ranked
+	}
+	ps := make([]*Player, 0, len(b.players))
+	for _, p := range b.players {
+		if p.Active {
+			ps = append(ps, p)
+		}
+	}
+	sort.Slice(ps, func(i, j int) bool { return Less(ps[i], ps[j]) })
+	out := make([]Standing, len(ps))
+	for i, p := range ps {
+		out[i] = Standing{Rank: i + 1, PlayerID: p.ID, DisplayName: p.Name, Score: p.Score, Solves: p.Solves, LastSolveTS: p.LastSolve}
+	}
+	b.ranked, b.rankVer = out, b.version
+	return out
 }
 
 // NewState returns a state with the given catalog and users (ids assigned)
@@ -80,27 +232,43 @@ func NewState(catalog *Catalog, users []User) *State {
 }
 
 func (s *State) resetLocked(users []User) {
-	s.players = make(map[int64]*Player, len(users))
+	s.live = newBoard(users)
+	s.pub = s.live
 	s.byName = make(map[string]*Player, len(users))
-	s.nameKeys = make(map[string]int64)
-	for _, u := range users {
-		p := newPlayer(u.ID, u.Username)
-		s.players[u.ID] = p
-		s.byName[u.Username] = p
+	for _, p := range s.live.players {
+		s.byName[p.Username] = p
 	}
-	s.recent = nil
+	s.nameKeys = make(map[string]int64)
 	s.announcements = nil
-	s.version++
+	s.released = map[int]bool{}
 }
 
-// forgetLocked forgets every event and display name, keeping users and
-// catalog (a reset event). lastID stays: event ids are never reused.
-func (s *State) forgetLocked() {
-	users := make([]User, 0, len(s.players))
-	for _, p := range s.players {
-		users = append(users, User{ID: p.ID, Username: p.Username})
-	}
-	s.resetLocked(users)
+// SetRules sets the configured times, the reveal and the first-blood
+// bonus. Call it before the first Apply.
+func (s *State) SetRules(r Rules) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rules = r
+	s.rules.FirstBloodBonus = append([]int(nil), r.FirstBloodBonus...)
+	s.gate = NewGate(r.Start, r.End, r.Freeze, r.RevealAtEnd)
+}
+
+// Rules returns the rules set by SetRules.
+func (s *State) Rules() Rules {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.rules
+	r.FirstBloodBonus = append([]int(nil), r.FirstBloodBonus...)
+	return r
+}
+
+// NewGate returns a gate with the state's configured rules, for another
+// view (the scorestream) that folds the same log: it then decides every
+// event as the state does.
+func (s *State) NewGate() Gate {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return NewGate(s.rules.Start, s.rules.End, s.rules.Freeze, s.rules.RevealAtEnd)
 }
 
 // Catalog returns the current catalog.
@@ -115,7 +283,8 @@ func (s *State) Catalog() *Catalog {
 func (s *State) SetCatalog(c *Catalog) {
 	s.mu.Lock()
 	s.catalog = c
-	s.version++
+	s.live.version++
+	s.pub.version++
 	s.mu.Unlock()
 }
 
@@ -127,48 +296,51 @@ func (s *State) Apply(evs ...Event) {
 		if ev.ID > s.lastID {
 			s.lastID = ev.ID
 		}
+		step := s.gate.Step(ev)
+		if step.Froze {
+			s.pub = s.live.clone()
+		}
+		if step.Revealed {
+			s.pub = s.live
+		}
 		switch ev.Type {
 		case EventReset:
+			// Everything before it is gone, in the store as here; the gate
+			// forgot the clock events too.
 			s.forgetLocked()
-			// The store deleted the clock events before the reset with
-			// everything else: a restart would not see them, so no
-			// instance keeps them either.
-			s.clock = Clock{ConfigStart: s.clock.ConfigStart, ConfigEnd: s.clock.ConfigEnd}
-			continue
-		case EventClock:
-			// Folded as written, even if it makes start >= end (two admins
-			// on two instances at once): State then says ended or before,
-			// never something in between, and the next change fixes it.
-			if ch, ok := ev.ClockChange(); ok {
-				s.clock = s.clock.Apply(ch)
-			}
-			continue
-		case EventPause, EventResume:
-			s.clock.Paused = ev.Type == EventPause
 			continue
 		case EventAnnouncement:
 			if a, ok := ev.Announcement(); ok {
 				s.announcements = append(s.announcements, a)
 			}
 			continue
-		case EventScore, EventHint, EventRename:
+		case EventRelease:
+			s.released[ev.ChallengeID] = true
+			s.live.version++
+			continue
+		case EventScore, EventHint, EventRename, EventPractice:
 		default:
-			continue // not a change of the game (a logout, say)
+			continue // the clock, the freeze, a logout: folded by the gate or not a change of the game
 		}
-		p := s.players[ev.UserID]
+		p := s.live.players[ev.UserID]
 		if p == nil {
 			continue // a user removed from credentials.csv: history kept in the DB only
 		}
 		if ev.Type == EventRename {
 			s.renameLocked(p, ev.Name)
 		}
-		p.Apply(ev)
-		s.recent = append(s.recent, ev)
-		if len(s.recent) > 2*RecentEvents {
-			s.recent = append(s.recent[:0], s.recent[len(s.recent)-RecentEvents:]...)
-		}
+		s.live.apply(p, ev, s.catalog, s.rules.FirstBloodBonus)
 	}
-	s.version++
+}
+
+// forgetLocked forgets every event and display name, keeping users and
+// catalog (a reset event). lastID stays: event ids are never reused.
+func (s *State) forgetLocked() {
+	users := make([]User, 0, len(s.live.players))
+	for _, p := range s.live.players {
+		users = append(users, User{ID: p.ID, Username: p.Username})
+	}
+	s.resetLocked(users)
 }
 
 // renameLocked moves p's claim in nameKeys from its current name to name.
@@ -188,19 +360,30 @@ func (s *State) renameLocked(p *Player, name string) {
 	}
 }
 
-// SetClockConfig sets the configured start and end (zero: none); live
-// changes folded from the log override them.
-func (s *State) SetClockConfig(start, end time.Time) {
-	s.mu.Lock()
-	s.clock.ConfigStart, s.clock.ConfigEnd = start, end
-	s.mu.Unlock()
+// publicLocked returns the board everyone but the admin sees at now and
+// the (public) id of the last event it reflects.
+func (s *State) publicLocked(now time.Time) (*board, int64) {
+	if s.pub == s.live || !s.gate.Frozen(now) {
+		// Not frozen, or the end revealed the board before any event
+		// did.
+		return s.live, s.lastID
+	}
+	return s.pub, s.gate.PublicID()
 }
 
 // Clock returns the competition clock as folded so far.
 func (s *State) Clock() Clock {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.clock
+	return s.gate.Clock
+}
+
+// Frozen reports whether everyone but the admin sees a frozen game at
+// now.
+func (s *State) Frozen(now time.Time) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gate.Frozen(now)
 }
 
 // Announcements returns a copy of the announcements since the last
@@ -218,7 +401,7 @@ func (s *State) LastID() int64 {
 	return s.lastID
 }
 
-// PlayerByUsername returns a copy of the player with that username.
+// PlayerByUsername returns a copy of the player with that username (live).
 func (s *State) PlayerByUsername(username string) (Player, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -230,35 +413,50 @@ func (s *State) PlayerByUsername(username string) (Player, bool) {
 }
 
 // Player returns a copy of the scalar fields (id, names, score, solves) of
-// the player with that id; use WithPlayer or ClonePlayer for rule checks.
+// the player with that id as they truly stand (the live fold: for the
+// player themself, the rules and the admin); use WithPlayer or
+// ClonePlayer for rule checks.
 func (s *State) Player(id int64) (Player, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p, ok := s.players[id]
+	p, ok := s.live.players[id]
 	if !ok {
 		return Player{}, false
 	}
 	return p.scalars(), true
 }
 
-// WithPlayer calls fn with the player under the state's read lock, so fn
-// may inspect maps but must not keep p or modify it. It reports whether
-// the player exists.
+// PublicPlayer returns the player as everyone else sees them at now: as
+// at the freeze while one is on.
+func (s *State) PublicPlayer(id int64, now time.Time) (Player, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, _ := s.publicLocked(now)
+	p, ok := b.players[id]
+	if !ok {
+		return Player{}, false
+	}
+	return p.scalars(), true
+}
+
+// WithPlayer calls fn with the live player under the state's read lock,
+// so fn may inspect maps but must not keep p or modify it. It reports
+// whether the player exists.
 func (s *State) WithPlayer(id int64, fn func(p *Player)) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p, ok := s.players[id]
+	p, ok := s.live.players[id]
 	if ok {
 		fn(p)
 	}
 	return ok
 }
 
-// ClonePlayer returns a deep copy of the player with that id.
+// ClonePlayer returns a deep copy of the live player with that id.
 func (s *State) ClonePlayer(id int64) (*Player, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p, ok := s.players[id]
+	p, ok := s.live.players[id]
 	if !ok {
 		return nil, false
 	}
@@ -274,29 +472,132 @@ func (s *State) NameOwner(name string) (int64, bool) {
 	return id, ok
 }
 
+// visibleLocked reports whether challenge c is out at now: it has no
+// release time, its time has come, or the admin released it.
+func (s *State) visibleLocked(c *Challenge, now time.Time) bool {
+	return c.Release == nil || !now.Before(*c.Release) || s.released[c.ID]
+}
+
+// Released reports whether challenge c is out at now (see Challenge.Release).
+func (s *State) Released(c *Challenge, now time.Time) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.visibleLocked(c, now)
+}
+
+// NextRelease returns the earliest release time after now of a challenge
+// not yet out (zero when none), so that clients know when to look again.
+func (s *State) NextRelease(now time.Time) time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var next time.Time
+	for _, c := range s.catalog.list {
+		if c.Release != nil && !s.visibleLocked(c, now) && (next.IsZero() || c.Release.Before(next)) {
+			next = *c.Release
+		}
+	}
+	return next
+}
+
+// ValueWith returns the value a solve of c is committed with when extra
+// solves of it (this one included) are not folded yet: c's points, or its
+// dynamic value with that many more solvers.
+func (s *State) ValueWith(c *Challenge, extra int) int {
+	if c.Scoring == nil {
+		return c.Points
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return c.Scoring.Value(len(s.live.solvers[c.ID]) + extra)
+}
+
+// Worth returns what the player's solve of challenge id is worth now on
+// the live board (its value plus first-blood bonus), 0 if none.
+func (s *State) Worth(playerID int64, id int) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	list := s.live.solvers[id]
+	c, _ := s.catalog.Get(id)
+	for i, sv := range list {
+		if sv.PlayerID == playerID {
+			return worth(c, len(list), i+1, sv.Base, s.rules.FirstBloodBonus)
+		}
+	}
+	return 0
+}
+
+// FirstBlood is one of the first solvers of a challenge.
+type FirstBlood struct {
+	PlayerID    int64  `json:"player_id"`
+	DisplayName string `json:"displayname"`
+	TS          int64  `json:"ts"`
+}
+
 // ChallengeView is one challenge as one player sees it.
 type ChallengeView struct {
 	Challenge *Challenge
 	Solved    bool
+	// Pending: solved during the freeze, so not on the public board yet.
+	Pending bool
+	// Practice: solved in practice mode after the end (never scored).
+	Practice bool
 	// Bought holds, per hint in purchase order, whether the player has it.
 	Bought []bool
+	// Value is the challenge's current value as the public board has it
+	// (dynamic scoring falls with solvers; frozen during a freeze).
+	Value int
+	// Solves is its number of solvers on the public board.
+	Solves int
+	// FirstBloods are its first solvers on the public board, in order.
+	FirstBloods []FirstBlood
 }
 
-// View returns the challenges available to the player, in file order, with
-// the player's copy for placeholders.
-func (s *State) View(playerID int64) ([]ChallengeView, Player, bool) {
+// value is the current value of c on board b.
+func (b *board) value(c *Challenge) int {
+	if c.Scoring == nil {
+		return c.Points
+	}
+	return c.Scoring.Value(len(b.solvers[c.ID]))
+}
+
+// firstBloods returns the first solvers of challenge id on b.
+func (b *board) firstBloods(id int) []FirstBlood {
+	list := b.solvers[id]
+	out := make([]FirstBlood, 0, min(len(list), FirstBloods))
+	for _, sv := range list[:min(len(list), FirstBloods)] {
+		fb := FirstBlood{PlayerID: sv.PlayerID, TS: sv.TS}
+		if p := b.players[sv.PlayerID]; p != nil {
+			fb.DisplayName = p.Name
+		}
+		out = append(out, fb)
+	}
+	return out
+}
+
+// View returns the challenges available to the player at now (released,
+// requirements solved), in file order, with the player's copy for
+// placeholders. The player's own progress is live; counts, values and
+// first bloods are public.
+func (s *State) View(playerID int64, now time.Time) ([]ChallengeView, Player, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p, ok := s.players[playerID]
+	p, ok := s.live.players[playerID]
 	if !ok {
 		return nil, Player{}, false
 	}
+	pub, _ := s.publicLocked(now)
+	pp := pub.players[playerID]
 	out := make([]ChallengeView, 0, len(s.catalog.list))
 	for _, c := range s.catalog.list {
-		if !p.Available(c) {
+		if !p.Available(c) || !s.visibleLocked(c, now) {
 			continue
 		}
-		v := ChallengeView{Challenge: c, Solved: p.Solved(c.ID), Bought: make([]bool, len(c.Hints))}
+		v := ChallengeView{
+			Challenge: c, Solved: p.Solved(c.ID), Practice: p.Practiced(c.ID),
+			Bought: make([]bool, len(c.Hints)),
+			Value:  pub.value(c), Solves: len(pub.solvers[c.ID]), FirstBloods: pub.firstBloods(c.ID),
+		}
+		v.Pending = v.Solved && (pp == nil || !pp.Solved(c.ID))
 		for i, h := range c.Hints {
 			v.Bought[i] = p.HasHint(c.ID, h.ID)
 		}
@@ -305,39 +606,30 @@ func (s *State) View(playerID int64) ([]ChallengeView, Player, bool) {
 	return out, p.scalars(), true
 }
 
-// Scoreboard returns the ranked standings of every active player and the
-// id of the latest event they reflect. The slice is shared and cached
-// until the next change: callers must not modify it.
-func (s *State) Scoreboard() ([]Standing, int64) {
+// Scoreboard returns the ranked standings everyone sees at now (as at the
+// freeze while one is on) and the id of the latest event they reflect (a
+// public id, see Gate). The slice is shared and cached until the next
+// change: callers must not modify it.
+func (s *State) Scoreboard(now time.Time) ([]Standing, int64) {
 	s.mu.RLock()
-	if s.board != nil && s.boardVer == s.version {
-		b, id := s.board, s.lastID
+	b, id := s.publicLocked(now)
+	if b.ranked != nil && b.rankVer == b.version {
 		s.mu.RUnlock()
-		return b, id
+		return b.ranked, id
 	}
 	s.mu.RUnlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.board == nil || s.boardVer != s.version {
-		s.board = s.rankLocked()
-		s.boardVer = s.version
-	}
-	return s.board, s.lastID
+	b, id = s.publicLocked(now)
+	return b.standings(), id
 }
 
-func (s *State) rankLocked() []Standing {
-	ps := make([]*Player, 0, len(s.players))
-	for _, p := range s.players {
-		if p.Active {
-			ps = append(ps, p)
-		}
-	}
-	sort.Slice(ps, func(i, j int) bool { return Less(ps[i], ps[j]) })
-	out := make([]Standing, len(ps))
-	for i, p := range ps {
-		out[i] = Standing{Rank: i + 1, PlayerID: p.ID, DisplayName: p.Name, Score: p.Score, Solves: p.Solves, LastSolveTS: p.LastSolve}
-	}
-	return out
+// LiveScoreboard returns the true standings (the admin's board) and the
+// id of the latest folded event.
+func (s *State) LiveScoreboard() ([]Standing, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.live.standings(), s.lastID
 }
 
 // Less orders players for ranking: higher score first; at equal score the
@@ -359,47 +651,85 @@ func Less(a, b *Player) bool {
 
 // Snapshot is a consistent view for the scorestream: the ranked board, the
 // score series of the top n players and the latest events, all as of
-// LastID.
+// LastID, as everyone sees them.
 type Snapshot struct {
 	LastID  int64
+	Frozen  bool
 	Players []Standing
 	Series  []Series
 	Events  []Event
+	// Names are the display names of the players of Events, as the board
+	// has them (during a freeze, a later rename does not show).
+	Names []string
+	// Places are, per event of Events, its first-blood place (0: none).
+	Places []int
 	// Announcements are the latest announcements, oldest first.
 	Announcements []Announcement
 }
 
-// TakeSnapshot returns the board, the series of the top n players and the
-// latest RecentEvents events.
-func (s *State) TakeSnapshot(top int) Snapshot {
-	board, _ := s.Scoreboard()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	// The board may be one change older than lastID if an Apply slipped in
-	// between; recompute under the read lock in that rare case.
-	if s.boardVer != s.version {
-		board = s.rankLocked()
-	}
-	snap := Snapshot{LastID: s.lastID, Players: board}
+// TakeSnapshot returns the public board at now, the series of the top n
+// players and the latest RecentEvents events.
+func (s *State) TakeSnapshot(top int, now time.Time) Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, id := s.publicLocked(now)
+	board := b.standings()
+	snap := Snapshot{LastID: id, Frozen: s.gate.Frozen(now), Players: board}
 	for i := 0; i < len(board) && i < top; i++ {
-		p := s.players[board[i].PlayerID]
+		p := b.players[board[i].PlayerID]
 		snap.Series = append(snap.Series, Series{PlayerID: p.ID, DisplayName: p.Name, Points: append([][2]int64(nil), p.series...)})
 	}
-	start := len(s.recent) - RecentEvents
-	if start < 0 {
-		start = 0
+	snap.Events = append([]Event(nil), b.recent[max(0, len(b.recent)-RecentEvents):]...)
+	snap.Names = make([]string, len(snap.Events))
+	snap.Places = make([]int, len(snap.Events))
+	for i, ev := range snap.Events {
+		if p := b.players[ev.UserID]; p != nil {
+			snap.Names[i] = p.Name
+		}
+		snap.Places[i] = b.places[ev.ID]
 	}
-	snap.Events = append([]Event(nil), s.recent[start:]...)
 	snap.Announcements = append([]Announcement(nil), s.announcements[max(0, len(s.announcements)-RecentAnnouncements):]...)
 	return snap
 }
 
+// SolveDetail is one solve of a player as a board holds it.
+type SolveDetail struct {
+	ChallengeID int
+	EventID     int64
+	TS          int64
+	Points      int // what the solve is worth now (value + first-blood bonus)
+	Place       int // 1-based place among the challenge's solvers
+}
+
+// Solves returns every player's solves, keyed by player id, each list in
+// log order: on the public board at now, or the live one (the admin's).
+func (s *State) Solves(now time.Time, live bool) map[int64][]SolveDetail {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b := s.live
+	if !live {
+		b, _ = s.publicLocked(now)
+	}
+	out := map[int64][]SolveDetail{}
+	for cid, list := range b.solvers {
+		c, _ := s.catalog.Get(cid)
+		for i, sv := range list {
+			out[sv.PlayerID] = append(out[sv.PlayerID], SolveDetail{ChallengeID: cid, EventID: sv.EventID, TS: sv.TS, Place: i + 1,
+				Points: worth(c, len(list), i+1, sv.Base, s.rules.FirstBloodBonus)})
+		}
+	}
+	for _, l := range out {
+		sort.Slice(l, func(i, j int) bool { return l[i].EventID < l[j].EventID })
+	}
+	return out
+}
+
 // DisplayName returns the current display name of a player ("" if unset
-// or unknown).
+// or unknown), as the player themself has it.
 func (s *State) DisplayName(id int64) string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if p, ok := s.players[id]; ok {
+	if p, ok := s.live.players[id]; ok {
 		return p.Name
 	}
 	return ""
@@ -409,8 +739,8 @@ func (s *State) DisplayName(id int64) string {
 func (s *State) Users() []User {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]User, 0, len(s.players))
-	for _, p := range s.players {
+	out := make([]User, 0, len(s.live.players))
+	for _, p := range s.live.players {
 		out = append(out, User{ID: p.ID, Username: p.Username})
 	}
 	return out

@@ -18,7 +18,7 @@ import (
 
 // challengeFrags are the pre-encoded parts of one challenge.
 type challengeFrags struct {
-	head      []byte   // {"id":..,"title":..,"category":..,"difficulty":..,"points":..,"solved":
+	head      []byte   // {"id":..,"title":..,"category":..,"difficulty":..,"points":
 	desc      []byte   // ,"description":"..." — nil when it has placeholders
 	rawDesc   string   // the description, for placeholder expansion
 	hintOnly  [][]byte // {"id":..,"cost":..}
@@ -41,6 +41,20 @@ func jsonString(s string) []byte {
 	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
 }
 
+// appendJSONString appends s as a JSON string: display names are short
+// and mostly plain ASCII, written as they are; anything else goes through
+// the encoder.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return append(b, jsonString(s)...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
 func buildFrags(c *game.Challenge) *challengeFrags {
 	f := &challengeFrags{rawDesc: c.Description, rawHints: c.Hints}
 	var h bytes.Buffer
@@ -53,8 +67,6 @@ func buildFrags(c *game.Challenge) *challengeFrags {
 	h.WriteString(`,"difficulty":`)
 	h.Write(jsonString(c.Difficulty))
 	h.WriteString(`,"points":`)
-	h.WriteString(strconv.Itoa(c.Points))
-	h.WriteString(`,"solved":`)
 	f.head = h.Bytes()
 	if !game.HasPlaceholder(c.Description) {
 		f.desc = append([]byte(`,"description":`), jsonString(c.Description)...)
@@ -111,7 +123,7 @@ func (s *Server) handleChallenges(w http.ResponseWriter, r *http.Request, player
 		writeJSON(w, http.StatusOK, []struct{}{})
 		return
 	}
-	views, p, ok := st.View(player)
+	views, p, ok := st.View(player, s.now())
 	if !ok {
 		s.fail(w, r, game.ErrUnknownUser)
 		return
@@ -133,7 +145,33 @@ func (s *Server) handleChallenges(w http.ResponseWriter, r *http.Request, player
 			b = append(b, ',')
 		}
 		b = append(b, f.head...)
+		// The value as the public board has it (dynamic scoring), the
+		// public solve count and first solvers, then the player's own.
+		b = strconv.AppendInt(b, int64(v.Value), 10)
+		b = append(b, `,"solved":`...)
 		b = strconv.AppendBool(b, v.Solved)
+		b = append(b, `,"solves":`...)
+		b = strconv.AppendInt(b, int64(v.Solves), 10)
+		b = append(b, `,"first_bloods":[`...)
+		for k, fb := range v.FirstBloods {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"player_id":`...)
+			b = strconv.AppendInt(b, fb.PlayerID, 10)
+			b = append(b, `,"displayname":`...)
+			b = appendJSONString(b, fb.DisplayName)
+			b = append(b, `,"ts":`...)
+			b = strconv.AppendInt(b, fb.TS, 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+		if v.Pending {
+			b = append(b, `,"pending":true`...)
+		}
+		if v.Practice {
+			b = append(b, `,"practice":true`...)
+		}
 		if f.desc != nil {
 			b = append(b, f.desc...)
 		} else {

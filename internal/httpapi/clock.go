@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/ctfg/ctfg/internal/auth"
@@ -20,22 +21,30 @@ import (
 // ClockView is the JSON of GET /api/clock. Times are RFC 3339 in UTC,
 // null when not set.
 type ClockView struct {
-	Now   string          `json:"now"`
-	Start *string         `json:"start"`
-	End   *string         `json:"end"`
-	State game.ClockState `json:"state"`
-	// Frozen is the scoreboard freeze, not implemented yet: always false.
+	Now    string          `json:"now"`
+	Start  *string         `json:"start"`
+	End    *string         `json:"end"`
+	Freeze *string         `json:"freeze"`
+	State  game.ClockState `json:"state"`
+	// Frozen: everyone but the admin sees the board as at the freeze.
 	Frozen bool `json:"frozen"`
+	Paused bool `json:"paused"`
+	// Practice: after the end, right flags are shown as solved, never
+	// scored.
+	Practice bool `json:"practice"`
+	// NextRelease is when the next challenge with a release time comes
+	// out (null: none waiting), so clients know when to look again.
+	NextRelease *string `json:"next_release"`
 }
 
 // AdminClock is the clock as the admin endpoints and the dashboard show
-// it: ClockView plus whether the game is paused and where each time came
-// from ("config", "admin", or null when not set).
+// it: ClockView plus where each time came from ("config", "admin", or
+// null when not set).
 type AdminClock struct {
 	ClockView
-	Paused      bool    `json:"paused"`
-	StartSource *string `json:"start_source"`
-	EndSource   *string `json:"end_source"`
+	StartSource  *string `json:"start_source"`
+	EndSource    *string `json:"end_source"`
+	FreezeSource *string `json:"freeze_source"`
 }
 
 func optTime(t time.Time) *string {
@@ -53,28 +62,37 @@ func optSource(src string) *string {
 	return &src
 }
 
-func clockView(c game.Clock, now time.Time) ClockView {
+func clockView(st *game.State, now time.Time) ClockView {
+	c := st.Clock()
 	start, _ := c.Start()
 	end, _ := c.End()
+	freeze, _ := c.Freeze()
 	return ClockView{
-		Now:   game.FormatTime(now.Truncate(time.Millisecond)),
-		Start: optTime(start),
-		End:   optTime(end),
-		State: c.State(now),
+		Now:         game.FormatTime(now.Truncate(time.Millisecond)),
+		Start:       optTime(start),
+		End:         optTime(end),
+		Freeze:      optTime(freeze),
+		State:       c.State(now),
+		Frozen:      st.Frozen(now),
+		Paused:      c.Paused,
+		Practice:    st.Rules().Practice,
+		NextRelease: optTime(st.NextRelease(now)),
 	}
 }
 
-func adminClock(c game.Clock, now time.Time) AdminClock {
+func adminClock(st *game.State, now time.Time) AdminClock {
+	c := st.Clock()
 	_, ss := c.Start()
 	_, es := c.End()
-	return AdminClock{ClockView: clockView(c, now), Paused: c.Paused, StartSource: optSource(ss), EndSource: optSource(es)}
+	_, fs := c.Freeze()
+	return AdminClock{ClockView: clockView(st, now), StartSource: optSource(ss), EndSource: optSource(es), FreezeSource: optSource(fs)}
 }
 
 // handleClock is GET /api/clock: no session needed, so the login page can
 // count down too.
 func (s *Server) handleClock(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, clockView(s.cfg.Engine.Clock(), s.now()))
+	writeJSON(w, http.StatusOK, clockView(s.cfg.Engine.State(), s.now()))
 }
 
 // adminAPIAuth authorizes a request to /admin/api/*: either the header
@@ -129,18 +147,47 @@ func (s *Server) handleAdminResume(w http.ResponseWriter, r *http.Request) {
 	s.adminClockOp(w, r, "resume", s.cfg.Engine.Resume)
 }
 
+// handleAdminFreeze is POST /admin/api/freeze: "freeze now".
+func (s *Server) handleAdminFreeze(w http.ResponseWriter, r *http.Request) {
+	s.adminClockOp(w, r, "freeze", s.cfg.Engine.Freeze)
+}
+
+// handleAdminUnfreeze is POST /admin/api/unfreeze: the true board to
+// everyone at once.
+func (s *Server) handleAdminUnfreeze(w http.ResponseWriter, r *http.Request) {
+	s.adminClockOp(w, r, "unfreeze", s.cfg.Engine.Unfreeze)
+}
+
+// handleAdminRelease is POST /admin/api/challenges/{id}/release.
+func (s *Server) handleAdminRelease(w http.ResponseWriter, r *http.Request) {
+	if !s.adminAPIAuth(w, r) {
+		return
+	}
+	id, err := strconv.Atoi(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, game.ErrUnknownChallenge)
+		return
+	}
+	if err := s.cfg.Engine.Release(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Warn("admin release", "challenge_id", id, "request_id", requestID(r), "addr", s.clientAddr(r))
+	s.forgetStats()
+	writeJSON(w, http.StatusOK, map[string]any{"result": "ok", "challenge_id": id})
+}
+
 func (s *Server) adminClockOp(w http.ResponseWriter, r *http.Request, what string, op func(context.Context) (game.Clock, error)) {
 	if !s.adminAPIAuth(w, r) {
 		return
 	}
-	c, err := op(r.Context())
-	if err != nil {
+	if _, err := op(r.Context()); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.log.Warn("admin "+what, "request_id", requestID(r), "addr", s.clientAddr(r))
 	s.forgetStats()
-	writeJSON(w, http.StatusOK, adminClock(c, s.now()))
+	writeJSON(w, http.StatusOK, adminClock(s.cfg.Engine.State(), s.now()))
 }
 
 // handleAdminClock is POST /admin/api/clock {"start":…,"end":…}: each
@@ -153,8 +200,9 @@ func (s *Server) handleAdminClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Start json.RawMessage `json:"start"`
-		End   json.RawMessage `json:"end"`
+		Start  json.RawMessage `json:"start"`
+		End    json.RawMessage `json:"end"`
+		Freeze json.RawMessage `json:"freeze"`
 	}
 	if err := decode(w, r, &req); err != nil {
 		s.failDecode(w, r, err)
@@ -164,7 +212,7 @@ func (s *Server) handleAdminClock(w http.ResponseWriter, r *http.Request) {
 	for _, f := range []struct {
 		raw json.RawMessage
 		dst *game.ClockField
-	}{{req.Start, &ch.Start}, {req.End, &ch.End}} {
+	}{{req.Start, &ch.Start}, {req.End, &ch.End}, {req.Freeze, &ch.Freeze}} {
 		field, err := clockField(f.raw)
 		if err != nil {
 			s.fail(w, r, err)
@@ -179,9 +227,10 @@ func (s *Server) handleAdminClock(w http.ResponseWriter, r *http.Request) {
 	}
 	start, _ := c.Start()
 	end, _ := c.End()
-	s.log.Warn("admin clock change", "start", fmtLogTime(start), "end", fmtLogTime(end), "request_id", requestID(r), "addr", s.clientAddr(r))
+	freeze, _ := c.Freeze()
+	s.log.Warn("admin clock change", "start", fmtLogTime(start), "end", fmtLogTime(end), "freeze", fmtLogTime(freeze), "request_id", requestID(r), "addr", s.clientAddr(r))
 	s.forgetStats()
-	writeJSON(w, http.StatusOK, adminClock(c, s.now()))
+	writeJSON(w, http.StatusOK, adminClock(s.cfg.Engine.State(), s.now()))
 }
 
 // clockField reads one key of POST /admin/api/clock: absent (nil), null

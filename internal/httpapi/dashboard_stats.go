@@ -115,9 +115,9 @@ func (s *Server) forgetStats() {
 // query for the latest wrong submissions. Nothing scans the event log.
 func (s *Server) computeStats(ctx context.Context, now time.Time) *AdminStats {
 	st := s.cfg.Engine.State()
-	board, lastID := st.Scoreboard()
+	board, lastID := st.LiveScoreboard()
 	out := &AdminStats{
-		Clock:         adminClock(st.Clock(), now),
+		Clock:         adminClock(st, now),
 		GeneratedMS:   now.UnixMilli(),
 		PlayersTotal:  len(st.Users()),
 		PlayersActive: len(board),

@@ -226,7 +226,11 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setLogPlayer(r, id)
-	p, _ := s.cfg.Engine.State().Player(id)
+	st := s.cfg.Engine.State()
+	p, _ := st.Player(id)
+	// total is the player's true score; board_total the one everyone else
+	// sees (as at the freeze while one is on).
+	pub, _ := st.PublicPlayer(id, s.now())
 	writeJSON(w, http.StatusOK, map[string]any{
 		"username":      p.Username,
 		"displayname":   nullableName(p.Name),
@@ -234,6 +238,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		"websocket_url": s.streamURL(r, id, sessionKey(r)),
 		"player_id":     p.ID,
 		"total":         p.Score,
+		"board_total":   pub.Score,
 	})
 }
 
@@ -339,6 +344,10 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 		writeJSON(w, http.StatusOK, map[string]any{"result": "correct", "points": res.Points, "total": res.Total})
 	case engine.AlreadySolved:
 		writeJSON(w, http.StatusOK, map[string]any{"result": "already_solved", "total": res.Total})
+	case engine.Practice:
+		// After the end in practice mode: right, shown as solved, never
+		// scored.
+		writeJSON(w, http.StatusOK, map[string]any{"result": "practice", "total": res.Total})
 	default:
 		if s.cfg.OnWrongFlag != nil {
 			s.cfg.OnWrongFlag(player, req.ID.V, req.Flag.V)
@@ -396,11 +405,14 @@ func (s *Server) handleScoreboard(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.boardViewer(w, r); !ok {
 		return
 	}
-	board, last := s.cfg.Engine.State().Scoreboard()
+	now := s.now()
+	st := s.cfg.Engine.State()
+	board, last := st.Scoreboard(now)
 	if board == nil {
 		board = []game.Standing{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"players": board, "last_id": last})
+	freeze, _ := st.Clock().Freeze()
+	writeJSON(w, http.StatusOK, map[string]any{"players": board, "last_id": last, "frozen": st.Frozen(now), "freeze": optTime(freeze)})
 }
 
 func (s *Server) handleBoard(w http.ResponseWriter, r *http.Request) {

@@ -140,6 +140,24 @@ func (c *client) enqueue(f *frame) enqueueResult {
 	return enqueued
 }
 
+// enqueueSnapshot queues a snapshot frame that supersedes every live
+// event up to minID (those still queued are then skipped when written).
+// Called with the hub's fanMu held: it must not block.
+func (c *client) enqueueSnapshot(f *frame, minID int64) enqueueResult {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dead || c.closeCode != 0 {
+		return skipped
+	}
+	if len(c.queue) >= c.h.cfg.QueueLen {
+		return overflowed
+	}
+	c.queue = append(c.queue, f)
+	c.minID = max(c.minID, minID)
+	c.kickLocked()
+	return enqueued
+}
+
 func (c *client) kickLocked() {
 	if c.wake != nil {
 		select {

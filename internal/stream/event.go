@@ -20,6 +20,37 @@ type Event struct {
 	Points      int    `json:"points"`
 	// Message is an announcement's text (Type "announcement").
 	Message string `json:"message,omitempty"`
+	// FirstBlood is a solve's place among the first solvers of its
+	// challenge (1–3), 0 (omitted) for later ones.
+	FirstBlood int `json:"first_blood,omitempty"`
+	// Value is the challenge's value after a solve under dynamic scoring
+	// (omitted otherwise): every earlier solver now holds it too, so a
+	// client refetches the scoreboard for their new scores.
+	Value int `json:"value,omitempty"`
+}
+
+// The wire types of events that are not a player's: a change of the
+// clock or the freeze (clients fetch GET /api/clock again) and an early
+// release of a challenge (clients fetch the challenges again).
+const (
+	EventClock   = "clock"
+	EventRelease = "release"
+)
+
+// markWire is the wire form of a clock frame.
+type markWire struct {
+	Type string `json:"type"`
+	ID   int64  `json:"id"`
+	TS   int64  `json:"ts"`
+}
+
+// releaseWire is the wire form of a release frame.
+type releaseWire struct {
+	Type        string `json:"type"`
+	ID          int64  `json:"id"`
+	TS          int64  `json:"ts"`
+	ChallengeID int    `json:"challenge_id"`
+	Challenge   string `json:"challenge"`
 }
 
 // EventAnnouncement is the wire type of an admin announcement.
@@ -41,8 +72,13 @@ type eventWire Event
 // MarshalJSON writes an announcement as {"type","id","ts","message",
 // "challenge_id"?} and every other event with all its fields.
 func (e Event) MarshalJSON() ([]byte, error) {
-	if e.Type == EventAnnouncement {
+	switch e.Type {
+	case EventAnnouncement:
 		return json.Marshal(announcementWire{Type: e.Type, ID: e.ID, TS: e.TS, Message: e.Message, ChallengeID: e.ChallengeID})
+	case EventClock:
+		return json.Marshal(markWire{Type: e.Type, ID: e.ID, TS: e.TS})
+	case EventRelease:
+		return json.Marshal(releaseWire{Type: e.Type, ID: e.ID, TS: e.TS, ChallengeID: e.ChallengeID, Challenge: e.Challenge})
 	}
 	return json.Marshal(eventWire(e))
 }
@@ -64,7 +100,9 @@ const SnapshotAnnouncementBytes = 8 << 10
 // "events":…}; nil slices are sent as empty arrays.
 type Snapshot struct {
 	// LastID is the id of the last event the snapshot reflects.
-	LastID  int64
+	LastID int64
+	// Frozen: the board is the one of the freeze.
+	Frozen  bool
 	Players []game.Standing
 	Series  []game.Series
 	// Events are the latest events, oldest first. The hub keeps only the
@@ -80,6 +118,7 @@ type Snapshot struct {
 type snapshotWire struct {
 	Type    string          `json:"type"`
 	LastID  int64           `json:"last_id"`
+	Frozen  bool            `json:"frozen"`
 	Players []game.Standing `json:"players"`
 	Series  []game.Series   `json:"series"`
 	Events  []Event         `json:"events"`
@@ -89,7 +128,7 @@ type snapshotWire struct {
 
 // MarshalJSON encodes the snapshot in its wire form.
 func (s Snapshot) MarshalJSON() ([]byte, error) {
-	w := snapshotWire{Type: "snapshot", LastID: s.LastID, Players: s.Players, Series: s.Series, Events: s.Events, Announcements: s.Announcements}
+	w := snapshotWire{Type: "snapshot", LastID: s.LastID, Frozen: s.Frozen, Players: s.Players, Series: s.Series, Events: s.Events, Announcements: s.Announcements}
 	if w.Announcements == nil {
 		w.Announcements = []Event{}
 	}

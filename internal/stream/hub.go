@@ -517,6 +517,58 @@ func (h *Hub) flush() {
 	}
 }
 
+// Resnapshot sends every client a fresh snapshot — the true board at an
+// unfreeze — and returns its LastID: events up to it are in it, so the
+// caller publishes only later ones. Frames still queued for a client are
+// superseded (its minID moves to the snapshot), and a resume from before
+// the snapshot gets a snapshot too.
+func (h *Hub) Resnapshot() int64 {
+	h.fanMu.Lock()
+	h.gen++
+	gen := h.gen
+	h.fanMu.Unlock()
+	h.snapMu.Lock()
+	h.snap = nil
+	h.snapMu.Unlock()
+	f, last := h.snapshotFrame(0, gen)
+
+	h.fanMu.Lock()
+	h.pubMu.Lock()
+	if last > h.lastID {
+		h.lastID = last
+	}
+	h.ring.clear(h.lastID)
+	h.pending = nil
+	h.pubMu.Unlock()
+	h.lastSent = max(h.lastSent, last)
+	var dropped []*client
+	if f != nil && !h.closed {
+		for c := range h.clients {
+			f.refs.Add(1)
+			switch c.enqueueSnapshot(f, last) {
+			case enqueued:
+			case overflowed:
+				f.release(h)
+				delete(h.clients, c)
+				dropped = append(dropped, c)
+			default:
+				f.release(h)
+			}
+		}
+	}
+	n := len(h.clients)
+	h.fanMu.Unlock()
+	for _, c := range dropped {
+		h.metrics.ClientDropped(ReasonOverflow)
+		c.shut("")
+	}
+	if len(dropped) > 0 {
+		h.metrics.ClientsConnected(n)
+	}
+	h.log.Info("scorestream: new snapshot to every client", "last_id", last, "clients", n)
+	return last
+}
+
 // Reset tells every client {"type":"system","event":"reset","logout":true},
 // closes them and forgets the replay buffer, so that nobody resumes into
 // the old game. Call it after the game state has been reset.

@@ -108,7 +108,7 @@ func TestSnapshotFirstFrame(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `[{"type":"snapshot","last_id":3,` +
+	want := `[{"type":"snapshot","last_id":3,"frozen":false,` +
 		`"players":[{"rank":1,"player_id":7,"displayname":"Alice","score":420,"solves":3,"last_solve_ts":1700000000000}],` +
 		`"series":[{"player_id":7,"displayname":"Alice","points":[[1700000000000,100],[1700000001000,420]]}],` +
 		`"events":[{"id":2,"type":"hint","player_id":7,"displayname":"Alice","ts":1700000000100,"challenge_id":3,"challenge":"The Suspect's Age","hint_id":1,"points":-15},` +
@@ -125,7 +125,7 @@ func TestSnapshotFirstFrame(t *testing.T) {
 	if _, got, err = c.ReadMessage(); err != nil {
 		t.Fatal(err)
 	}
-	if want := `[{"type":"snapshot","last_id":0,"players":[],"series":[],"events":[],"announcements":[]}]`; string(got) != want {
+	if want := `[{"type":"snapshot","last_id":0,"frozen":false,"players":[],"series":[],"events":[],"announcements":[]}]`; string(got) != want {
 		t.Fatalf("empty snapshot %s, want %s", got, want)
 	}
 }

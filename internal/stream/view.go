@@ -12,18 +12,30 @@ import (
 // needs from the rename events it has seen — and publishes it, so the hub
 // never reads the game state back to build a frame. A reset event closes
 // every socket with the reset frame.
+//
+// It folds the log through its own game.Gate, built with the state's
+// rules, so it decides each event exactly as the state does: during a
+// freeze no solve, hint or rename goes out and the frames that do carry
+// public ids; at the unfreeze every socket gets a fresh snapshot.
 type View struct {
-	hub   *Hub
-	title func(challengeID int) string
+	hub       *Hub
+	challenge func(id int) *game.Challenge
+	bonus     []int
 
-	mu    sync.Mutex
-	names map[int64]string
+	mu     sync.Mutex
+	gate   game.Gate
+	names  map[int64]string
+	solves map[int]int // challenge id -> solves so far (first-blood places)
+	// skipTo: events up to this id are in the snapshot sent at the last
+	// unfreeze.
+	skipTo int64
 }
 
-// NewView returns a view publishing to hub; title names a challenge by
-// its id ("" for one no longer in the game).
-func NewView(hub *Hub, title func(challengeID int) string) *View {
-	return &View{hub: hub, title: title, names: map[int64]string{}}
+// NewView returns a view publishing to hub. challenge finds a challenge by
+// id (nil for one no longer in the game); gate and bonus are the state's
+// (game.State.NewGate, its rules' FirstBloodBonus).
+func NewView(hub *Hub, challenge func(id int) *game.Challenge, gate game.Gate, bonus []int) *View {
+	return &View{hub: hub, challenge: challenge, gate: gate, bonus: bonus, names: map[int64]string{}, solves: map[int]int{}}
 }
 
 // Apply publishes evs, in id order. Event types browsers do not know are
@@ -33,11 +45,21 @@ func (v *View) Apply(evs []game.Event) {
 	defer v.mu.Unlock()
 	out := make([]Event, 0, len(evs))
 	for _, ev := range evs {
+		step := v.gate.Step(ev)
+		if step.Revealed {
+			// The true board goes to everyone at once, as one snapshot
+			// (the hub takes it from the state, which holds this batch).
+			v.hub.Publish(out...)
+			out = out[:0]
+			v.skipTo = v.hub.Resnapshot()
+		}
+		place := 0
 		switch ev.Type {
 		case game.EventReset:
 			v.hub.Publish(out...)
 			out = out[:0]
 			clear(v.names)
+			clear(v.solves)
 			v.hub.Reset()
 			continue
 		case game.EventLogout:
@@ -47,38 +69,75 @@ func (v *View) Apply(evs []game.Event) {
 				v.hub.CloseSession(string(k))
 			}
 			continue
-		case game.EventAnnouncement:
-			if a, ok := ev.Announcement(); ok {
-				out = append(out, AnnouncementEvent(a))
-			}
-			continue
 		case game.EventRename:
 			v.names[ev.UserID] = ev.Name
-		case game.EventScore, game.EventHint:
+		case game.EventScore:
+			v.solves[ev.ChallengeID]++
+			place = v.solves[ev.ChallengeID]
+		}
+		if !step.Public || ev.ID <= v.skipTo {
+			continue
+		}
+		var w Event
+		switch ev.Type {
+		case game.EventAnnouncement:
+			a, ok := ev.Announcement()
+			if !ok {
+				continue
+			}
+			w = AnnouncementEvent(a)
+		case game.EventClock, game.EventPause, game.EventResume, game.EventFreeze, game.EventUnfreeze:
+			w = Event{Type: EventClock, TS: ev.TS}
+		case game.EventRelease:
+			w = Event{Type: EventRelease, TS: ev.TS, ChallengeID: ev.ChallengeID, Challenge: v.title(ev.ChallengeID)}
+		case game.EventScore, game.EventHint, game.EventRename:
+			w = v.wireLocked(ev, v.names[ev.UserID], place)
 		default:
 			continue
 		}
-		out = append(out, v.wireLocked(ev))
+		w.ID = step.PublicID
+		out = append(out, w)
 	}
 	v.hub.Publish(out...)
 }
 
-// Wire returns the wire form of ev with the names as they stand now (for
-// the recent events of a snapshot).
-func (v *View) Wire(ev game.Event) Event {
+// Wire returns the wire form of ev with the given display name and
+// first-blood place (for the recent events of a snapshot).
+func (v *View) Wire(ev game.Event, name string, place int) Event {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.wireLocked(ev)
+	return v.wireLocked(ev, name, place)
 }
 
-func (v *View) wireLocked(ev game.Event) Event {
+func (v *View) title(id int) string {
+	if c := v.challenge(id); c != nil {
+		return c.Title
+	}
+	return ""
+}
+
+func (v *View) wireLocked(ev game.Event, name string, place int) Event {
 	out := Event{
 		ID: ev.ID, Type: string(ev.Type), PlayerID: ev.UserID, TS: ev.TS,
 		ChallengeID: ev.ChallengeID, HintID: ev.HintID, Points: ev.Points,
-		DisplayName: v.names[ev.UserID],
+		DisplayName: name,
 	}
-	if ev.ChallengeID != 0 && v.title != nil {
-		out.Challenge = v.title(ev.ChallengeID)
+	if ev.ChallengeID != 0 && v.challenge != nil {
+		c := v.challenge(ev.ChallengeID)
+		if c != nil {
+			out.Challenge = c.Title
+		}
+		if ev.Type == game.EventScore && place > 0 {
+			// What the solver holds: the committed value plus the bonus of
+			// its place (the state's fold adds the same).
+			out.Points += game.FirstBloodPoints(ev.Points, place, v.bonus)
+			if place <= game.FirstBloods {
+				out.FirstBlood = place
+			}
+			if c != nil && c.Scoring != nil {
+				out.Value = c.Scoring.Value(place)
+			}
+		}
 	}
 	return out
 }
