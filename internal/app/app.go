@@ -466,6 +466,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.cfg.DevMode && !s.cfg.DisableWatching {
 		go s.watchChallenges(bg)
 	}
+	if s.cfg.RevealAtEnd {
+		go s.revealAtEnd(bg, time.Second)
+	}
 	s.log.Info("listening", "version", s.version, "addr", ln.Addr().String(), "challenges", len(s.Game.Challenges), "players", len(s.Game.Users), "developer_mode", s.cfg.DevMode)
 	if s.cfg.OnListen != nil {
 		s.cfg.OnListen(ln.Addr())
@@ -497,6 +500,32 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.close()
 	s.log.Info("stopped")
 	return nil
+}
+
+// revealAtEnd unfreezes the board at the end (CTFG_REVEAL=end): every
+// read already shows the true board from the end on, and the unfreeze
+// event it appends sends it to every open browser and makes every
+// instance fold the same. Several instances may each append one; the
+// second changes nothing.
+func (s *Server) revealAtEnd(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		st := s.Engine.State()
+		if !st.Latched() || st.Clock().State(s.cfg.Now()) != game.ClockEnded {
+			continue
+		}
+		if _, err := s.Engine.Unfreeze(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("reveal at the end", "err", err)
+			continue
+		}
+		s.log.Info("scoreboard revealed at the end")
+	}
 }
 
 // serveMetrics starts the private metrics listener (/metrics and pprof)

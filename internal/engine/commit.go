@@ -169,7 +169,8 @@ func (e *Engine) special(o *op) {
 // view holds it.
 func (e *Engine) freezeOp(o *op) {
 	freeze := o.kind == opFreeze
-	if e.st.Frozen(e.now()) == freeze {
+	frozen := e.st.Frozen(e.now())
+	if frozen == freeze && (freeze || !e.st.Latched()) {
 		o.reply <- opResult{clock: e.st.Clock()}
 		return
 	}

@@ -386,6 +386,16 @@ func (s *State) Frozen(now time.Time) bool {
 	return s.gate.Frozen(now)
 }
 
+// Latched reports whether the public board is still the copy taken at a
+// freeze: a freeze began at an event and no event has ended it yet (the
+// end may have revealed the board by time already; an unfreeze event
+// then makes every view agree).
+func (s *State) Latched() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gate.Latched()
+}
+
 // Announcements returns a copy of the announcements since the last
 // reset, oldest first.
 func (s *State) Announcements() []Announcement {

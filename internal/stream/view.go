@@ -102,10 +102,10 @@ func (v *View) Apply(evs []game.Event) {
 }
 
 // Wire returns the wire form of ev with the given display name and
-// first-blood place (for the recent events of a snapshot).
+// first-blood place (for the recent events of a snapshot). It reads
+// nothing that changes, so it takes no lock: the hub builds snapshots
+// while Apply holds the view's (at an unfreeze).
 func (v *View) Wire(ev game.Event, name string, place int) Event {
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	return v.wireLocked(ev, name, place)
 }
 
@@ -116,6 +116,8 @@ func (v *View) title(id int) string {
 	return ""
 }
 
+// wireLocked builds a frame's event; it reads only what never changes
+// (the challenge lookup, the bonus), so Wire may call it unlocked.
 func (v *View) wireLocked(ev game.Event, name string, place int) Event {
 	out := Event{
 		ID: ev.ID, Type: string(ev.Type), PlayerID: ev.UserID, TS: ev.TS,
