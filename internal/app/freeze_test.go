@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -237,5 +240,60 @@ func TestFreezeNowAndRevealByAdmin(t *testing.T) {
 	status, body = doWith(t, srv.NewClient(), "POST", "/admin/api/freeze", nil, http.Header{"Authorization": {"Bearer nope"}})
 	if status != 401 {
 		t.Fatalf("freeze with a wrong token: %d %s", status, body)
+	}
+}
+
+// TestFirstBloodUnderConcurrentSolves: 100 players send the right flag of
+// one challenge at once: exactly one first, one second and one third, in
+// the frames and in /api/challenges alike.
+func TestFirstBloodUnderConcurrentSolves(t *testing.T) {
+	dir := ctftest.MustGameDir(t)
+	ctftest.MustWritePlayers(t, dir, 100)
+	srv := ctftest.MustServer(t, dir)
+	players := make([]*ctftest.Client, 100)
+	for i := range players {
+		players[i] = srv.MustLoginAs(t, "p"+strconv.Itoa(i), "pw"+strconv.Itoa(i))
+	}
+	watcher := dialStream(t, players[0], "")
+	readFrame(t, watcher) // the snapshot
+	var wg sync.WaitGroup
+	for _, p := range players {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, body := p.Do(t, "POST", "/api/submit", map[string]any{"id": 4, "flag": "flag{once}"})
+			if status != 200 || !strings.Contains(string(body), `"correct"`) {
+				t.Errorf("submit: %d %s", status, body)
+			}
+		}()
+	}
+	wg.Wait()
+	places := map[float64][]float64{}
+	for seen := 0; seen < 100; {
+		for _, ev := range readFrame(t, watcher) {
+			if ev["type"] == "score" {
+				seen++
+				if fb, ok := ev["first_blood"].(float64); ok {
+					places[fb] = append(places[fb], ev["player_id"].(float64))
+				}
+			}
+		}
+	}
+	if len(places) != 3 || len(places[1]) != 1 || len(places[2]) != 1 || len(places[3]) != 1 {
+		t.Fatalf("first-blood places in the frames: %v", places)
+	}
+	_, body := players[0].Do(t, "GET", "/api/challenges", nil)
+	var chs []map[string]any
+	if err := json.Unmarshal(body, &chs); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range chs {
+		if c["id"] != 4.0 {
+			continue
+		}
+		fbs := c["first_bloods"].([]any)
+		if c["solves"] != 100.0 || len(fbs) != 3 || fbs[0].(map[string]any)["player_id"] != places[1][0] {
+			t.Fatalf("challenge 4: %v (frames' first: %v)", c, places[1])
+		}
 	}
 }

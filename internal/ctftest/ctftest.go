@@ -160,8 +160,14 @@ func (s *Server) NewClient() *Client {
 // MustLogin returns a client logged in as username (a key of Players).
 func (s *Server) MustLogin(tb testing.TB, username string) *Client {
 	tb.Helper()
+	return s.MustLoginAs(tb, username, Players[username])
+}
+
+// MustLoginAs logs in with a password (players of MustWritePlayers).
+func (s *Server) MustLoginAs(tb testing.TB, username, password string) *Client {
+	tb.Helper()
 	c := s.NewClient()
-	status, body := c.Do(tb, "POST", "/api/login", map[string]string{"username": username, "password": Players[username]})
+	status, body := c.Do(tb, "POST", "/api/login", map[string]string{"username": username, "password": password})
 	if status != http.StatusOK {
 		tb.Fatalf("login %s: %d %s", username, status, body)
 	}

@@ -101,7 +101,9 @@ func (g *Gate) Step(ev Event) Step {
 		}
 	}
 	switch ev.Type {
-	case EventPractice:
+	case EventPractice, EventLogout:
+		// Never shown: a logout only closes its own sockets, and must not
+		// use up a public id either.
 		return st
 	case EventScore, EventHint, EventRename:
 		if g.frozen {
