@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -295,5 +297,129 @@ func TestFirstBloodUnderConcurrentSolves(t *testing.T) {
 		if c["solves"] != 100.0 || len(fbs) != 3 || fbs[0].(map[string]any)["player_id"] != places[1][0] {
 			t.Fatalf("challenge 4: %v (frames' first: %v)", c, places[1])
 		}
+	}
+}
+
+// TestPostgresFreezeReachesEveryInstance: a freeze made on A freezes B's
+// board and sockets too; the unfreeze made on B sends A's sockets the
+// true board.
+func TestPostgresFreezeReachesEveryInstance(t *testing.T) {
+	dbURL := mustPostgresURL(t)
+	dir := ctftest.MustGameDir(t)
+	withPG := func(c *app.Config) { c.DatabaseURL = dbURL }
+	a := ctftest.MustServer(t, dir, withPG)
+	b := ctftest.MustServer(t, dir, withPG)
+	onA, onB := a.MustLogin(t, "alice"), b.MustLogin(t, "bob")
+	onB.Do(t, "POST", "/api/set-name", map[string]string{"name": "Bob"})
+	mustAdmin(t, a, "/admin/api/freeze", nil)
+	waitClock(t, b, func(c map[string]any) bool { return c["frozen"] == true })
+	watchA := dialStream(t, onA, "")
+	if snap := readFrame(t, watchA); snap[0]["type"] != "snapshot" || snap[0]["frozen"] != true {
+		t.Fatalf("A's snapshot: %v", snap)
+	}
+	if status, body := onB.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"}); status != 200 {
+		t.Fatalf("solve on B: %d %s", status, body)
+	}
+	for _, srv := range []*ctftest.Server{a, b} {
+		_, body := srv.NewClient().Do(t, "GET", "/api/clock", nil)
+		_, body = onA.Do(t, "GET", "/api/scoreboard", nil)
+		if sb := ctftest.MustJSON(t, body); sb["frozen"] != true {
+			t.Fatalf("board during the freeze: %s", body)
+		}
+	}
+	// A's board stays as at the freeze though A has folded B's solve.
+	deadline := time.Now().Add(10 * time.Second)
+	for a.App.Engine.State().LastID() < b.App.Engine.State().LastID() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if board, _ := a.App.Engine.State().Scoreboard(time.Now()); len(board) != 1 || board[0].Score != 0 {
+		t.Fatalf("A's public board: %+v", board)
+	}
+	mustAdmin(t, b, "/admin/api/unfreeze", nil)
+	for i := 0; i < 20; i++ {
+		for _, ev := range readFrame(t, watchA) {
+			if ev["type"] == "snapshot" {
+				players := ev["players"].([]any)
+				if ev["frozen"] != false || len(players) != 1 || players[0].(map[string]any)["score"] != 100.0 {
+					t.Fatalf("A's snapshot at B's unfreeze: %v", ev)
+				}
+				return
+			}
+		}
+	}
+	t.Fatal("A's socket got no snapshot at the unfreeze made on B")
+}
+
+// TestPracticeAndReleaseEndToEnd: after the end with practice mode a
+// right flag answers "practice", shows as solved to its player only and
+// never scores; a challenge with a release time is unknown until the
+// admin releases it, and the release reaches open sockets.
+func TestPracticeAndReleaseEndToEnd(t *testing.T) {
+	clk := &shiftedClock{}
+	end := time.Now().Add(time.Hour).Truncate(time.Second).UTC()
+	dir := ctftest.MustGameDir(t)
+	rel := end.Add(-time.Minute).Format(time.RFC3339)
+	chs := strings.Replace(ctftest.ChallengesJSON, `"id": 4, "title": "Once Only",`, `"id": 4, "title": "Once Only", "release": "`+rel+`",`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "challenges.json"), []byte(chs), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := ctftest.MustServer(t, dir, func(c *app.Config) { c.End, c.Practice, c.Now = end, true, clk.Now })
+	alice := srv.MustLogin(t, "alice")
+	ids := func() []float64 {
+		_, body := alice.Do(t, "GET", "/api/challenges", nil)
+		var chs []map[string]any
+		if err := json.Unmarshal(body, &chs); err != nil {
+			t.Fatal(err)
+		}
+		var out []float64
+		for _, c := range chs {
+			out = append(out, c["id"].(float64))
+		}
+		return out
+	}
+	if got := ids(); len(got) != 3 {
+		t.Fatalf("before the release: %v", got)
+	}
+	if c := clockOf(t, srv); c["next_release"] != rel || c["practice"] != true {
+		t.Fatalf("clock: %v", c)
+	}
+	if status, body := alice.Do(t, "POST", "/api/submit", map[string]any{"id": 4, "flag": "flag{once}"}); status != 400 || !strings.Contains(string(body), "unknown_id") {
+		t.Fatalf("submit to an unreleased challenge: %d %s", status, body)
+	}
+	watcher := dialStream(t, alice, "")
+	readFrame(t, watcher)
+	mustAdmin(t, srv, "/admin/api/challenges/4/release", nil)
+	if ev := readUntil(t, watcher, "release"); ev["challenge_id"] != 4.0 || ev["challenge"] != "Once Only" {
+		t.Fatalf("release frame: %v", ev)
+	}
+	if got := ids(); len(got) != 4 {
+		t.Fatalf("after the release: %v", got)
+	}
+	if status, body := doWith(t, srv.NewClient(), "POST", "/admin/api/challenges/99/release", nil, bearer); status != 400 {
+		t.Fatalf("release of an unknown challenge: %d %s", status, body)
+	}
+
+	clk.Advance(time.Hour + time.Second)
+	status, body := alice.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"})
+	if status != 200 || ctftest.MustJSON(t, body)["result"] != "practice" {
+		t.Fatalf("practice solve: %d %s", status, body)
+	}
+	if status, body := alice.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"}); status != 200 || ctftest.MustJSON(t, body)["result"] != "already_solved" {
+		t.Fatalf("second practice solve: %d %s", status, body)
+	}
+	if status, body := alice.Do(t, "POST", "/api/hint", map[string]any{"id": 1, "hint_id": 1}); status != 403 || !strings.Contains(string(body), "ended") {
+		t.Fatalf("hint after the end: %d %s", status, body)
+	}
+	_, body = alice.Do(t, "GET", "/api/challenges", nil)
+	if !strings.Contains(string(body), `"practice":true`) {
+		t.Fatalf("challenge not marked practice: %s", body)
+	}
+	_, body = alice.Do(t, "GET", "/api/scoreboard", nil)
+	if sb := ctftest.MustJSON(t, body); len(sb["players"].([]any)) != 0 {
+		t.Fatalf("a practice solve on the board: %s", body)
+	}
+	_, body = alice.Do(t, "GET", "/api/me", nil)
+	if me := ctftest.MustJSON(t, body); me["total"] != 0.0 {
+		t.Fatalf("a practice solve scored: %v", me)
 	}
 }

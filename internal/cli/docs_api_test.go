@@ -436,7 +436,7 @@ func realAnswers(t *testing.T) map[string]any {
 	t.Helper()
 	// Started an hour ago, no end configured: the clock example's values.
 	started := time.Now().Add(-time.Hour).Truncate(time.Second)
-	srv := ctftest.MustServer(t, ctftest.MustGameDir(t), func(c *app.Config) { c.Start = started })
+	srv := ctftest.MustServer(t, ctftest.MustGameDir(t), func(c *app.Config) { c.Start, c.Practice = started, true })
 	got := map[string]any{}
 	decode := func(key string, status int, want int, body []byte) {
 		t.Helper()
@@ -492,10 +492,26 @@ func realAnswers(t *testing.T) map[string]any {
 	resp.Body.Close()
 	do("POST /admin/api/announcements 200", anon, 200, "POST", "/admin/api/announcements", map[string]any{"message": "Challenge 1's flag is **case-sensitive**.", "challenge_id": 1}, admin)
 	do("GET /api/announcements 200", alice, 200, "GET", "/api/announcements", nil, nil)
+	do("POST /admin/api/challenges/ 200 ok", anon, 200, "POST", "/admin/api/challenges/4/release", nil, admin)
+	do("GET /api/ctftime 200", anon, 200, "GET", "/api/ctftime", nil, judge)
 
-	// The live events of all that: a rename, scores, hints and the
-	// announcement.
-	for _, ev := range readFrames(t, live, 6) {
+	// The live events of all that: a rename, scores, hints, the clock
+	// change, the pause and resume, the announcement.
+	frames := readFrames(t, live, 9)
+	// A freeze (a clock frame), and the unfreeze's new snapshot.
+	resp = anon.Request(t, "POST", "/admin/api/freeze", nil, admin)
+	resp.Body.Close()
+	frames = append(frames, readFrames(t, live, 1)...)
+	resp = anon.Request(t, "POST", "/admin/api/unfreeze", nil, admin)
+	resp.Body.Close()
+	if f := readFrames(t, live, 1); f[0].(map[string]any)["type"] != "snapshot" {
+		t.Fatalf("the unfreeze sent %v, not a snapshot", f)
+	}
+	// Practice mode: the game ends a second ago, a right flag is checked.
+	resp = anon.Request(t, "POST", "/admin/api/clock", map[string]any{"end": time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)}, admin)
+	resp.Body.Close()
+	do("POST /api/submit 200 practice", alice, 200, "POST", "/api/submit", map[string]any{"id": 3, "flag": "CTF{case}"}, nil)
+	for _, ev := range frames {
 		if m, ok := ev.(map[string]any); ok {
 			if k := "scorestream " + fmt.Sprint(m["type"]); got[k] == nil || m["type"] == "hint" && m["points"] != 0.0 {
 				got[k] = m
@@ -506,9 +522,11 @@ func realAnswers(t *testing.T) map[string]any {
 	got["scorestream snapshot"] = snap[0]
 
 	do("POST /admin/reset 200 ok", anon, 200, "POST", "/admin/reset?confirm=yes", map[string]string{"token": ctftest.AdminToken}, nil)
-	for _, ev := range readFrames(t, live, 1) {
-		if m, ok := ev.(map[string]any); ok && m["type"] == "system" {
-			got["scorestream system reset"] = m
+	for i := 0; i < 5 && got["scorestream system reset"] == nil; i++ {
+		for _, ev := range readFrames(t, live, 1) { // the end's clock frame, then the reset
+			if m, ok := ev.(map[string]any); ok && m["type"] == "system" {
+				got["scorestream system reset"] = m
+			}
 		}
 	}
 

@@ -36,7 +36,10 @@ Writes the final scoreboard and every event of a game, with usernames,
 display names and challenge titles, from the database of a running or
 stopped server. It only reads: the server is not disturbed. The scoreboard
 is folded from the events by the server's own rules, so it equals
-GET /api/scoreboard (rank, score after hint costs, ties).
+GET /api/scoreboard (rank, score after hint costs, ties). During a
+scoreboard freeze it is the board players see, as at the freeze, and the
+events stop there too (frame ids, as the scorestream numbers them), unless
+--admin.
 
 Flags:
   --game DIR              game directory (default .)
@@ -50,6 +53,8 @@ Flags:
   --what all|scoreboard|events
                           what to write (default all)
   --out FILE              output file (default: stdout); replaced atomically, mode 0600
+  --admin                 the true board and every event, also during a scoreboard
+                          freeze (default: what players see: as at the freeze)
 
 JSON is one object:
   {"format": "ctfg-export/1", "exported_at": RFC 3339 time,
