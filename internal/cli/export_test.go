@@ -449,3 +449,38 @@ func MustExec(tb testing.TB, path, stmt string) {
 		tb.Fatal(err)
 	}
 }
+
+// TestExportStopsAtTheFreeze: during a freeze the export is the board
+// players see and only the events they were shown; --admin is the truth.
+func TestExportStopsAtTheFreeze(t *testing.T) {
+	dir := MustExportGame(t)
+	srv := ctftest.MustServer(t, dir)
+	alice, bob := srv.MustLogin(t, "alice"), srv.MustLogin(t, "bob")
+	alice.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"})
+	if _, err := srv.App.Engine.Freeze(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	bob.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"})
+	bob.Do(t, "POST", "/api/set-name", map[string]string{"name": "Hidden Bob"})
+
+	public := MustExportJSON(t, "--game", dir)
+	admin := MustExportJSON(t, "--game", dir, "--admin")
+	if len(*public.Scoreboard) != 1 || (*public.Scoreboard)[0].Username != "alice" {
+		t.Fatalf("public board during the freeze: %+v", *public.Scoreboard)
+	}
+	for _, ev := range *public.Events {
+		if ev.Username == "bob" {
+			t.Fatalf("a hidden event exported: %+v", ev)
+		}
+	}
+	if len(*admin.Scoreboard) != 2 || len(*admin.Events) <= len(*public.Events) {
+		t.Fatalf("admin export: %+v / %d events", *admin.Scoreboard, len(*admin.Events))
+	}
+	if _, err := srv.App.Engine.Unfreeze(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	after := MustExportJSON(t, "--game", dir)
+	if len(*after.Scoreboard) != 2 {
+		t.Fatalf("after the unfreeze: %+v", *after.Scoreboard)
+	}
+}
