@@ -19,6 +19,8 @@ type Summary struct {
 	FreeHints       int
 	WithTestFlag    int // challenges with a testflag (the emulator needs one)
 	Locked          int // challenges with requirements
+	Dynamic         int // challenges with a "scoring" of their own
+	Released        int // challenges with a "release" time
 	Players         int
 	HashedPasswords int // players whose password is a bcrypt hash
 	Clusters        bool
@@ -74,6 +76,12 @@ func (g *Game) Summary() Summary {
 		}
 		if len(ch.Requirements) > 0 {
 			s.Locked++
+		}
+		if ch.Scoring != nil {
+			s.Dynamic++
+		}
+		if ch.Release != nil {
+			s.Released++
 		}
 		if !strings.Contains(ch.Flag, "^") || !strings.Contains(ch.Flag, "$") {
 			s.Warnings = append(s.Warnings, "challenge "+strconv.Itoa(ch.ID)+": the flag is not anchored with ^…$, so a guess that merely contains the answer is accepted")
