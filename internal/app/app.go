@@ -90,6 +90,16 @@ type Config struct {
 	// Start and End are the configured competition window (CTFG_START,
 	// CTFG_END); zero means none. The admin can override them live.
 	Start, End time.Time
+	// Freeze, RevealAtEnd, Practice and FirstBloodBonus are passed to
+	// the engine as they are (see engine.Config).
+	Freeze          time.Time
+	RevealAtEnd     bool
+	Practice        bool
+	FirstBloodBonus []int
+	// Scoring is the game-wide dynamic scoring (CTFG_SCORING), given to
+	// every challenge without its own at start and on every reload; nil:
+	// none.
+	Scoring *gamefile.GameScoring
 }
 
 // Server is an assembled ctfg server.
@@ -135,6 +145,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	gamefile.ApplyScoring(g.Challenges, cfg.Scoring)
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -285,14 +296,18 @@ func (s *Server) assemble(ctx context.Context) error {
 		ph.ControlCluster, ph.PlayerClusters = c.Control, c.Players
 	}
 	eng, err := engine.New(ctx, engine.Config{
-		Store:        s.Store,
-		Challenges:   s.Game.Challenges,
-		Users:        s.Game.Users,
-		Placeholders: ph,
-		Logger:       cfg.Logger,
-		Now:          cfg.Now,
-		Start:        cfg.Start,
-		End:          cfg.End,
+		Store:           s.Store,
+		Challenges:      s.Game.Challenges,
+		Users:           s.Game.Users,
+		Placeholders:    ph,
+		Logger:          cfg.Logger,
+		Now:             cfg.Now,
+		Start:           cfg.Start,
+		End:             cfg.End,
+		Freeze:          cfg.Freeze,
+		RevealAtEnd:     cfg.RevealAtEnd,
+		Practice:        cfg.Practice,
+		FirstBloodBonus: cfg.FirstBloodBonus,
 		OnBatch: func(size int, took time.Duration) {
 			s.Metrics.ObserveBatch(size, took)
 			health.CommitSucceeded()

@@ -253,6 +253,17 @@ func runExport(ctx context.Context, stdio IO, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The scoreboard is the server's: the same game-wide scoring.
+	play, err := resolvePlay(func(key string) string {
+		if v, ok := os.LookupEnv(key); ok {
+			return v
+		}
+		return g.Env[key]
+	}, playFlags{})
+	if err != nil {
+		return err
+	}
+	gamefile.ApplyScoring(g.Challenges, play.Scoring)
 	var (
 		src  exportSource
 		name string
