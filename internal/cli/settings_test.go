@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -183,5 +184,48 @@ func TestPlayFlagsWinOverVariables(t *testing.T) {
 	env = map[string]string{"CTFG_FIRST_BLOOD_BONUS": "0,0", "CTFG_SCORING": "static"}
 	if p, err := resolvePlay(getenv, f.play); err != nil || !p.Practice || p.FirstBlood != nil || p.Scoring != nil {
 		t.Errorf("--practice alone, zero bonus, static scoring: %+v, %v", p, err)
+	}
+}
+
+// TestDocsPlayExamples: every example value of the rules of play in the
+// docs is accepted, and the challenges.json example of OPERATIONS.md
+// loads with the fields it documents.
+func TestDocsPlayExamples(t *testing.T) {
+	re := regexp.MustCompile(`\b(CTFG_(?:FREEZE|REVEAL|PRACTICE|FIRST_BLOOD_BONUS|SCORING))=([^\s` + "`" + `]+)`)
+	n := 0
+	for _, name := range docFiles(t) {
+		for _, m := range re.FindAllStringSubmatch(mustRead(t, name), -1) {
+			if strings.HasSuffix(m[2], "…") || strings.Contains(m[2], "FUNCTION") {
+				continue // a placeholder
+			}
+			n++
+			getenv := func(k string) string {
+				if k == m[1] {
+					return m[2]
+				}
+				return ""
+			}
+			if _, err := resolveClock(getenv, "", "", ""); err != nil {
+				t.Errorf("%s: %s=%s: %v", name, m[1], m[2], err)
+			}
+			if _, err := resolvePlay(getenv, playFlags{}); err != nil {
+				t.Errorf("%s: %s=%s: %v", name, m[1], m[2], err)
+			}
+		}
+	}
+	if n < 8 {
+		t.Errorf("only %d examples found", n)
+	}
+
+	ops := mustRead(t, "docs/OPERATIONS.md")
+	_, section, _ := strings.Cut(ops, "## Dynamic scoring and release times")
+	_, block, _ := strings.Cut(section, "```json\n")
+	block, _, _ = strings.Cut(block, "```")
+	chs, err := gamefile.ParseChallenges("OPERATIONS.md", []byte(block))
+	if err != nil {
+		t.Fatalf("the example does not load: %v", err)
+	}
+	if ch := chs[0]; ch.Scoring == nil || ch.Release == nil || ch.Value(1) != 500 || ch.Value(21) != 100 {
+		t.Errorf("example challenge: %+v", ch)
 	}
 }
