@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ctfg/ctfg/internal/app"
+	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/gamefile"
 	"github.com/ctfg/ctfg/internal/metrics"
 	"github.com/ctfg/ctfg/internal/version"
@@ -284,6 +285,17 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 	play, err := resolvePlay(getenv, f.play)
 	if err != nil {
 		return err
+	}
+	if !clock.Freeze.At.IsZero() || play.RevealAtEnd || play.Practice || play.FirstBlood != nil || play.Scoring != nil {
+		freeze, scoring := "none", "static"
+		if !clock.Freeze.At.IsZero() {
+			freeze = game.FormatTime(clock.Freeze.At)
+		}
+		if play.Scoring != nil {
+			scoring = play.Scoring.String()
+		}
+		log.Info("rules of play", "freeze", freeze, "reveal_at_end", play.RevealAtEnd, "practice", play.Practice,
+			"first_blood_bonus", play.FirstBlood, "scoring", scoring)
 	}
 	cfg := app.Config{
 		Start:           clock.Start.At,

@@ -13,7 +13,7 @@ import (
 type Summary struct {
 	Challenges      int
 	Categories      []CategoryCount // in order of first appearance
-	Points          int             // sum of the points of every challenge
+	Points          int             // sum of the points (initial values) of every challenge
 	Hints           int
 	HintCosts       int // sum of the costs of every hint
 	FreeHints       int
@@ -60,8 +60,9 @@ func (g *Game) Summary() Summary {
 			s.Categories = append(s.Categories, CategoryCount{Name: ch.Category})
 		}
 		s.Categories[i].Count++
-		s.Categories[i].Points += ch.Points
-		s.Points += ch.Points
+		// A dynamic challenge counts with its value before any solve.
+		s.Categories[i].Points += ch.Value(0)
+		s.Points += ch.Value(0)
 		for _, h := range ch.Hints {
 			s.Hints++
 			s.HintCosts += h.Cost
@@ -117,6 +118,8 @@ func (s Summary) LogValue() slog.Value {
 		slog.Int("points", s.Points),
 		slog.Int("hints", s.Hints),
 		slog.Int("hint_costs", s.HintCosts),
+		slog.Int("dynamic", s.Dynamic),
+		slog.Int("released", s.Released),
 		slog.Int("players", s.Players),
 		slog.Bool("clusters", s.Clusters),
 		slog.Bool("env", s.Env),
