@@ -90,14 +90,16 @@ type Config struct {
 	// Start and End are the configured competition window (CTFG_START,
 	// CTFG_END); zero means none. The admin can override them live.
 	Start, End time.Time
-	// Freeze is the configured start of the scoreboard freeze
-	// (CTFG_FREEZE); RevealAtEnd unfreezes at the end (CTFG_REVEAL=end);
-	// Practice keeps checking flags after the end (CTFG_PRACTICE);
-	// FirstBloodBonus is CTFG_FIRST_BLOOD_BONUS in percent.
+	// Freeze, RevealAtEnd, Practice and FirstBloodBonus are passed to
+	// the engine as they are (see engine.Config).
 	Freeze          time.Time
 	RevealAtEnd     bool
 	Practice        bool
 	FirstBloodBonus []int
+	// Scoring is the game-wide dynamic scoring (CTFG_SCORING), given to
+	// every challenge without its own at start and on every reload; nil:
+	// none.
+	Scoring *gamefile.GameScoring
 }
 
 // Server is an assembled ctfg server.
@@ -143,6 +145,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	gamefile.ApplyScoring(g.Challenges, cfg.Scoring)
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -41,6 +41,7 @@ func (s *Server) watchChallenges(ctx context.Context) {
 			s.log.Error("challenges.json changed but does not load; keeping the previous version", "err", err)
 			continue
 		}
+		gamefile.ApplyScoring(chs, s.cfg.Scoring)
 		if err := s.Engine.Reload(ctx, chs); err != nil {
 			s.log.Error("reload challenges", "err", err)
 			continue

@@ -48,12 +48,23 @@ func runCheck(_ context.Context, stdio IO, args []string) error {
 		}
 		return g.Env[key]
 	}
-	start, end, err := resolveClock(getenv, "", "")
+	// Every setting is checked, so that one run reports them all.
+	var probs []error
+	clock, err := resolveClock(getenv, "", "", "")
 	if err != nil {
-		fmt.Fprintln(stdio.Err, err)
-		return fmt.Errorf("found 1 problem in %s", dir)
+		probs = append(probs, err)
 	}
-	printSummary(stdio.Out, g, start, end)
+	play, err := resolvePlay(getenv, playFlags{})
+	if err != nil {
+		probs = append(probs, err)
+	}
+	if len(probs) > 0 {
+		for _, p := range probs {
+			fmt.Fprintln(stdio.Err, p)
+		}
+		return fmt.Errorf("found %s in %s", plural(len(probs), "problem"), dir)
+	}
+	printSummary(stdio.Out, g, clock, play)
 	return nil
 }
 
@@ -66,7 +77,7 @@ func newCheckFlagSet(stdio IO) (fs *flag.FlagSet, challenges *string) {
 
 // printSummary writes the summary of a loaded game, for check and init.
 // It shows no secret: of .env only the variable names.
-func printSummary(w io.Writer, g *gamefile.Game, start, end clockSetting) {
+func printSummary(w io.Writer, g *gamefile.Game, clock clockSettings, play playSettings) {
 	s := g.Summary()
 	line := func(label, format string, args ...any) {
 		fmt.Fprintf(w, "%-17s%s\n", label, fmt.Sprintf(format, args...))
@@ -114,7 +125,8 @@ func printSummary(w io.Writer, g *gamefile.Game, start, end clockSetting) {
 	} else {
 		line("Banner:", "built-in")
 	}
-	printClock(w, start, end)
+	printClock(w, clock)
+	s.Warnings = append(s.Warnings, printPlay(w, play, clock, g.Challenges)...)
 	for _, warn := range s.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}

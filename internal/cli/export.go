@@ -253,6 +253,23 @@ func runExport(ctx context.Context, stdio IO, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The scoreboard is the server's: the same game-wide scoring and
+	// rules (freeze, first-blood bonus).
+	getenv := func(key string) string {
+		if v, ok := os.LookupEnv(key); ok {
+			return v
+		}
+		return g.Env[key]
+	}
+	play, err := resolvePlay(getenv, playFlags{})
+	if err != nil {
+		return err
+	}
+	gamefile.ApplyScoring(g.Challenges, play.Scoring)
+	rules, err := gameRules(getenv)
+	if err != nil {
+		return err
+	}
 	var (
 		src  exportSource
 		name string
@@ -271,14 +288,6 @@ func runExport(ctx context.Context, stdio IO, args []string) error {
 		}
 		defer db.Close()
 		src, name = db, db.Path()
-	}
-	getenv, err := gameSettings(loc.game)
-	if err != nil {
-		return err
-	}
-	rules, err := gameRules(getenv)
-	if err != nil {
-		return err
 	}
 	ex, err := buildExport(ctx, src, name, g, rules, o.admin, time.Now())
 	if err != nil {

@@ -53,6 +53,35 @@ func TestInitThenCheck(t *testing.T) {
 		}
 	}
 
+	// The examples of the rules of play, uncommented, are a valid
+	// configuration that check reports.
+	var uncommented []string
+	for _, key := range []string{"CTFG_START", "CTFG_END", "CTFG_FREEZE", "CTFG_REVEAL", "CTFG_PRACTICE", "CTFG_FIRST_BLOOD_BONUS", "CTFG_SCORING"} {
+		i := strings.Index(string(env), "\n# "+key+"=")
+		if i < 0 {
+			t.Errorf(".env lacks the example of %s", key)
+			continue
+		}
+		line, _, _ := strings.Cut(string(env)[i+3:], "\n")
+		uncommented = append(uncommented, line)
+	}
+	tried := MustGameFiles(t, map[string]string{".env": strings.Join(uncommented, "\n") + "\n"})
+	for _, name := range []string{"challenges.json", "credentials.csv"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tried, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut = runCtfg(t, "check", tried)
+	for _, want := range []string{"from CTFG_FREEZE\n", "Reveal:          at the end", "Practice:        on", "First blood:     bonus of 5%, 3%, 1%", "Scoring:         logarithmic:minimum=20%,decay=30, from CTFG_SCORING"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("check with the examples uncommented: exit %d, output lacks %q:\n%s%s", code, want, out, errOut)
+		}
+	}
+
 	code, out, errOut = runCtfg(t, "check", dir)
 	if code != 0 || !strings.Contains(out, "Start:           not set") || !strings.Contains(out, "Challenges:      9 challenges in 4 categories, 1325 points\n") || !strings.Contains(out, "Ready to play.\n") {
 		t.Errorf("check after init: exit %d\n%s%s", code, out, errOut)

@@ -27,12 +27,18 @@ func gameSettings(gameDir string) (func(string) string, error) {
 }
 
 // gameRules reads the rules that change how the log is folded (the
-// clock and the freeze, the first-blood bonus) from the settings, as
-// serve does, for the tools that fold a game's log without serving it.
+// clock and the freeze, the reveal, practice, the first-blood bonus) from
+// the settings, as serve does, for the tools that fold a game's log
+// without serving it.
 func gameRules(getenv func(string) string) (game.Rules, error) {
-	start, end, err := resolveClock(getenv, "", "")
+	clock, err := resolveClock(getenv, "", "", "")
 	if err != nil {
 		return game.Rules{}, err
 	}
-	return game.Rules{Start: start.At, End: end.At}, nil
+	play, err := resolvePlay(getenv, playFlags{})
+	if err != nil {
+		return game.Rules{}, err
+	}
+	return game.Rules{Start: clock.Start.At, End: clock.End.At, Freeze: clock.Freeze.At,
+		RevealAtEnd: play.RevealAtEnd, Practice: play.Practice, FirstBloodBonus: play.FirstBlood}, nil
 }

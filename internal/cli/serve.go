@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ctfg/ctfg/internal/app"
+	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/gamefile"
 	"github.com/ctfg/ctfg/internal/metrics"
 	"github.com/ctfg/ctfg/internal/version"
@@ -45,6 +46,22 @@ Other flags:
                                   open at once)
   --end TIME                      end of the game, as --start (env CTFG_END; default none:
                                   open until the server stops)
+  --freeze TIME                   freeze the scoreboard from TIME, between --start and --end
+                                  (env CTFG_FREEZE; default none): others' progress is hidden
+                                  until the reveal; each player still sees their own
+  --reveal end|admin              who unfreezes the scoreboard: "end" does it by itself at the
+                                  end, "admin" leaves it to the admin (env CTFG_REVEAL;
+                                  default admin)
+  --practice                      keep checking flags after the end, never scored
+                                  (env CTFG_PRACTICE=1; --practice=false overrides it)
+  --first-blood-bonus LIST        bonus in percent of the value for the first, second and
+                                  third solver of a challenge, e.g. 5,3,1 (env
+                                  CTFG_FIRST_BLOOD_BONUS; default none)
+  --scoring SPEC                  dynamic scoring of every challenge without its own
+                                  "scoring": FUNCTION:minimum=N,decay=N, FUNCTION linear,
+                                  logarithmic or rctf, minimum in points or N% of the points,
+                                  e.g. logarithmic:minimum=20%,decay=30 (env CTFG_SCORING;
+                                  default static)
   --database URL                  postgres://USER:PASSWORD@HOST:PORT/DB: keep the game in
                                   PostgreSQL, shared by several instances, instead of
                                   events.db in --dbdir (env CTFG_DATABASE_URL)
@@ -73,6 +90,10 @@ Environment (also read from GAME_DIR/.env; real environment variables win):
   CTFG_METRICS_TOKEN  token for /metrics (see --metrics-token)
   CTFG_DATABASE_URL   PostgreSQL database URL (see --database)
   CTFG_START, CTFG_END  start and end of the game (see --start, --end)
+  CTFG_FREEZE, CTFG_REVEAL  scoreboard freeze and who reveals it (see --freeze, --reveal)
+  CTFG_PRACTICE     1: practice after the end (see --practice)
+  CTFG_FIRST_BLOOD_BONUS  first-blood bonus percents (see --first-blood-bonus)
+  CTFG_SCORING      game-wide dynamic scoring (see --scoring)
   SENTRY_DSN        report internal errors to Sentry
   SENTRY_ENVIRONMENT  environment name attached to Sentry reports
 `
@@ -89,7 +110,8 @@ type serveFlags struct {
 	metricsAddr, metricsToken string
 	database                  string
 	minDiskFreeMiB            int64
-	start, end                string
+	start, end, freeze        string
+	play                      playFlags
 }
 
 // newServeFlagSet defines serve's flags on f; -h and --help set help.
@@ -123,6 +145,11 @@ func newServeFlagSet(f *serveFlags, help *bool) *flag.FlagSet {
 	fs.StringVar(&f.database, "database", "", "")
 	fs.StringVar(&f.start, "start", "", "")
 	fs.StringVar(&f.end, "end", "", "")
+	fs.StringVar(&f.freeze, "freeze", "", "")
+	fs.StringVar(&f.play.reveal, "reveal", "", "")
+	fs.Var(&f.play.practice, "practice", "")
+	fs.StringVar(&f.play.firstBlood, "first-blood-bonus", "", "")
+	fs.StringVar(&f.play.scoring, "scoring", "", "")
 	fs.Int64Var(&f.minDiskFreeMiB, "min-disk-free", metrics.DefaultMinDiskFree>>20, "")
 	fs.BoolVar(help, "h", false, "")
 	fs.BoolVar(help, "help", false, "")
@@ -251,35 +278,55 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 	if database != "" && f.dbdir != "" {
 		log.Warn("--dbdir is ignored: the game is kept in the PostgreSQL database")
 	}
-	start, end, err := resolveClock(getenv, f.start, f.end)
+	clock, err := resolveClock(getenv, f.start, f.end, f.freeze)
 	if err != nil {
 		return err
 	}
+	play, err := resolvePlay(getenv, f.play)
+	if err != nil {
+		return err
+	}
+	if !clock.Freeze.At.IsZero() || play.RevealAtEnd || play.Practice || play.FirstBlood != nil || play.Scoring != nil {
+		freeze, scoring := "none", "static"
+		if !clock.Freeze.At.IsZero() {
+			freeze = game.FormatTime(clock.Freeze.At)
+		}
+		if play.Scoring != nil {
+			scoring = play.Scoring.String()
+		}
+		log.Info("rules of play", "freeze", freeze, "reveal_at_end", play.RevealAtEnd, "practice", play.Practice,
+			"first_blood_bonus", play.FirstBlood, "scoring", scoring)
+	}
 	cfg := app.Config{
-		Start:          start.At,
-		End:            end.At,
-		DatabaseURL:    database,
-		GameDir:        f.game,
-		ChallengesPath: challenges,
-		DBDir:          f.dbdir,
-		Addr:           addr,
-		Backlog:        f.backlog,
-		WebSocketURL:   f.wsURL,
-		DevMode:        f.dev,
-		KeepAlive:      seconds(f.keepalive),
-		PingTimeout:    seconds(f.pingTimeout),
-		LogPingLatency: f.logPing,
-		AllowedOrigins: origins,
-		PublicBoard:    f.public,
-		TrustProxy:     f.proxy,
-		ObfuscationKey: obf,
-		APIToken:       getenv("CTFG_API_TOKEN"),
-		AdminToken:     getenv("CTFG_ADMIN_TOKEN"),
-		Logger:         log,
-		Version:        version.Get().String(),
-		MetricsAddr:    f.metricsAddr,
-		MetricsToken:   metricsToken,
-		MinDiskFree:    minDiskFree,
+		Start:           clock.Start.At,
+		End:             clock.End.At,
+		Freeze:          clock.Freeze.At,
+		RevealAtEnd:     play.RevealAtEnd,
+		Practice:        play.Practice,
+		FirstBloodBonus: play.FirstBlood,
+		Scoring:         play.Scoring,
+		DatabaseURL:     database,
+		GameDir:         f.game,
+		ChallengesPath:  challenges,
+		DBDir:           f.dbdir,
+		Addr:            addr,
+		Backlog:         f.backlog,
+		WebSocketURL:    f.wsURL,
+		DevMode:         f.dev,
+		KeepAlive:       seconds(f.keepalive),
+		PingTimeout:     seconds(f.pingTimeout),
+		LogPingLatency:  f.logPing,
+		AllowedOrigins:  origins,
+		PublicBoard:     f.public,
+		TrustProxy:      f.proxy,
+		ObfuscationKey:  obf,
+		APIToken:        getenv("CTFG_API_TOKEN"),
+		AdminToken:      getenv("CTFG_ADMIN_TOKEN"),
+		Logger:          log,
+		Version:         version.Get().String(),
+		MetricsAddr:     f.metricsAddr,
+		MetricsToken:    metricsToken,
+		MinDiskFree:     minDiskFree,
 		OnListen: func(a net.Addr) {
 			if f.portFile != "" {
 				if err := writeFileAtomic(f.portFile, a.String()+"\n"); err != nil {

@@ -161,6 +161,19 @@ func (p *challengeParser) challenge(i int, el member) (*game.Challenge, int) {
 		ch.Points = n
 	}
 
+	if m, ok := obj.get("scoring"); ok {
+		ch.Scoring = p.scoring(at+".scoring", id, m, ch.Points)
+	}
+	if m, ok := obj.get("release"); ok {
+		if s, msg := jsonString(m.val); msg != "" {
+			p.add(m.off, at+".release", id, msg)
+		} else if t, err := game.ParseTime(s); err != nil {
+			p.add(m.off, at+".release", id, fmt.Sprintf("must be an RFC 3339 time with a zone, such as 2025-06-01T09:00:00+02:00 or 2025-06-01T07:00:00Z, got %q", s))
+		} else {
+			ch.Release = &t
+		}
+	}
+
 	if m, ok := obj.get("content"); ok {
 		ch.Content = json.RawMessage(slices.Clone(m.val))
 	}
@@ -264,6 +277,99 @@ func (p *challengeParser) hints(at string, id int, m member) []game.Hint {
 	// Ids give the purchase order, whatever the order in the file.
 	slices.SortStableFunc(hints, func(a, b game.Hint) int { return a.ID - b.ID })
 	return hints
+}
+
+// scoringFields are the keys of a "scoring" object, in the order of
+// the documentation.
+var scoringFields = []string{"type", "function", "initial", "minimum", "decay"}
+
+// scoring decodes a challenge's "scoring" object. "type" defaults to
+// "decay" and "initial" to the challenge's points; "function", "minimum"
+// and "decay" are required. Unknown keys are refused: a misspelt field
+// would otherwise be ignored and change the game silently. It returns nil
+// after reporting any problem.
+func (p *challengeParser) scoring(at string, id int, m member, points int) *game.Scoring {
+	obj, ok := splitObject(m.val, m.off)
+	if !ok {
+		p.add(m.off, at, id, "must be an object {type, function, initial, minimum, decay}, got "+describeJSON(m.val))
+		return nil
+	}
+	s := &game.Scoring{Type: game.ScoringDecay, Initial: points}
+	good := true
+	keys := make([]string, 0, len(obj.members))
+	for k := range obj.members {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return obj.members[a].off - obj.members[b].off })
+	for _, k := range keys {
+		if !slices.Contains(scoringFields, k) {
+			p.add(obj.members[k].off, at+"."+k, id, "unknown field (a scoring has "+strings.Join(scoringFields, ", ")+")")
+			good = false
+		}
+	}
+	str := func(key string, dst *string, required bool) {
+		fm, ok := obj.get(key)
+		if !ok {
+			if required {
+				p.add(m.off, at, id, "missing "+key)
+				good = false
+			}
+			return
+		}
+		v, msg := jsonString(fm.val)
+		if msg != "" {
+			p.add(fm.off, at+"."+key, id, msg)
+			good = false
+			return
+		}
+		*dst = v
+	}
+	num := func(key string, dst *int, lo, hi int64, required bool) {
+		fm, ok := obj.get(key)
+		if !ok {
+			if required {
+				p.add(m.off, at, id, "missing "+key)
+				good = false
+			}
+			return
+		}
+		n, msg := jsonInt(fm.val, lo, hi)
+		if msg != "" {
+			p.add(fm.off, at+"."+key, id, msg)
+			good = false
+			return
+		}
+		*dst = n
+	}
+	str("type", &s.Type, false)
+	str("function", &s.Function, true)
+	num("initial", &s.Initial, 1, MaxPoints, false)
+	num("minimum", &s.Minimum, 0, MaxPoints, true)
+	num("decay", &s.Decay, 1, game.MaxScoringDecay, true)
+	if !good {
+		return nil
+	}
+	if err := s.Validate(); err != nil {
+		// The fields are each well formed: what is left is a value out
+		// of its set or two fields at odds; point at the first concerned.
+		msg, off, path := err.Error(), m.off, at
+		for _, k := range []string{"type", "function", "minimum", "initial"} {
+			rest, named := strings.CutPrefix(msg, k+" ")
+			if fm, ok := obj.get(k); ok && named {
+				off, path = fm.off, at+"."+k
+				if strings.HasPrefix(rest, "must ") {
+					msg = rest
+				}
+				break
+			}
+		}
+		if _, given := obj.get("initial"); !given && strings.Contains(msg, "initial") {
+			msg += " (initial is the challenge's points when not given)"
+		}
+		p.add(off, path, id, msg)
+		return nil
+	}
+	return s
 }
 
 func (p *challengeParser) requirements(at string, id int, m member) []int {

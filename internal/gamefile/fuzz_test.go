@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
@@ -55,6 +56,8 @@ func FuzzParseChallenges(f *testing.F) {
 		`[{"id": 1, "title": "a", "points": 1, "flag": "a", "hints": [{"id": 2, "text": "x", "cost": 0}, {"id": 1, "text": "y", "cost": 3}], "content": {"k": [1, null]}}]`,
 		`[{"id": 1.5}, 3, "x", null, {"id": 1, "hints": {}}]`,
 		`[{"id": 1, "title": "a", "points": 1, "flag": "a", "testflag": "b"}`,
+		`[{"id": 1, "title": "a", "points": 500, "flag": "a", "scoring": {"type": "decay", "function": "logarithmic", "initial": 600, "minimum": 100, "decay": 20}, "release": "2025-06-01T11:00:00.5+02:00"},
+		  {"id": 2, "title": "b", "points": 5, "flag": "b", "scoring": {"function": "rctf", "minimum": 6, "decay": 0, "x": 1}, "release": "2025-06-01"}]`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -112,6 +115,14 @@ func validChallenges(t *testing.T, chs []*game.Challenge) {
 				t.Fatalf("challenge %d: hints %+v", ch.ID, ch.Hints)
 			}
 		}
+		if ch.Scoring != nil {
+			if err := ch.Scoring.Validate(); err != nil || ch.Scoring.Initial > MaxPoints || ch.Scoring.Minimum > MaxPoints {
+				t.Fatalf("challenge %d: scoring %+v: %v", ch.ID, ch.Scoring, err)
+			}
+		}
+		if ch.Release != nil && (ch.Release.IsZero() || ch.Release.Location() != time.UTC) {
+			t.Fatalf("challenge %d: release %v", ch.ID, ch.Release)
+		}
 		if ch.Content != nil && !json.Valid(ch.Content) {
 			t.Fatalf("challenge %d: content %q", ch.ID, ch.Content)
 		}
@@ -149,7 +160,9 @@ func sameChallenge(a, b *game.Challenge) bool {
 	}
 	return a.ID == b.ID && a.Title == b.Title && a.Category == b.Category && a.Difficulty == b.Difficulty &&
 		a.Points == b.Points && a.Description == b.Description && a.Flag == b.Flag && a.TestFlag == b.TestFlag &&
-		slices.Equal(a.Hints, b.Hints) && slices.Equal(a.Requirements, b.Requirements) && ca.String() == cb.String()
+		slices.Equal(a.Hints, b.Hints) && slices.Equal(a.Requirements, b.Requirements) && ca.String() == cb.String() &&
+		(a.Scoring == nil) == (b.Scoring == nil) && (a.Scoring == nil || *a.Scoring == *b.Scoring) &&
+		(a.Release == nil) == (b.Release == nil) && (a.Release == nil || a.Release.Equal(*b.Release))
 }
 
 func FuzzParseCredentials(f *testing.F) {
@@ -277,6 +290,35 @@ func FuzzParseClusters(f *testing.F) {
 		again, err := ParseClusters("g.yaml", out)
 		if err != nil || again.Control != cl.Control || !slices.Equal(again.Players, cl.Players) {
 			t.Fatalf("round trip: %v\n%+v\n%+v\n%s", err, cl, again, out)
+		}
+	})
+}
+
+// FuzzParseGameScoring: CTFG_SCORING never panics; an accepted value
+// prints back to itself and gives every challenge a valid scoring.
+func FuzzParseGameScoring(f *testing.F) {
+	for _, s := range []string{"linear:minimum=100,decay=20", "rctf:decay=1,minimum=20%", "static", "logarithmic:minimum=,decay=3", "x:y=z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		gs, err := ParseGameScoring(v)
+		if err != nil {
+			if gs != nil || strings.ContainsAny(err.Error(), "\n") && !strings.Contains(v, "\n") {
+				t.Fatalf("%q: %+v, %v", v, gs, err)
+			}
+			return
+		}
+		if gs == nil {
+			return
+		}
+		again, err := ParseGameScoring(gs.String())
+		if err != nil || *again != *gs {
+			t.Fatalf("%q: %q parses to %+v, %v", v, gs.String(), again, err)
+		}
+		for _, points := range []int{1, 7, 100, MaxPoints} {
+			if err := gs.For(points).Validate(); err != nil {
+				t.Fatalf("%q: for %d points: %v", v, points, err)
+			}
 		}
 	})
 }

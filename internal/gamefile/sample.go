@@ -195,6 +195,28 @@ CTFG_ADMIN_TOKEN=%s
 # CTFG_START=2025-06-01T09:00:00+02:00
 # CTFG_END=2025-06-01T17:00:00+02:00
 
+# Optional scoreboard freeze, between the start and the end: from then on
+# each player sees only their own progress. The admin unfreezes it from the
+# dashboard; with CTFG_REVEAL=end it also unfreezes by itself at the end.
+# CTFG_FREEZE=2025-06-01T16:00:00+02:00
+# CTFG_REVEAL=end
+
+# Optional practice after the end: flags are still checked, never scored.
+# CTFG_PRACTICE=1
+
+# Optional first-blood bonus, in percent of a challenge's value, for its
+# first, second and third solver.
+# CTFG_FIRST_BLOOD_BONUS=5,3,1
+
+# Optional dynamic scoring of every challenge without a "scoring" of its
+# own in challenges.json: its value falls from its points as players solve
+# it, down to the minimum (points, or a percent of its points), and every
+# solver holds the current value, so a score can fall. FUNCTION:minimum=N,
+# decay=N with FUNCTION linear (decay: points lost per solver after the
+# first), logarithmic (decay: solvers until the minimum; both CTFd's) or
+# rctf (rCTF's curve; decay: solvers until the minimum).
+# CTFG_SCORING=logarithmic:minimum=20%%,decay=30
+
 # Optional error reporting to Sentry:
 # SENTRY_DSN=https://key@sentry.example.com/1
 `, api, admin), nil

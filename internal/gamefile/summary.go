@@ -13,12 +13,14 @@ import (
 type Summary struct {
 	Challenges      int
 	Categories      []CategoryCount // in order of first appearance
-	Points          int             // sum of the points of every challenge
+	Points          int             // sum of the points (initial values) of every challenge
 	Hints           int
 	HintCosts       int // sum of the costs of every hint
 	FreeHints       int
 	WithTestFlag    int // challenges with a testflag (the emulator needs one)
 	Locked          int // challenges with requirements
+	Dynamic         int // challenges with a "scoring" of their own
+	Released        int // challenges with a "release" time
 	Players         int
 	HashedPasswords int // players whose password is a bcrypt hash
 	Clusters        bool
@@ -58,8 +60,9 @@ func (g *Game) Summary() Summary {
 			s.Categories = append(s.Categories, CategoryCount{Name: ch.Category})
 		}
 		s.Categories[i].Count++
-		s.Categories[i].Points += ch.Points
-		s.Points += ch.Points
+		// A dynamic challenge counts with its value before any solve.
+		s.Categories[i].Points += ch.Value(0)
+		s.Points += ch.Value(0)
 		for _, h := range ch.Hints {
 			s.Hints++
 			s.HintCosts += h.Cost
@@ -74,6 +77,12 @@ func (g *Game) Summary() Summary {
 		}
 		if len(ch.Requirements) > 0 {
 			s.Locked++
+		}
+		if ch.Scoring != nil {
+			s.Dynamic++
+		}
+		if ch.Release != nil {
+			s.Released++
 		}
 		if !strings.Contains(ch.Flag, "^") || !strings.Contains(ch.Flag, "$") {
 			s.Warnings = append(s.Warnings, "challenge "+strconv.Itoa(ch.ID)+": the flag is not anchored with ^…$, so a guess that merely contains the answer is accepted")
@@ -109,6 +118,8 @@ func (s Summary) LogValue() slog.Value {
 		slog.Int("points", s.Points),
 		slog.Int("hints", s.Hints),
 		slog.Int("hint_costs", s.HintCosts),
+		slog.Int("dynamic", s.Dynamic),
+		slog.Int("released", s.Released),
 		slog.Int("players", s.Players),
 		slog.Bool("clusters", s.Clusters),
 		slog.Bool("env", s.Env),
