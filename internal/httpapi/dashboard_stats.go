@@ -15,6 +15,8 @@ const (
 	// dashboardWrong is how many of the latest wrong submissions the
 	// dashboard lists.
 	dashboardWrong = 50
+	// dashboardBoard is how many lines of each board the dashboard shows.
+	dashboardBoard = 20
 	// statsTTL is how long computed stats are reused: every open dashboard
 	// polls, and the figures need not be fresher than a second.
 	statsTTL = time.Second
@@ -49,6 +51,11 @@ type AdminStats struct {
 	LastEventID int64       `json:"last_event_id"`
 	// Clock is the competition clock, with where each time came from.
 	Clock AdminClock `json:"clock"`
+	// LiveBoard is the true board (the top dashboardBoard); PublicBoard
+	// the one everyone else sees — the board of the freeze while one is
+	// on, else the same.
+	LiveBoard   []game.Standing `json:"live_board"`
+	PublicBoard []game.Standing `json:"public_board"`
 }
 
 // MinuteSolves is the number of solves in the minute starting at StartMS.
@@ -122,7 +129,10 @@ func (s *Server) computeStats(ctx context.Context, now time.Time) *AdminStats {
 		PlayersTotal:  len(st.Users()),
 		PlayersActive: len(board),
 		LastEventID:   lastID,
+		LiveBoard:     board[:min(len(board), dashboardBoard)],
 	}
+	public, _ := st.Scoreboard(now)
+	out.PublicBoard = public[:min(len(public), dashboardBoard)]
 	src := s.cfg.Admin
 	var sum views.SolveSummary
 	if src != nil {
