@@ -1,10 +1,10 @@
 package httpapi
 
 import (
+	"errors"
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -260,9 +260,11 @@ func fmtLogTime(t time.Time) string {
 	return game.FormatTime(t)
 }
 
-// handleAdminGameClock is POST /admin/game/pause and /admin/game/resume:
-// the dashboard's buttons (session and form token, then back to /admin).
-func (s *Server) handleAdminGameClock(pause bool) http.HandlerFunc {
+// handleAdminGameOp is one of the dashboard's clock buttons — POST
+// /admin/game/pause, /resume, /freeze, /unfreeze — and POST
+// /admin/game/release (form id=…): session and form token, then back to
+// /admin with what happened.
+func (s *Server) handleAdminGameOp(done string, op func(r *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.adminEnabled(w) {
 			return
@@ -276,19 +278,41 @@ func (s *Server) handleAdminGameClock(pause bool) http.HandlerFunc {
 			s.renderAdmin(w, http.StatusForbidden, "dashboard", adminPage{Message: msgStaleForm, IsError: true, CSRF: sess.csrf, Stats: s.adminStats(r.Context())})
 			return
 		}
-		op, what := s.cfg.Engine.Resume, "resumed"
-		if pause {
-			op, what = s.cfg.Engine.Pause, "paused"
-		}
-		if _, err := op(r.Context()); err != nil {
-			s.log.Error("admin dashboard: clock", "request_id", requestID(r), "err", err)
-			s.renderAdmin(w, http.StatusInternalServerError, "dashboard", adminPage{Message: "That failed; see the server log.", IsError: true, CSRF: sess.csrf, Stats: s.adminStats(r.Context())})
+		if err := op(r); err != nil {
+			msg, status := "That failed; see the server log.", http.StatusInternalServerError
+			if errors.Is(err, game.ErrUnknownChallenge) {
+				msg, status = "No such challenge.", http.StatusBadRequest
+			} else {
+				s.log.Error("admin dashboard: "+done, "request_id", requestID(r), "err", err)
+			}
+			s.renderAdmin(w, status, "dashboard", adminPage{Message: msg, IsError: true, CSRF: sess.csrf, Stats: s.adminStats(r.Context())})
 			return
 		}
-		s.log.Warn("admin "+what, "via", "dashboard", "request_id", requestID(r), "addr", s.clientAddr(r))
+		s.log.Warn("admin "+done, "via", "dashboard", "request_id", requestID(r), "addr", s.clientAddr(r))
 		s.forgetStats()
-		s.dash.sessions.setFlash(token, fmt.Sprintf("Game %s.", what))
+		s.dash.sessions.setFlash(token, done+".")
 		adminHeaders(w)
 		http.Redirect(w, r, "/admin", http.StatusSeeOther)
+	}
+}
+
+// adminGameOps are the dashboard's buttons by path.
+func (s *Server) adminGameOps() map[string]http.HandlerFunc {
+	clockOp := func(op func(context.Context) (game.Clock, error)) func(*http.Request) error {
+		return func(r *http.Request) error { _, err := op(r.Context()); return err }
+	}
+	eng := s.cfg.Engine
+	return map[string]http.HandlerFunc{
+		"/admin/game/pause":    s.handleAdminGameOp("Game paused", clockOp(eng.Pause)),
+		"/admin/game/resume":   s.handleAdminGameOp("Game resumed", clockOp(eng.Resume)),
+		"/admin/game/freeze":   s.handleAdminGameOp("Scoreboard frozen", clockOp(eng.Freeze)),
+		"/admin/game/unfreeze": s.handleAdminGameOp("Scoreboard revealed to everyone", clockOp(eng.Unfreeze)),
+		"/admin/game/release": s.handleAdminGameOp("Challenge released", func(r *http.Request) error {
+			id, err := strconv.Atoi(r.PostFormValue("id"))
+			if err != nil {
+				return game.ErrUnknownChallenge
+			}
+			return eng.Release(r.Context(), id)
+		}),
 	}
 }

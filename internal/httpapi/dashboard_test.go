@@ -485,3 +485,44 @@ func TestAdminSessionExpires(t *testing.T) {
 		t.Errorf("reset after 12 h: %d", r.status)
 	}
 }
+
+// TestAdminDashboardFreeze: the dashboard's Freeze now and Unfreeze
+// buttons (form token required), the banner that says a freeze is on, the
+// true and the public board side by side, and an early release.
+func TestAdminDashboardFreeze(t *testing.T) {
+	srv := ctftest.MustServer(t, ctftest.MustGameDir(t))
+	var bodies []string
+	b := newAdminBrowser(t, srv, &bodies)
+	csrf := csrfOf(t, b.login().body)
+	alice := srv.MustLogin(t, "alice")
+	alice.Do(t, "POST", "/api/set-name", map[string]string{"name": "Alice"})
+	if r := b.post("/admin/game/freeze", url.Values{}); r.status != http.StatusForbidden {
+		t.Fatalf("freeze without the form token: %d", r.status)
+	}
+	if r := b.post("/admin/game/freeze", url.Values{"csrf": {csrf}}); r.status != http.StatusSeeOther {
+		t.Fatalf("freeze: %d %s", r.status, r.body)
+	}
+	alice.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"})
+	page := b.get("/admin").body
+	if !strings.Contains(page, "Scoreboard frozen.") || strings.Contains(page, `id="freeze-banner" class="freeze" hidden`) {
+		t.Fatalf("no freeze flash or banner on the page:\n%s", page)
+	}
+	s := b.stats()
+	if !s.Clock.Frozen || len(s.LiveBoard) != 1 || s.LiveBoard[0].Score != 100 || len(s.PublicBoard) != 1 || s.PublicBoard[0].Score != 0 {
+		t.Fatalf("boards during the freeze: live %+v public %+v", s.LiveBoard, s.PublicBoard)
+	}
+	if r := b.post("/admin/game/unfreeze", url.Values{"csrf": {csrf}}); r.status != http.StatusSeeOther {
+		t.Fatalf("unfreeze: %d", r.status)
+	}
+	s = b.waitStats("unfrozen", func(s httpapi.AdminStats) bool { return !s.Clock.Frozen })
+	if s.PublicBoard[0].Score != 100 {
+		t.Fatalf("public board after the unfreeze: %+v", s.PublicBoard)
+	}
+	if r := b.post("/admin/game/release", url.Values{"csrf": {csrf}, "id": {"99"}}); r.status != http.StatusBadRequest {
+		t.Fatalf("release of an unknown challenge: %d", r.status)
+	}
+	if r := b.post("/admin/game/release", url.Values{"csrf": {csrf}, "id": {"1"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("release: %d", r.status)
+	}
+	assertNoSecrets(t, bodies)
+}

@@ -235,6 +235,7 @@ type route struct {
 // the JSON content type (jsonBody).
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	ops := s.adminGameOps()
 	table := []route{
 		{"POST", "/api/login", s.jsonBody(s.handleLogin)},
 		{"POST", "/api/logout", s.authed(s.handleLogout)},
@@ -263,8 +264,11 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/admin/api/clock", s.jsonBody(s.handleAdminClock)},
 		{"POST", "/admin/api/announcements", s.jsonBody(s.handleAdminAnnounce)},
 		{"POST", "/admin/game/reset", s.handleAdminReset},
-		{"POST", "/admin/game/pause", s.handleAdminGameClock(true)},
-		{"POST", "/admin/game/resume", s.handleAdminGameClock(false)},
+		{"POST", "/admin/game/pause", ops["/admin/game/pause"]},
+		{"POST", "/admin/game/resume", ops["/admin/game/resume"]},
+		{"POST", "/admin/game/freeze", ops["/admin/game/freeze"]},
+		{"POST", "/admin/game/unfreeze", ops["/admin/game/unfreeze"]},
+		{"POST", "/admin/game/release", ops["/admin/game/release"]},
 		{"GET", "/admin/assets/{name}", s.handleAdminAsset},
 		{"GET", "/scorestream", s.handleStream},
 		{"GET", "/healthz", s.handleHealth},

@@ -68,6 +68,13 @@
     setText('clock-end', s.clock.end || 'not set');
     setText('clock-start-source', source(s.clock.start_source));
     setText('clock-end-source', source(s.clock.end_source));
+    setText('clock-freeze', s.clock.freeze || 'not set');
+    setText('clock-freeze-source', source(s.clock.freeze_source));
+    var banner = $('freeze-banner');
+    if (banner) banner.hidden = !s.clock.frozen;
+    var board = function (p) { return [cell(p.rank, 'n'), cell(p.displayname), cell(p.score, 'n'), cell(p.solves, 'n')]; };
+    fill('live-board', (s.live_board || []).map(board));
+    fill('public-board', (s.public_board || []).map(board));
     var maxMin = 1;
     s.solves_per_minute.forEach(function (m) { maxMin = Math.max(maxMin, m.solves); });
     fill('spm', s.solves_per_minute.map(function (m) {
