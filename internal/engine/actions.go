@@ -68,7 +68,11 @@ func (e *Engine) judge(userID int64, challengeID int, guess string) (SubmitResul
 	}
 	var locked, solved bool
 	var total int
-	if !e.st.WithPlayer(userID, func(p *game.Player) {
+	sid, err := e.scorer(userID)
+	if err != nil {
+		return SubmitResult{}, nil, err
+	}
+	if !e.st.WithPlayer(sid, func(p *game.Player) {
 		locked, solved, total = !p.Available(c), p.Solved(c.ID) || (practice && p.Practiced(c.ID)), p.Score
 	}) {
 		return SubmitResult{}, nil, game.ErrUnknownUser
@@ -84,6 +88,19 @@ func (e *Engine) judge(userID int64, challengeID int, guess string) (SubmitResul
 		return SubmitResult{Outcome: Incorrect}, nil, nil
 	}
 	return SubmitResult{Outcome: Correct}, c, nil
+}
+
+// scorer returns who userID's solves and hints belong to (the team in team
+// mode): game.ErrNoTeam for a player without one.
+func (e *Engine) scorer(userID int64) (int64, error) {
+	sid := e.st.Scorer(userID)
+	if sid == 0 {
+		if _, ok := e.st.Player(userID); !ok {
+			return 0, game.ErrUnknownUser
+		}
+		return 0, game.ErrNoTeam
+	}
+	return sid, nil
 }
 
 // challenge returns the challenge with that id if it is out at now (a
@@ -131,7 +148,7 @@ func (e *Engine) solve(ctx context.Context, userID int64, c *game.Challenge, pra
 	}
 	// What the solve is worth once folded: its value and any first-blood
 	// bonus.
-	return SubmitResult{Outcome: Correct, Points: e.st.Worth(userID, c.ID), Total: r.total, Event: r.ev.ID}, nil
+	return SubmitResult{Outcome: Correct, Points: e.st.Worth(r.ev.UserID, c.ID), Total: r.total, Event: r.ev.ID}, nil
 }
 
 // HintResult is the answer to a hint purchase.
@@ -153,7 +170,11 @@ func (e *Engine) BuyHint(ctx context.Context, userID int64, challengeID, hintID 
 	if err != nil {
 		return HintResult{}, err
 	}
-	if !e.st.WithPlayer(userID, func(p *game.Player) { _, err = p.CheckHint(c, hintID) }) {
+	sid, err := e.scorer(userID)
+	if err != nil {
+		return HintResult{}, err
+	}
+	if !e.st.WithPlayer(sid, func(p *game.Player) { _, err = p.CheckHint(c, hintID) }) {
 		return HintResult{}, game.ErrUnknownUser
 	}
 	if err != nil {

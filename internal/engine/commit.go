@@ -306,8 +306,19 @@ func (e *Engine) commit(ops []*op) {
 	batchSolves := map[int]int{}
 	evs := make([]game.Event, 0, len(ops))
 	owners := make([]*op, 0, len(ops))
+	scorers := make(map[*op]int64, len(ops))
 	for _, o := range ops {
-		p := player(o.userID)
+		// Solves and hints belong to the scorer: the player, or in team
+		// mode their team (the event then names the member in Data).
+		sid := o.userID
+		if o.kind == opSolve || o.kind == opHint {
+			if sid = e.st.Scorer(o.userID); sid == 0 {
+				o.reply <- opResult{err: game.ErrNoTeam}
+				continue
+			}
+		}
+		scorers[o] = sid
+		p := player(sid)
 		if p == nil {
 			o.reply <- opResult{err: game.ErrUnknownUser}
 			continue
@@ -359,6 +370,9 @@ func (e *Engine) commit(ops []*op) {
 		case opLogout:
 			ev = game.NewLogout(p.ID, o.name, ts)
 		}
+		if sid != o.userID {
+			ev = ev.WithBy(o.userID)
+		}
 		p.Apply(ev)
 		evs = append(evs, ev)
 		owners = append(owners, o)
@@ -390,7 +404,7 @@ func (e *Engine) commit(ops []*op) {
 	}
 	for i, r := range results {
 		o := owners[i]
-		p, _ := e.st.Player(o.userID)
+		p, _ := e.st.Player(scorers[o])
 		switch {
 		case r.Err != nil:
 			o.reply <- opResult{err: r.Err, total: p.Score}

@@ -70,6 +70,7 @@ type Engine struct {
 	now       func() time.Time
 	passwords map[int64]string
 	feed      *feed.Feed
+	teams     []game.User // the teams of credentials.csv (IsTeam, Team: name)
 	wrongs    *wrongLog
 	ops       chan *op
 	stop      context.CancelFunc
@@ -94,24 +95,43 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	names := make([]string, len(cfg.Users))
-	for i, u := range cfg.Users {
-		names[i] = u.Username
+	// Teams (credentials.csv's third column) take ids from the players'
+	// sequence, under names no player can have: a scorer id then names a
+	// player or a team, never both.
+	names := make([]string, 0, len(cfg.Users))
+	var teams []string
+	seen := map[string]bool{}
+	for _, u := range cfg.Users {
+		names = append(names, u.Username)
+		if u.Team != "" && !seen[u.Team] {
+			seen[u.Team] = true
+			teams = append(teams, u.Team)
+		}
+	}
+	for _, t := range teams {
+		names = append(names, game.TeamUsername(t))
 	}
 	ids, err := cfg.Store.SyncUsers(ctx, names)
 	if err != nil {
 		return nil, fmt.Errorf("engine: sync users: %w", err)
 	}
-	users := make([]game.User, len(cfg.Users))
+	users := make([]game.User, 0, len(cfg.Users)+len(teams))
 	passwords := make(map[int64]string, len(cfg.Users))
-	for i, u := range cfg.Users {
+	for _, u := range cfg.Users {
 		u.ID = ids[u.Username]
+		if u.Team != "" {
+			u.TeamID = ids[game.TeamUsername(u.Team)]
+		}
 		passwords[u.ID] = u.Password
 		u.Password = ""
-		users[i] = u
+		users = append(users, u)
+	}
+	for _, t := range teams {
+		users = append(users, game.User{ID: ids[game.TeamUsername(t)], Username: game.TeamUsername(t), Team: t, IsTeam: true})
 	}
 	e := &Engine{
 		cfg:       cfg,
+		teams:     users[len(cfg.Users):],
 		st:        game.NewState(catalog, users),
 		log:       cfg.Logger,
 		now:       cfg.Now,
@@ -172,7 +192,23 @@ func (e *Engine) Start(ctx context.Context, views ...feed.View) error {
 		defer e.wg.Done()
 		e.feed.Run(bg)
 	}()
+	e.nameTeams(ctx)
 	return nil
+}
+
+// nameTeams gives each team of credentials.csv its name as a display
+// name (a rename event) unless it has one: team names then follow the
+// display-name rules — lookalikes of a player's name or another team's
+// are refused — on every instance, as names do.
+func (e *Engine) nameTeams(ctx context.Context) {
+	for _, t := range e.teams {
+		if e.st.DisplayName(t.ID) != "" {
+			continue
+		}
+		if _, err := e.SetName(ctx, t.ID, t.Team); err != nil {
+			e.log.Warn("team name not set", "team", t.Team, "err", err)
+		}
+	}
 }
 
 // Feed returns the engine's feed (its position is the last event every

@@ -53,6 +53,44 @@ type User struct {
 	// Password is the plain-text password or a bcrypt hash ($2a$, $2b$,
 	// $2y$), exactly as written in credentials.csv.
 	Password string
+	// Team is the name of the player's team (credentials.csv's third
+	// column), "" for none.
+	Team string
+	// TeamID is the id of the player's team (0: none); for a team itself,
+	// IsTeam is set and Team is its name.
+	TeamID int64
+	IsTeam bool
+}
+
+// TeamUsername is the store's username of a team: teams take their ids
+// from the same sequence as players (so a scorer id names a player or a
+// team, never both), under a name no player can have.
+func TeamUsername(team string) string { return "team:" + team }
+
+// byData is the Data of a team's solve or hint: the member who made it.
+type byData struct {
+	By int64 `json:"by"`
+}
+
+// WithBy returns ev with the member who made it recorded (team mode: the
+// event's UserID is the team).
+func (ev Event) WithBy(member int64) Event {
+	b, _ := json.Marshal(byData{By: member}) // an int: cannot fail
+	ev.Data = string(b)
+	return ev
+}
+
+// By returns the member who made a team's solve or hint, 0 when the event
+// names none (a player's own event).
+func (ev Event) By() int64 {
+	if ev.Data == "" || (ev.Type != EventScore && ev.Type != EventHint && ev.Type != EventPractice) {
+		return 0
+	}
+	var d byData
+	if json.Unmarshal([]byte(ev.Data), &d) != nil {
+		return 0
+	}
+	return d.By
 }
 
 // logoutData is the Data of a logout event.

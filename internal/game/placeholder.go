@@ -29,7 +29,7 @@ func HasPlaceholder(text string) bool {
 }
 
 // Expand replaces @USERNAME@, @USERID@, @DISPLAYNAME@ ("[unset]" when
-// unset), @OBFUSCATED_DISPLAYNAME@, @CONTROL_CLUSTER@ and @PLAYER_CLUSTER@
+// unset), @TEAMNAME@ (the team's name in team mode, "[unset]" without), @OBFUSCATED_DISPLAYNAME@, @CONTROL_CLUSTER@ and @PLAYER_CLUSTER@
 // (player clusters assigned round-robin by user id, as the old engine did:
 // clusters[id mod n]).
 func (ph *Placeholders) Expand(text string, p *Player) string {
@@ -45,6 +45,10 @@ func (ph *Placeholders) Expand(text string, p *Player) string {
 		}
 		obf = Obfuscate(p.Name, key)
 	}
+	team := "[unset]"
+	if p.Team != "" {
+		team = p.Team
+	}
 	cluster := ""
 	if n := len(ph.PlayerClusters); n > 0 {
 		cluster = ph.PlayerClusters[int(p.ID%int64(n))]
@@ -52,6 +56,7 @@ func (ph *Placeholders) Expand(text string, p *Player) string {
 	r := strings.NewReplacer(
 		"@OBFUSCATED_DISPLAYNAME@", obf,
 		"@DISPLAYNAME@", name,
+		"@TEAMNAME@", team,
 		"@USERNAME@", p.Username,
 		"@USERID@", strconv.FormatInt(p.ID, 10),
 		"@CONTROL_CLUSTER@", ph.ControlCluster,

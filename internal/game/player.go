@@ -23,6 +23,13 @@ type Player struct {
 	// Active is true once the player has set a name or has an event; only
 	// active players appear on the scoreboard.
 	Active bool
+	// IsTeam marks a team (team mode): it holds the team's solves, hints
+	// and score; its members hold only their names.
+	IsTeam bool
+	// TeamID is a member's team (0: none). Team is the team's display name
+	// in copies handed out by State (for @TEAMNAME@), "" otherwise.
+	TeamID int64
+	Team   string
 
 	solved   map[int]int64    // challenge id -> ts of the solve
 	hints    map[hintKey]bool // bought hints

@@ -95,7 +95,12 @@ type State struct {
 	// first: a handful per game, so all are kept.
 	announcements []Announcement
 	released      map[int]bool // challenges the admin released early
+	// teamMode: credentials.csv names teams; teams, not players, score.
+	teamMode bool
 }
+
+// ErrNoTeam is a solve or hint by a player without a team in team mode.
+var ErrNoTeam = NewError(KindForbidden, "no_team")
 
 // Solver is one solve of a challenge, in log order.
 type Solver struct {
@@ -109,6 +114,7 @@ type Solver struct {
 
 // board is one fold of the players' events (see State).
 type board struct {
+	teams   bool // team mode: only teams are ranked
 	players map[int64]*Player
 	solvers map[int][]Solver // challenge id -> its solves in log order
 	places  map[int64]int    // event id -> first-blood place (1..FirstBloods)
@@ -121,7 +127,10 @@ type board struct {
 func newBoard(users []User) *board {
 	b := &board{players: make(map[int64]*Player, len(users)), solvers: map[int][]Solver{}, places: map[int64]int{}}
 	for _, u := range users {
-		b.players[u.ID] = newPlayer(u.ID, u.Username)
+		p := newPlayer(u.ID, u.Username)
+		p.IsTeam, p.TeamID = u.IsTeam, u.TeamID
+		b.teams = b.teams || u.IsTeam
+		b.players[u.ID] = p
 	}
 	return b
 }
@@ -129,6 +138,7 @@ func newBoard(users []User) *board {
 // clone returns a deep copy, the public board of a freeze.
 func (b *board) clone() *board {
 	c := &board{
+		teams:   b.teams,
 		players: make(map[int64]*Player, len(b.players)),
 		solvers: make(map[int][]Solver, len(b.solvers)),
 		places:  make(map[int64]int, len(b.places)),
@@ -210,7 +220,7 @@ func (b *board) standings() []Standing {
 	}
 	ps := make([]*Player, 0, len(b.players))
 	for _, p := range b.players {
-		if p.Active {
+		if p.Active && p.IsTeam == b.teams {
 			ps = append(ps, p)
 		}
 	}
@@ -234,6 +244,7 @@ func NewState(catalog *Catalog, users []User) *State {
 func (s *State) resetLocked(users []User) {
 	s.live = newBoard(users)
 	s.pub = s.live
+	s.teamMode = s.live.teams
 	s.byName = make(map[string]*Player, len(users))
 	for _, p := range s.live.players {
 		s.byName[p.Username] = p
@@ -336,11 +347,7 @@ func (s *State) Apply(evs ...Event) {
 // forgetLocked forgets every event and display name, keeping users and
 // catalog (a reset event). lastID stays: event ids are never reused.
 func (s *State) forgetLocked() {
-	users := make([]User, 0, len(s.live.players))
-	for _, p := range s.live.players {
-		users = append(users, User{ID: p.ID, Username: p.Username})
-	}
-	s.resetLocked(users)
+	s.resetLocked(s.usersLocked())
 }
 
 // renameLocked moves p's claim in nameKeys from its current name to name.
@@ -591,12 +598,24 @@ func (b *board) firstBloods(id int) []FirstBlood {
 func (s *State) View(playerID int64, now time.Time) ([]ChallengeView, Player, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p, ok := s.live.players[playerID]
+	me, ok := s.live.players[playerID]
 	if !ok {
 		return nil, Player{}, false
 	}
+	// The challenges are the scorer's (the team's in team mode); the
+	// placeholders are the player's own.
+	copyOfMe := me.scalars()
+	p := me
+	if sid := s.scorerLocked(playerID); sid != playerID {
+		p = s.live.players[sid]
+		if p == nil {
+			p = newPlayer(0, "") // no team yet: nothing solved
+		} else {
+			copyOfMe.Team = p.Name
+		}
+	}
 	pub, _ := s.publicLocked(now)
-	pp := pub.players[playerID]
+	pp := pub.players[p.ID]
 	out := make([]ChallengeView, 0, len(s.catalog.list))
 	for _, c := range s.catalog.list {
 		if !p.Available(c) || !s.visibleLocked(c, now) {
@@ -613,7 +632,7 @@ func (s *State) View(playerID int64, now time.Time) ([]ChallengeView, Player, bo
 		}
 		out = append(out, v)
 	}
-	return out, p.scalars(), true
+	return out, copyOfMe, true
 }
 
 // Scoreboard returns the ranked standings everyone sees at now (as at the
@@ -745,13 +764,42 @@ func (s *State) DisplayName(id int64) string {
 	return ""
 }
 
-// Users returns every user, for rebuilding.
+// Users returns every user (players and teams), for rebuilding.
 func (s *State) Users() []User {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	return s.usersLocked()
+}
+
+func (s *State) usersLocked() []User {
 	out := make([]User, 0, len(s.live.players))
 	for _, p := range s.live.players {
-		out = append(out, User{ID: p.ID, Username: p.Username})
+		out = append(out, User{ID: p.ID, Username: p.Username, TeamID: p.TeamID, IsTeam: p.IsTeam})
 	}
 	return out
+}
+
+// TeamMode reports whether teams, not players, score.
+func (s *State) TeamMode() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.teamMode
+}
+
+// Scorer returns who a player's solves and hints belong to: the player,
+// or in team mode their team (0 when they have none, or are unknown).
+func (s *State) Scorer(playerID int64) int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.scorerLocked(playerID)
+}
+
+func (s *State) scorerLocked(playerID int64) int64 {
+	if !s.teamMode {
+		return playerID
+	}
+	if p := s.live.players[playerID]; p != nil && !p.IsTeam {
+		return p.TeamID
+	}
+	return 0
 }

@@ -18,7 +18,9 @@ import (
 
 // LoadCredentials reads a credentials.csv file: "username,password" per
 // line, an optional header row whose first column is "username", blank
-// lines ignored, fields trimmed. Passwords are plain text or bcrypt hashes
+// lines ignored, fields trimmed. A header "username,password,team" turns
+// on team mode: each line may then name the player's team (its name
+// follows the display-name rules; empty: no team yet). Passwords are plain text or bcrypt hashes
 // and are returned verbatim. Users come back in file order with ID 0.
 // Every problem found is reported (an ErrorList); a missing file is an
 // *Error wrapping fs.ErrNotExist.
@@ -46,6 +48,7 @@ func ParseCredentials(name string, data []byte) ([]game.User, error) {
 		users     []game.User
 		firstLine = map[string]int{}
 		sawRow    bool
+		teamCol   bool // the header names a third column "team"
 	)
 	for {
 		rec, err := r.Read()
@@ -77,11 +80,27 @@ func ParseCredentials(name string, data []byte) ([]game.User, error) {
 		if !sawRow {
 			sawRow = true
 			if strings.EqualFold(rec[0], "username") {
+				teamCol = len(rec) == 3 && strings.EqualFold(rec[2], "team")
 				continue
+			}
+		}
+		team := ""
+		if teamCol && len(rec) == 3 {
+			team, rec = rec[2], rec[:2]
+			if team != "" {
+				t, err := game.ValidateName(team)
+				if err != nil {
+					c.add(&Error{File: name, Line: line, Msg: fmt.Sprintf("team name %q: %s", team, strings.TrimSuffix(strings.Replace(err.Error(), "Display name", "A team name", 1), "."))})
+					continue
+				}
+				team = t
 			}
 		}
 		if len(rec) != 2 {
 			msg := fmt.Sprintf("expected 2 fields (username,password), got %d", len(rec))
+			if teamCol {
+				msg = fmt.Sprintf("expected 3 fields (username,password,team), got %d", len(rec))
+			}
 			if len(rec) > 2 {
 				msg += `; quote a password that contains a comma: alice,"pass,word"`
 			}
@@ -95,6 +114,9 @@ func ParseCredentials(name string, data []byte) ([]game.User, error) {
 			continue
 		case p == "":
 			c.add(&Error{File: name, Line: line, Msg: fmt.Sprintf("empty password for user %q", u)})
+			continue
+		case strings.HasPrefix(strings.ToLower(u), "team:"):
+			c.add(&Error{File: name, Line: line, Msg: fmt.Sprintf("username %q: the prefix team: is reserved for teams", u)})
 			continue
 		case strings.IndexFunc(u, unicode.IsControl) >= 0:
 			c.add(&Error{File: name, Line: line, Msg: fmt.Sprintf("username %q contains a control character", u)})
@@ -114,7 +136,7 @@ func ParseCredentials(name string, data []byte) ([]game.User, error) {
 			continue
 		}
 		firstLine[u] = line
-		users = append(users, game.User{Username: u, Password: p})
+		users = append(users, game.User{Username: u, Password: p, Team: team})
 	}
 	if err := c.err(); err != nil {
 		return nil, err

@@ -88,3 +88,26 @@ func TestCredentialErrorsHidePasswords(t *testing.T) {
 		}
 	}
 }
+
+func TestCredentialsTeams(t *testing.T) {
+	users, err := ParseCredentials("c.csv", []byte("username,password,team\nalice,a,Crypto  Cats\nbob,b,Crypto Cats\ncarol,c,\ndave,d,Ｃｒｙｐｔｏ Dogs\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Crypto Cats", "Crypto Cats", "", "Crypto Dogs"}
+	for i, u := range users {
+		if u.Team != want[i] {
+			t.Errorf("%s: team %q, want %q", u.Username, u.Team, want[i])
+		}
+	}
+	// Without the header a third field is still an unquoted comma in a
+	// password, not a team.
+	if _, err := ParseCredentials("c.csv", []byte("alice,pass,word\n")); err == nil || !strings.Contains(err.Error(), "expected 2 fields") {
+		t.Fatalf("three fields without a team header: %v", err)
+	}
+	for _, bad := range []string{"username,password,team\nalice,a,x\n", "username,password,team\nalice,a,admins\n", "username,password\nteam:x,a\n"} {
+		if _, err := ParseCredentials("c.csv", []byte(bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}

@@ -228,18 +228,30 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	setLogPlayer(r, id)
 	st := s.cfg.Engine.State()
 	p, _ := st.Player(id)
-	// total is the player's true score; board_total the one everyone else
-	// sees (as at the freeze while one is on).
-	pub, _ := st.PublicPlayer(id, s.now())
-	writeJSON(w, http.StatusOK, map[string]any{
+	// total is the scorer's true score (the team's in team mode);
+	// board_total the one everyone else sees (as at the freeze while one
+	// is on).
+	sid := st.Scorer(id)
+	scorer, _ := st.Player(sid)
+	pub, _ := st.PublicPlayer(sid, s.now())
+	me := map[string]any{
 		"username":      p.Username,
 		"displayname":   nullableName(p.Name),
 		"needs_name":    p.Name == "",
 		"websocket_url": s.streamURL(r, id, sessionKey(r)),
 		"player_id":     p.ID,
-		"total":         p.Score,
+		"total":         scorer.Score,
 		"board_total":   pub.Score,
-	})
+	}
+	if st.TeamMode() {
+		// team_id is the id the team has on the board and in frames
+		// (null: no team yet).
+		me["team_id"], me["team"] = nil, nil
+		if sid != 0 {
+			me["team_id"], me["team"] = sid, scorer.Name
+		}
+	}
+	writeJSON(w, http.StatusOK, me)
 }
 
 func (s *Server) handleSetName(w http.ResponseWriter, r *http.Request, player int64) {

@@ -20,6 +20,11 @@ type Event struct {
 	Points      int    `json:"points"`
 	// Message is an announcement's text (Type "announcement").
 	Message string `json:"message,omitempty"`
+	// By and ByName are the member who made a team's solve or hint (team
+	// mode: PlayerID and DisplayName are the team's); 0 and "" (omitted)
+	// otherwise.
+	By     int64  `json:"by,omitempty"`
+	ByName string `json:"by_name,omitempty"`
 	// FirstBlood is a solve's place among the first solvers of its
 	// challenge (1–3), 0 (omitted) for later ones.
 	FirstBlood int `json:"first_blood,omitempty"`

@@ -24,6 +24,7 @@ type View struct {
 
 	mu     sync.Mutex
 	gate   game.Gate
+	nameMu sync.RWMutex // guards names, which Wire reads without mu
 	names  map[int64]string
 	solves map[int]int // challenge id -> solves so far (first-blood places)
 	// skipTo: events up to this id are in the snapshot sent at the last
@@ -58,7 +59,9 @@ func (v *View) Apply(evs []game.Event) {
 		case game.EventReset:
 			v.hub.Publish(out...)
 			out = out[:0]
+			v.nameMu.Lock()
 			clear(v.names)
+			v.nameMu.Unlock()
 			clear(v.solves)
 			v.hub.Reset()
 			continue
@@ -70,7 +73,9 @@ func (v *View) Apply(evs []game.Event) {
 			}
 			continue
 		case game.EventRename:
+			v.nameMu.Lock()
 			v.names[ev.UserID] = ev.Name
+			v.nameMu.Unlock()
 		case game.EventScore:
 			v.solves[ev.ChallengeID]++
 			place = v.solves[ev.ChallengeID]
@@ -91,7 +96,7 @@ func (v *View) Apply(evs []game.Event) {
 		case game.EventRelease:
 			w = Event{Type: EventRelease, TS: ev.TS, ChallengeID: ev.ChallengeID, Challenge: v.title(ev.ChallengeID)}
 		case game.EventScore, game.EventHint, game.EventRename:
-			w = v.wireLocked(ev, v.names[ev.UserID], place)
+			w = v.wireLocked(ev, v.nameOf(ev.UserID), place)
 		default:
 			continue
 		}
@@ -109,6 +114,15 @@ func (v *View) Wire(ev game.Event, name string, place int) Event {
 	return v.wireLocked(ev, name, place)
 }
 
+// nameOf returns a member's display name for a team's frame. Apply
+// holds the lock when it builds frames; Wire (snapshots) does not take
+// it, so the names map is read under nameMu.
+func (v *View) nameOf(id int64) string {
+	v.nameMu.RLock()
+	defer v.nameMu.RUnlock()
+	return v.names[id]
+}
+
 func (v *View) title(id int) string {
 	if c := v.challenge(id); c != nil {
 		return c.Title
@@ -123,6 +137,9 @@ func (v *View) wireLocked(ev game.Event, name string, place int) Event {
 		ID: ev.ID, Type: string(ev.Type), PlayerID: ev.UserID, TS: ev.TS,
 		ChallengeID: ev.ChallengeID, HintID: ev.HintID, Points: ev.Points,
 		DisplayName: name,
+	}
+	if by := ev.By(); by != 0 {
+		out.By, out.ByName = by, v.nameOf(by)
 	}
 	if ev.ChallengeID != 0 && v.challenge != nil {
 		c := v.challenge(ev.ChallengeID)

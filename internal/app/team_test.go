@@ -1,0 +1,157 @@
+package app_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/ctfg/ctfg/internal/app"
+	"github.com/ctfg/ctfg/internal/ctftest"
+)
+
+// mustTeamGame is the test game in team mode: alice and bob are Crypto
+// Cats, carol is Dog Squad, dave has no team.
+func mustTeamGame(t *testing.T) string {
+	t.Helper()
+	dir := ctftest.MustGameDir(t)
+	creds := "username,password,team\nalice,alice-pw,Crypto Cats\nbob,bob-pw,Crypto Cats\ncarol,carol-pw,Dog Squad\ndave,dave-pw,\n"
+	if err := os.WriteFile(filepath.Join(dir, "credentials.csv"), []byte(creds), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func scoreboardOf(t *testing.T, c *ctftest.Client) []map[string]any {
+	t.Helper()
+	_, body := c.Do(t, "GET", "/api/scoreboard", nil)
+	var sb struct {
+		Players []map[string]any `json:"players"`
+	}
+	if err := json.Unmarshal(body, &sb); err != nil {
+		t.Fatal(err)
+	}
+	return sb.Players
+}
+
+// TestTeams: a solve by any member counts once for the team and shows
+// as solved to every member; a hint bought by one is the team's, paid
+// from the team's score; members racing on one flag or one hint make one
+// solve and one purchase; only teams are ranked; frames name the team and
+// the member; a player without a team cannot score.
+func TestTeams(t *testing.T) {
+	srv := ctftest.MustServer(t, mustTeamGame(t))
+	alice, bob, carol, dave := srv.MustLogin(t, "alice"), srv.MustLogin(t, "bob"), srv.MustLogin(t, "carol"), srv.MustLogin(t, "dave")
+	alice.Do(t, "POST", "/api/set-name", map[string]string{"name": "Alice"})
+	_, body := bob.Do(t, "GET", "/api/me", nil)
+	me := ctftest.MustJSON(t, body)
+	teamID := me["team_id"]
+	if me["team"] != "Crypto Cats" || teamID == nil {
+		t.Fatalf("bob's /api/me: %v", me)
+	}
+	watcher := dialStream(t, carol, "")
+	readFrame(t, watcher)
+
+	if status, body := alice.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"}); status != 200 || ctftest.MustJSON(t, body)["total"] != 100.0 {
+		t.Fatalf("alice solves: %d %s", status, body)
+	}
+	ev := readUntil(t, watcher, "score")
+	if ev["player_id"] != teamID || ev["displayname"] != "Crypto Cats" || ev["by_name"] != "Alice" || ev["first_blood"] != 1.0 {
+		t.Fatalf("score frame: %v", ev)
+	}
+	if status, body := bob.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"}); status != 200 || ctftest.MustJSON(t, body)["result"] != "already_solved" {
+		t.Fatalf("bob after alice: %d %s", status, body)
+	}
+
+	// Both members race on one flag and on one paid hint, ten times each.
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		for _, c := range []*ctftest.Client{alice, bob} {
+			wg.Add(2)
+			go func() { defer wg.Done(); c.Do(t, "POST", "/api/submit", map[string]any{"id": 3, "flag": "CTF{case}"}) }()
+			go func() {
+				defer wg.Done()
+				c.Do(t, "POST", "/api/hint", map[string]any{"id": 1, "hint_id": 1})
+				c.Do(t, "POST", "/api/hint", map[string]any{"id": 1, "hint_id": 2})
+			}()
+		}
+	}
+	wg.Wait()
+	board := scoreboardOf(t, carol)
+	if len(board) != 2 || board[0]["displayname"] != "Crypto Cats" || board[0]["score"] != 140.0 || board[0]["solves"] != 2.0 {
+		t.Fatalf("team board (100 + 50 − 10 once): %v", board)
+	}
+	for _, p := range board {
+		if p["displayname"] == "Alice" {
+			t.Fatalf("a member on a team board: %v", board)
+		}
+	}
+	_, body = bob.Do(t, "GET", "/api/challenges", nil)
+	var chs []map[string]any
+	json.Unmarshal(body, &chs)
+	for _, c := range chs {
+		if (c["id"] == 1.0 || c["id"] == 3.0) && c["solved"] != true {
+			t.Fatalf("bob does not see his team's solve: %v", c)
+		}
+		if c["id"] == 1.0 {
+			hints := c["hints"].([]any)
+			if hints[1].(map[string]any)["text"] != "Really warm." {
+				t.Fatalf("bob does not see his team's hint: %v", hints)
+			}
+		}
+	}
+	if status, body := dave.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"}); status != 403 || ctftest.MustJSON(t, body)["error"] != "no_team" {
+		t.Fatalf("dave without a team: %d %s", status, body)
+	}
+	feed := srv.NewClient()
+	resp := feed.Request(t, "GET", "/api/ctftime", nil, map[string][]string{"Authorization": {ctftest.APIToken}})
+	var ct struct {
+		Standings []map[string]any `json:"standings"`
+	}
+	json.NewDecoder(resp.Body).Decode(&ct)
+	resp.Body.Close()
+	if len(ct.Standings) != 2 || ct.Standings[0]["team"] != "Crypto Cats" || ct.Standings[0]["score"] != 140.0 {
+		t.Fatalf("CTFtime feed: %v", ct.Standings)
+	}
+}
+
+// TestPostgresTeamMembersRaceAcrossInstances: two members on two
+// instances send the same flag and buy the same hint at once: one solve,
+// one purchase (the store's constraints hold per team).
+func TestPostgresTeamMembersRaceAcrossInstances(t *testing.T) {
+	dbURL := mustPostgresURL(t)
+	dir := mustTeamGame(t)
+	withPG := func(c *app.Config) { c.DatabaseURL = dbURL }
+	a := ctftest.MustServer(t, dir, withPG)
+	b := ctftest.MustServer(t, dir, withPG)
+	alice, bob := a.MustLogin(t, "alice"), b.MustLogin(t, "bob")
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		for _, c := range []*ctftest.Client{alice, bob} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"})
+				c.Do(t, "POST", "/api/hint", map[string]any{"id": 1, "hint_id": 1})
+				c.Do(t, "POST", "/api/hint", map[string]any{"id": 1, "hint_id": 2})
+			}()
+		}
+	}
+	wg.Wait()
+	for _, srv := range []*ctftest.Server{a, b} {
+		msg := awaitCond(10e9, func() string {
+			board, _ := srv.App.Engine.State().Scoreboard(srv.App.Engine.Now())
+			for _, p := range board {
+				if p.DisplayName == "Crypto Cats" && p.Score == 90 && p.Solves == 1 {
+					return ""
+				}
+			}
+			b, _ := json.Marshal(board)
+			return string(b)
+		})
+		if msg != "" {
+			t.Fatalf("board: %s", msg)
+		}
+	}
+}
