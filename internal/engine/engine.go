@@ -70,7 +70,7 @@ type Engine struct {
 	now       func() time.Time
 	passwords map[int64]string
 	feed      *feed.Feed
-	wrongs    *wrongLog
+	subs      *submissionLog
 	ops       chan *op
 	stop      context.CancelFunc
 	done      chan struct{}
@@ -158,7 +158,7 @@ func (e *Engine) Start(ctx context.Context, views ...feed.View) error {
 	if _, err := e.feed.CatchUp(ctx); err != nil {
 		return fmt.Errorf("engine: load events: %w", err)
 	}
-	e.wrongs = newWrongLog(e.cfg.Store, e.log, e.now)
+	e.subs = newSubmissionLog(e.cfg.Store, e.log, e.now)
 	bg, stop := context.WithCancel(context.Background())
 	e.stop = stop
 	e.wg.Add(2)
@@ -174,10 +174,6 @@ func (e *Engine) Start(ctx context.Context, views ...feed.View) error {
 // view has folded).
 func (e *Engine) Feed() *feed.Feed { return e.feed }
 
-// WrongGuessesDropped returns how many wrong guesses were not recorded
-// because the database was too far behind.
-func (e *Engine) WrongGuessesDropped() uint64 { return e.wrongs.Dropped() }
-
 // State returns the in-memory game state for reads.
 func (e *Engine) State() *game.State { return e.st }
 
@@ -191,7 +187,7 @@ func (e *Engine) Password(userID int64) (string, bool) {
 }
 
 // Close stops the committer after the requests already queued are done,
-// writes the queued wrong guesses and stops following the log. Call it
+// writes the queued submissions and stops following the log. Call it
 // after the HTTP server has stopped and before the store closes.
 func (e *Engine) Close() {
 	e.closeOnce.Do(func() {
@@ -201,7 +197,7 @@ func (e *Engine) Close() {
 		}
 	})
 	e.wg.Wait()
-	if e.wrongs != nil {
-		e.wrongs.Close()
+	if e.subs != nil {
+		e.subs.Close()
 	}
 }

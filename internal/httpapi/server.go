@@ -254,6 +254,7 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/admin/login", s.handleAdminLogin},
 		{"POST", "/admin/logout", s.handleAdminLogout},
 		{"GET", "/admin/api/stats", s.handleAdminStats},
+		{"GET", "/admin/api/submissions", s.handleAdminSubmissions},
 		{"POST", "/admin/api/pause", s.handleAdminPause},
 		{"POST", "/admin/api/resume", s.handleAdminResume},
 		{"POST", "/admin/api/clock", s.jsonBody(s.handleAdminClock)},
