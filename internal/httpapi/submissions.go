@@ -76,15 +76,16 @@ type SubmissionsPage struct {
 // submissionQuery is a parsed query: the filter and the page asked for.
 type submissionQuery struct {
 	f store.SubmissionFilter
-	// player, challenge and result are the filters as given, to show
-	// them again (the dashboard's form).
-	player, challenge, result string
+	// player, challenge, result and limit are the parameters as given,
+	// to show them again (the dashboard's form and links).
+	player, challenge, result, limit string
 }
 
-// encode returns the query's filters as URL parameters (no page).
+// encode returns the query's filters and limit as URL parameters (no
+// page).
 func (q submissionQuery) encode() url.Values {
 	v := url.Values{}
-	for _, p := range [][2]string{{"player", q.player}, {"challenge", q.challenge}, {"result", q.result}} {
+	for _, p := range [][2]string{{"player", q.player}, {"challenge", q.challenge}, {"result", q.result}, {"limit", q.limit}} {
 		if p[1] != "" {
 			v.Set(p[0], p[1])
 		}
@@ -102,6 +103,7 @@ func (s *Server) parseSubmissionQuery(v url.Values) (submissionQuery, error) {
 		player:    strings.TrimSpace(v.Get("player")),
 		challenge: strings.TrimSpace(v.Get("challenge")),
 		result:    strings.TrimSpace(v.Get("result")),
+		limit:     v.Get("limit"),
 		f:         store.SubmissionFilter{Limit: submissionsPage},
 	}
 	if q.player != "" {
@@ -141,8 +143,8 @@ func (s *Server) parseSubmissionQuery(v url.Values) (submissionQuery, error) {
 			*p.dst = id
 		}
 	}
-	if raw := v.Get("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
+	if q.limit != "" {
+		n, err := strconv.Atoi(q.limit)
 		if err != nil || n < 1 {
 			return q, errInvalidLimit
 		}
