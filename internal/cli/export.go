@@ -50,8 +50,8 @@ Flags:
   --challenges FILE       challenges file for the titles (default GAME/challenges.json)
   --format json|csv       output format (default json)
   --what all|scoreboard|events|submissions
-                          what to write (default all: the scoreboard and the
-                          events; the submission log only when asked for)
+                          what to write (default all); all is the scoreboard
+                          and the events, submissions the submission log
   --out FILE              output file (default: stdout); replaced atomically, mode 0600
 
 JSON is one object:

@@ -23,11 +23,12 @@ const (
 	// cut on a character boundary).
 	MaxGuessBytes = 200
 	// subQueueLen is how many submissions may wait for the database
-	// (about 4 MB at most). Submissions are bounded by the per-address
-	// request limit (200, then 100/s) and most are answered by the
-	// submit limit (10 + 1 per 2 s per player) with a 429, logged too:
-	// the writer drains about 25,000/s on SQLite, so the queue only
-	// fills when the database stalls.
+	// (about 6 MB at most). Submissions are bounded by the per-address
+	// request limit (200, then 100/s), and a guesser past the submit
+	// limit (10 + 1 per 2 s per player) gets 429s, which are logged too;
+	// the writer stores well over 10,000 a second on SQLite in batches
+	// of subBatchMax (BenchmarkRecordSubmissionsBatch100), so the queue
+	// only fills when the database stalls.
 	subQueueLen = 16384
 	// subBatchMax is the most submissions written in one transaction.
 	subBatchMax = 256
