@@ -10,7 +10,7 @@ import (
 )
 
 // adminSource gives the admin dashboard what only the app can see: the
-// hub's sockets, the database files, the wrong-submission log, the solve
+// hub's sockets, the database files, the submission log, the solve
 // tally, the version and the start time.
 type adminSource struct{ s *Server }
 
@@ -31,8 +31,8 @@ func (a adminSource) StorageSize() (db, wal int64) {
 	return db, wal
 }
 
-func (a adminSource) WrongGuesses(ctx context.Context, limit int) ([]store.WrongGuess, error) {
-	return a.s.Store.WrongGuesses(ctx, limit)
+func (a adminSource) Submissions(ctx context.Context, f store.SubmissionFilter) ([]store.Submission, error) {
+	return a.s.Store.Submissions(ctx, f)
 }
 
 func (a adminSource) Solves(now time.Time) views.SolveSummary { return a.s.solves.Summary(now) }

@@ -18,13 +18,14 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// mustWrongGuesses waits until the server has stored n wrong guesses
-// (the log writes every 100 ms) and returns them, newest first.
-func mustWrongGuesses(t *testing.T, srv *ctftest.Server, n int) []store.WrongGuess {
+// mustWrongGuesses waits until the server has stored n incorrect
+// submissions (the log writes every 100 ms) and returns them, newest
+// first.
+func mustWrongGuesses(t *testing.T, srv *ctftest.Server, n int) []store.Submission {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		gs, err := srv.App.Store.WrongGuesses(context.Background(), 100)
+		gs, err := srv.App.Store.Submissions(context.Background(), store.SubmissionFilter{Result: store.ResultIncorrect, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,8 +158,8 @@ func TestWrongGuessLog(t *testing.T) {
 	if status, body := judge.Do(t, "POST", "/admin/reset?confirm=yes", map[string]string{"token": ctftest.AdminToken}); status != 200 {
 		t.Fatalf("reset: %d %s", status, body)
 	}
-	if gs, err := srv.App.Store.WrongGuesses(context.Background(), 10); err != nil || len(gs) != 0 {
-		t.Fatalf("after reset: %d wrong guesses, %v", len(gs), err)
+	if gs, err := srv.App.Store.Submissions(context.Background(), store.SubmissionFilter{Limit: 10}); err != nil || len(gs) != 0 {
+		t.Fatalf("after reset: %d submissions, %v", len(gs), err)
 	}
 	// The dashboard caches its stats for a second.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {

@@ -562,8 +562,8 @@ func (s *Server) serveMetrics() (*http.Server, error) {
 
 func (s *Server) close() {
 	// The HTTP server has stopped: no request can come in any more. The
-	// engine finishes the queued ones and writes the queued wrong guesses
-	// while the store is still open.
+	// engine finishes the queued ones and writes the submission log's
+	// queue while the store is still open.
 	s.Engine.Close()
 	if err := s.Store.Checkpoint(context.Background()); err != nil {
 		s.log.Warn("final checkpoint", "err", err)

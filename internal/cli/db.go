@@ -19,7 +19,7 @@ const dbUsage = `db copy --from SRC --to DST [--force]
 
 Copies a whole game from one database to another: SQLite to PostgreSQL,
 PostgreSQL to SQLite, or between two of a kind. Users, every event (resets
-included), display names, sessions, wrong guesses, server values (the
+included), display names, sessions, the submission log, server values (the
 scorestream secret) and shared rate-limit buckets, with every id as it
 was: players stay logged in and browsers resume the scorestream where
 they were, on the copy.
@@ -38,7 +38,7 @@ connected to, is refused; stop the servers first. A SQLite DST file is
 created if missing (its directory must exist).
 
 Afterwards the copy is counted and compared with the source (users,
-events, largest event id, names, sessions, wrong guesses, server values,
+events, largest event id, names, sessions, submissions, server values,
 buckets), one line per table is printed, and the exit status is 1 if
 anything differs. URLs are shown without user or password.
 
@@ -142,7 +142,7 @@ var copyCounts = []struct{ key, label string }{
 	{"max event id", "max event id"},
 	{"names", "display names"},
 	{"sessions", "sessions"},
-	{"wrong_guesses", "wrong guesses"},
+	{"submissions", "submissions"},
 	{"meta", "server values"},
 	{"limits", "limit buckets"},
 }

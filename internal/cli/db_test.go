@@ -150,12 +150,12 @@ func TestDBCopyRoundTrip(t *testing.T) {
 			}
 			_, me := alice.Do(t, "GET", "/api/me", nil)
 			oldWS := ctftest.MustJSON(t, me)["websocket_url"].(string)
-			srv.Stop() // flushes the wrong guess
+			srv.Stop() // flushes the submission log
 
 			before := MustExportJSON(t, "--game", dir)
 			src := MustDumpOf(t, dir)
-			if n := len(src.WrongGuesses); n != len(testPlayers)*3+1 {
-				t.Fatalf("source holds %d wrong guesses, want the played ones and alice's", n)
+			if n := len(src.Submissions); n != len(testPlayers)*3+2 {
+				t.Fatalf("source holds %d submissions, want the played ones and alice's two", n)
 			}
 			out := MustCopy(t, "--from", dir, "--to", dst)
 			if !strings.Contains(out, "verified: the copy matches") || !regexp.MustCompile(fmt.Sprintf(`(?m)^  events +%d$`, len(src.Events))).MatchString(out) {
@@ -333,7 +333,7 @@ func TestDBCopyVerifies(t *testing.T) {
 	if !strings.Contains(out.String(), "MISMATCH: the copy holds 1") || strings.Contains(out.String(), "verified") {
 		t.Errorf("summary:\n%s", out.String())
 	}
-	if !strings.Contains(out.String(), "events") || !strings.Contains(out.String(), "wrong guesses") {
+	if !strings.Contains(out.String(), "events") || !strings.Contains(out.String(), "submissions") {
 		t.Errorf("summary lacks a count:\n%s", out.String())
 	}
 }

@@ -521,6 +521,15 @@ func realAnswers(t *testing.T) map[string]any {
 	snap := readFrames(t, mustDial(t, got["GET /api/me 200"].(map[string]any)["websocket_url"].(string)), 1)
 	got["scorestream snapshot"] = snap[0]
 
+	// The submission log is written in the background: wait for alice's
+	// three submissions and bob's two awards.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		do("GET /admin/api/submissions 200", anon, 200, "GET", "/admin/api/submissions", nil, admin)
+		if subs := got["GET /admin/api/submissions 200"].(map[string]any)["submissions"].([]any); len(subs) >= 5 || time.Now().After(deadline) {
+			break
+		}
+	}
+
 	do("POST /admin/reset 200 ok", anon, 200, "POST", "/admin/reset?confirm=yes", map[string]string{"token": ctftest.AdminToken}, nil)
 	for i := 0; i < 5 && got["scorestream system reset"] == nil; i++ {
 		for _, ev := range readFrames(t, live, 1) { // the end's clock frame, then the reset

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/ctfg/ctfg/internal/feed"
 	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/gamefile"
+	"github.com/ctfg/ctfg/internal/store"
 	"github.com/ctfg/ctfg/internal/store/postgres"
 	"github.com/ctfg/ctfg/internal/store/sqlite"
 )
@@ -34,7 +36,7 @@ const exportUsage = `export [flags]
 
 Writes the final scoreboard and every event of a game, with usernames,
 display names and challenge titles, from the database of a running or
-stopped server. It only reads: the server is not disturbed. The scoreboard
+stopped server; or, with --what submissions, the submission log. It only reads: the server is not disturbed. The scoreboard
 is folded from the events by the server's own rules, so it equals
 GET /api/scoreboard (rank, score after hint costs, ties). During a
 scoreboard freeze it is the board players see, as at the freeze, and the
@@ -50,8 +52,9 @@ Flags:
                           win over the variable)
   --challenges FILE       challenges file for the titles (default GAME/challenges.json)
   --format json|csv       output format (default json)
-  --what all|scoreboard|events
-                          what to write (default all)
+  --what all|scoreboard|events|submissions
+                          what to write (default all); all is the scoreboard
+                          and the events, submissions the submission log
   --out FILE              output file (default: stdout); replaced atomically, mode 0600
   --admin                 the true board and every event, also during a scoreboard
                           freeze (default: what players see: as at the freeze)
@@ -68,14 +71,19 @@ JSON is one object:
                rename, the new name), "challenge_id", "challenge_title" (score
                and hint only; left out if the challenge is gone), "hint_id"
                (hint only), "points" (negative for paid hints)}, ...]}
---what scoreboard or events leaves the other list out.
+--what scoreboard or events leaves the other list out. --what submissions
+writes "submissions" instead of both: every flag submission and award in
+id order, {"id", "ts", "time", "player_id", "username", "displayname"
+(current), "challenge_id", "challenge_title" (left out for an unknown
+id), "result", "address", "guess" (incorrect only)}.
 
 CSV has the same columns, one table per file, with a header row. With
 --what all it needs --out FILE: the scoreboard goes to FILE and the events
 to FILE with "-events" before its extension (results.csv and
 results-events.csv). With --what scoreboard or events, that one table goes
-to --out or stdout. Text cells that start with = + - @ tab or CR get a
-leading ' so spreadsheets do not run them as formulas.
+to --out or stdout (so does --what submissions). Text cells that start
+with = + - @ tab or CR get a leading ' so spreadsheets do not run them as
+formulas.
 
 More: docs/EXPORT.md`
 
@@ -199,7 +207,7 @@ func newExportFlagSet(stdio IO) (*flag.FlagSet, *exportOpts) {
 	o.loc.register(fs)
 	fs.StringVar(&o.challenges, "challenges", "", "challenges `file` (default GAME/challenges.json), for the titles")
 	fs.StringVar(&o.format, "format", "json", "output format: json or csv")
-	fs.StringVar(&o.what, "what", "all", "what to write: all, scoreboard or events")
+	fs.StringVar(&o.what, "what", "all", "what to write: all, scoreboard, events or submissions")
 	fs.StringVar(&o.out, "out", "", "output `file` (default: stdout)")
 	fs.BoolVar(&o.admin, "admin", false, "the true board and every event, also during a scoreboard freeze (default: what players see)")
 	return fs, o
@@ -227,12 +235,12 @@ func runExport(ctx context.Context, stdio IO, args []string) error {
 		return usage("--format must be json or csv, not %q", *format)
 	}
 	switch *what {
-	case "all", "scoreboard", "events":
+	case "all", "scoreboard", "events", "submissions":
 	default:
-		return usage("--what must be all, scoreboard or events, not %q", *what)
+		return usage("--what must be all, scoreboard, events or submissions, not %q", *what)
 	}
 	if *format == "csv" && *what == "all" && *out == "" {
-		return usage("CSV holds one table per file: give --out FILE (the events go beside it) or --what scoreboard|events")
+		return usage("CSV holds one table per file: give --out FILE (the events go beside it) or --what scoreboard|events|submissions")
 	}
 	url, err := loc.databaseURL(stdio, "export")
 	if err != nil {
@@ -299,6 +307,12 @@ func runExport(ctx context.Context, stdio IO, args []string) error {
 		ex.Events = nil
 	case "events":
 		ex.Scoreboard = nil
+	case "submissions":
+		ex.Scoreboard, ex.Events = nil, nil
+		if err := ex.addSubmissions(ctx, src); err != nil {
+			return err
+		}
+		summary = append(summary, plural(len(*ex.Submissions), "submission"))
 	}
 	if ex.Scoreboard != nil {
 		summary = append(summary, "the scoreboard of "+plural(len(*ex.Scoreboard), "player"))
@@ -315,6 +329,8 @@ func runExport(ctx context.Context, stdio IO, args []string) error {
 		writers = append(writers, ex.writeScoreboardCSV, ex.writeEventsCSV)
 	case *what == "scoreboard":
 		writers = append(writers, ex.writeScoreboardCSV)
+	case *what == "submissions":
+		writers = append(writers, ex.writeSubmissionsCSV)
 	default:
 		writers = append(writers, ex.writeEventsCSV)
 	}
@@ -383,6 +399,13 @@ type Export struct {
 	LastEventID int64            `json:"last_event_id"`
 	Scoreboard  *[]ScoreboardRow `json:"scoreboard,omitempty"`
 	Events      *[]ExportedEvent `json:"events,omitempty"`
+	// Submissions is the submission log (only with --what submissions).
+	Submissions *[]ExportedSubmission `json:"submissions,omitempty"`
+
+	// st is the game as folded and usernames the database's users, for
+	// the names of the submissions.
+	st        *game.State
+	usernames map[int64]string
 }
 
 // ScoreboardRow is one player's line of the final scoreboard: the fields
@@ -413,11 +436,63 @@ type ExportedEvent struct {
 	Points         int    `json:"points"`
 }
 
+// ExportedSubmission is one submission of the log with names resolved:
+// the display name is the player's current one.
+type ExportedSubmission struct {
+	ID             int64   `json:"id"`
+	TS             int64   `json:"ts"`
+	Time           string  `json:"time"`
+	PlayerID       int64   `json:"player_id"`
+	Username       string  `json:"username"`
+	DisplayName    string  `json:"displayname"`
+	ChallengeID    int     `json:"challenge_id"`
+	ChallengeTitle string  `json:"challenge_title,omitempty"`
+	Result         string  `json:"result"`
+	Address        string  `json:"address"`
+	Guess          *string `json:"guess,omitempty"` // incorrect submissions only
+}
+
 // exportSource is a database export reads: SQLite's or PostgreSQL's,
 // opened read-only.
 type exportSource interface {
 	engine.EventReader
 	Users(ctx context.Context) ([]game.User, error)
+	Submissions(ctx context.Context, f store.SubmissionFilter) ([]store.Submission, error)
+}
+
+// addSubmissions reads the whole submission log, page by page from the
+// newest, and lists it in id order with the names of the game as
+// exported. Rows stored while it reads may or may not be in it.
+func (ex *Export) addSubmissions(ctx context.Context, db exportSource) error {
+	var subs []store.Submission
+	for before := int64(0); ; {
+		page, err := db.Submissions(ctx, store.SubmissionFilter{Before: before, Limit: store.MaxSubmissionsLimit})
+		if err != nil {
+			return fmt.Errorf("read submissions: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		subs = append(subs, page...)
+		before = page[len(page)-1].ID
+	}
+	slices.Reverse(subs)
+	out := make([]ExportedSubmission, len(subs))
+	for i, s := range subs {
+		row := ExportedSubmission{ID: s.ID, TS: s.TS.UnixMilli(), Time: formatMS(s.TS.UnixMilli()), PlayerID: s.UserID,
+			Username: ex.usernames[s.UserID], DisplayName: ex.st.DisplayName(s.UserID), ChallengeID: s.Challenge,
+			Result: string(s.Result), Address: s.Address}
+		if c, ok := ex.st.Catalog().Get(s.Challenge); ok {
+			row.ChallengeTitle = c.Title
+		}
+		if s.Result == store.ResultIncorrect {
+			guess := s.Guess
+			row.Guess = &guess
+		}
+		out[i] = row
+	}
+	ex.Submissions = &out
+	return nil
 }
 
 // buildExport reads the database and folds it exactly as a starting
@@ -477,6 +552,8 @@ func buildExport(ctx context.Context, db exportSource, name string, g *gamefile.
 		Database:   name,
 		Scoreboard: &scoreboard,
 		Events:     &events,
+		st:         st,
+		usernames:  usernames,
 	}
 	for _, s := range board {
 		p, _ := st.Player(s.PlayerID)
@@ -533,6 +610,7 @@ func (ex *Export) writeJSON(w io.Writer) error {
 var (
 	scoreboardColumns = []string{"rank", "player_id", "username", "displayname", "score", "solves", "last_solve_ts", "last_solve"}
 	eventColumns      = []string{"id", "ts", "time", "type", "player_id", "username", "displayname", "challenge_id", "challenge_title", "hint_id", "points"}
+	submissionColumns = []string{"id", "ts", "time", "player_id", "username", "displayname", "challenge_id", "challenge_title", "result", "address", "guess"}
 )
 
 func (ex *Export) writeScoreboardCSV(w io.Writer) error {
@@ -562,6 +640,21 @@ func (ex *Export) writeEventsCSV(w io.Writer) error {
 	for _, e := range *ex.Events {
 		cw.Write([]string{i64(e.ID), i64(e.TS), e.Time, e.Type, i64(e.PlayerID), cell(e.Username), cell(e.DisplayName),
 			opt(e.ChallengeID), cell(e.ChallengeTitle), opt(e.HintID), itoa(e.Points)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func (ex *Export) writeSubmissionsCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write(submissionColumns)
+	for _, s := range *ex.Submissions {
+		guess := ""
+		if s.Guess != nil {
+			guess = *s.Guess
+		}
+		cw.Write([]string{i64(s.ID), i64(s.TS), s.Time, i64(s.PlayerID), cell(s.Username), cell(s.DisplayName),
+			itoa(s.ChallengeID), cell(s.ChallengeTitle), s.Result, cell(s.Address), cell(guess)})
 	}
 	cw.Flush()
 	return cw.Error()

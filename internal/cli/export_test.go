@@ -338,6 +338,113 @@ func TestExportNastyNames(t *testing.T) {
 	}
 }
 
+// TestExportSubmissions: --what submissions writes the whole submission
+// log in id order, as JSON and as CSV, with names resolved (current
+// display names), the guess of wrong submissions only — a right flag
+// nowhere — and the formula guard on text cells. --what all leaves the
+// log out.
+func TestExportSubmissions(t *testing.T) {
+	dir := MustExportGame(t)
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC).UnixMilli())
+	srv := ctftest.MustServer(t, dir, func(c *app.Config) {
+		c.Now = func() time.Time { return time.UnixMilli(clock.Load()) }
+	})
+	ids := playGame(t, srv, &clock)
+	const formula = `=HYPERLINK("http://evil.example","x")`
+	bob, alice := srv.MustLogin(t, "bob"), srv.MustLogin(t, "alice")
+	for _, step := range []struct {
+		c    *ctftest.Client
+		body map[string]any
+		want string
+	}{
+		{bob, map[string]any{"id": 2, "flag": formula}, `"result":"incorrect"`},
+		{alice, map[string]any{"id": 1, "flag": "flag{warm}"}, `"result":"already_solved"`},
+		{bob, map[string]any{"id": 77, "flag": "x"}, `unknown_id`},
+	} {
+		if _, body := step.c.Do(t, "POST", "/api/submit", step.body); !strings.Contains(string(body), step.want) {
+			t.Fatalf("submit %v: %s", step.body, body)
+		}
+	}
+	srv.Stop() // writes the queued submissions
+
+	type row struct {
+		player, result, title string
+		chal                  int
+		guess                 *string
+	}
+	g := formula
+	want := []row{
+		{"alice", "correct", "Warm Up", 1, nil},
+		{"bob", "correct", "Warm Up", 1, nil},
+		{"carol", "awarded", "Warm Up", 1, nil},
+		{"alice", "correct", "Second Step", 2, nil},
+		{"dave", "awarded", nastyTitle, 5, nil},
+		{"dave", "correct", "Who Am I", 3, nil},
+		{"bob", "incorrect", "Second Step", 2, &g},
+		{"alice", "already_solved", "Warm Up", 1, nil},
+		{"bob", "unknown_id", "", 77, nil},
+	}
+	names := map[string]string{"alice": "Alice, the 'Ace'", "bob": "@bob", "carol": "", "dave": "Dave Two"}
+	ex := MustExportJSON(t, "--game", dir, "--what", "submissions")
+	if ex.Scoreboard != nil || ex.Events != nil || ex.Submissions == nil {
+		t.Fatalf("--what submissions: scoreboard %v, events %v", ex.Scoreboard, ex.Events)
+	}
+	subs := *ex.Submissions
+	if len(subs) != len(want) {
+		t.Fatalf("%d submissions, want %d: %+v", len(subs), len(want), subs)
+	}
+	for i, w := range want {
+		s := subs[i]
+		if s.PlayerID != ids[w.player] || s.Username != w.player || s.DisplayName != names[w.player] || s.Result != w.result ||
+			s.ChallengeID != w.chal || s.ChallengeTitle != w.title || s.Address != "127.0.0.1" ||
+			s.Time != time.UnixMilli(s.TS).UTC().Format("2006-01-02T15:04:05.000Z07:00") || (i > 0 && s.ID <= subs[i-1].ID) {
+			t.Errorf("submission %d: %+v, want %+v", i, s, w)
+		}
+		if (s.Guess == nil) != (w.guess == nil) || (s.Guess != nil && *s.Guess != *w.guess) {
+			t.Errorf("submission %d: guess %v, want %v", i, s.Guess, w.guess)
+		}
+	}
+	if all := MustExportJSON(t, "--game", dir); all.Submissions != nil {
+		t.Errorf("--what all holds the submission log")
+	}
+
+	out := filepath.Join(t.TempDir(), "subs.csv")
+	if code, _, errOut := runCtfg(t, "export", "--game", dir, "--what", "submissions", "--format", "csv", "--out", out); code != 0 {
+		t.Fatalf("csv: %d %s", code, errOut)
+	}
+	recs := MustCSV(t, out)
+	if len(recs) != len(want)+1 || strings.Join(recs[0], ",") != "id,ts,time,player_id,username,displayname,challenge_id,challenge_title,result,address,guess" {
+		t.Fatalf("CSV: %q", recs)
+	}
+	if r := recs[7]; r[4] != "bob" || r[5] != "'@bob" || r[8] != "incorrect" || r[10] != "'"+formula || r[9] != "127.0.0.1" {
+		t.Errorf("wrong guess in CSV: %q", r)
+	}
+	if r := recs[5]; r[7] != "'"+nastyTitle || r[10] != "" || r[8] != "awarded" {
+		t.Errorf("award in CSV: %q", r)
+	}
+	if code, stdout, _ := runCtfg(t, "export", "--game", dir, "--what", "submissions", "--format", "csv"); code != 0 || stdout != string(mustReadFile(t, out)) {
+		t.Errorf("CSV to stdout: exit %d, differs from the file", code)
+	}
+	b, _ := json.Marshal(ex)
+	for _, text := range []string{string(b), string(mustReadFile(t, out))} {
+		for _, flag := range []string{"flag{warm}", "flag{second}", "ctf{CASE}", "flag{judged}"} {
+			if strings.Contains(text, flag) {
+				t.Errorf("the export holds the right flag %q", flag)
+			}
+		}
+	}
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestCell(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "", "Alice": "Alice", "=1+1": "'=1+1", "+1": "'+1", "-1": "'-1", "@SUM(A1)": "'@SUM(A1)",

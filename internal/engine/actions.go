@@ -42,8 +42,7 @@ func (e *Engine) Submit(ctx context.Context, userID int64, challengeID int, gues
 }
 
 // Judge is Submit without recording a solve: Correct means the guess is
-// right and not yet recorded (Submit records it); a wrong guess goes to
-// the wrong-submission log either way. It reads only memory,
+// right and not yet recorded (Submit records it). It reads only memory,
 // so a caller can rate-limit the guessing alone — reserve before Judge,
 // refund unless Incorrect — without holding the reservation through the
 // commit of a right flag.
@@ -53,9 +52,8 @@ func (e *Engine) Judge(userID int64, challengeID int, guess string) (SubmitResul
 }
 
 func (e *Engine) judge(userID int64, challengeID int, guess string) (SubmitResult, *game.Challenge, error) {
-	// Outside the running window nothing is judged (nor logged as a
-	// wrong guess) — except after the end in practice mode; the committer
-	// checks again for a right flag.
+	// Outside the running window nothing is judged — except after the
+	// end in practice mode; the committer checks again for a right flag.
 	now := e.now()
 	clockErr := e.st.Clock().Check(now)
 	practice := clockErr == game.ErrEnded && e.cfg.Practice
@@ -84,7 +82,6 @@ func (e *Engine) judge(userID int64, challengeID int, guess string) (SubmitResul
 		return SubmitResult{Outcome: AlreadySolved, Total: total}, nil, nil
 	}
 	if !c.MatchFlag(strings.TrimSpace(guess)) {
-		e.wrongs.Record(userID, c.ID, guess)
 		return SubmitResult{Outcome: Incorrect}, nil, nil
 	}
 	return SubmitResult{Outcome: Correct}, c, nil
@@ -221,7 +218,7 @@ func (e *Engine) Logout(ctx context.Context, userID int64, session string) error
 }
 
 // Reset appends a reset event, which deletes every earlier event, display
-// name, session and wrong guess in the store, and returns how many events
+// name, session and submission in the store, and returns how many events
 // it removed. It returns once this instance's views have folded the
 // reset; every other instance's views fold it when their feed brings it.
 func (e *Engine) Reset(ctx context.Context) (int64, error) {

@@ -133,10 +133,11 @@ func (e *Engine) special(o *op) {
 	switch o.kind {
 	case opReset:
 		// A reset is an event like any other: every view on every
-		// instance forgets the game when the feed brings it. The wrong-
-		// guess log writes nothing while it commits (see wrongLog.reset).
+		// instance forgets the game when the feed brings it. The
+		// submission log writes nothing while it commits (see
+		// submissionLog.reset).
 		var removed int64
-		_, err := e.wrongs.reset(func() (int64, error) {
+		_, err := e.subs.reset(func() (int64, error) {
 			ev := game.Event{Type: game.EventReset, TS: e.now().UnixMilli()}
 			rs, err := e.append([]game.Event{ev})
 			if err != nil {

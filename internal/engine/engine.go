@@ -71,7 +71,7 @@ type Engine struct {
 	passwords map[int64]string
 	feed      *feed.Feed
 	teams     []game.User // the teams of credentials.csv (IsTeam, Team: name)
-	wrongs    *wrongLog
+	subs      *submissionLog
 	ops       chan *op
 	stop      context.CancelFunc
 	done      chan struct{}
@@ -183,7 +183,7 @@ func (e *Engine) Start(ctx context.Context, views ...feed.View) error {
 	if _, err := e.feed.CatchUp(ctx); err != nil {
 		return fmt.Errorf("engine: load events: %w", err)
 	}
-	e.wrongs = newWrongLog(e.cfg.Store, e.log, e.now)
+	e.subs = newSubmissionLog(e.cfg.Store, e.log, e.now)
 	bg, stop := context.WithCancel(context.Background())
 	e.stop = stop
 	e.wg.Add(2)
@@ -215,10 +215,6 @@ func (e *Engine) nameTeams(ctx context.Context) {
 // view has folded).
 func (e *Engine) Feed() *feed.Feed { return e.feed }
 
-// WrongGuessesDropped returns how many wrong guesses were not recorded
-// because the database was too far behind.
-func (e *Engine) WrongGuessesDropped() uint64 { return e.wrongs.Dropped() }
-
 // State returns the in-memory game state for reads.
 func (e *Engine) State() *game.State { return e.st }
 
@@ -232,7 +228,7 @@ func (e *Engine) Password(userID int64) (string, bool) {
 }
 
 // Close stops the committer after the requests already queued are done,
-// writes the queued wrong guesses and stops following the log. Call it
+// writes the queued submissions and stops following the log. Call it
 // after the HTTP server has stopped and before the store closes.
 func (e *Engine) Close() {
 	e.closeOnce.Do(func() {
@@ -242,7 +238,7 @@ func (e *Engine) Close() {
 		}
 	})
 	e.wg.Wait()
-	if e.wrongs != nil {
-		e.wrongs.Close()
+	if e.subs != nil {
+		e.subs.Close()
 	}
 }

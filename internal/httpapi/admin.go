@@ -9,6 +9,7 @@ import (
 	"github.com/ctfg/ctfg/internal/auth"
 	"github.com/ctfg/ctfg/internal/engine"
 	"github.com/ctfg/ctfg/internal/game"
+	"github.com/ctfg/ctfg/internal/store"
 )
 
 // handleAward lets an external judge record a solve:
@@ -39,6 +40,7 @@ func (s *Server) handleAward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.cfg.Engine.Award(r.Context(), req.Username.V, req.ID.V)
+	s.recordAward(r, req.Username.V, req.ID.V, res, err)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -48,6 +50,22 @@ func (s *Server) handleAward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"result": "ok"})
+}
+
+// recordAward logs an award in the submission log like a submission of
+// the player, from the judge's address; a successful one is "awarded",
+// not "correct", so a dispute tells a judge's solve from a flag. An
+// award for an unknown username has no player to log it under.
+func (s *Server) recordAward(r *http.Request, username string, challenge int, res engine.SubmitResult, err error) {
+	p, known := s.cfg.Engine.State().PlayerByUsername(username)
+	result, ok := engine.SubmissionResultOf(res, err)
+	if !known || !ok {
+		return
+	}
+	if result == store.ResultCorrect {
+		result = store.ResultAwarded
+	}
+	s.cfg.Engine.RecordSubmission(p.ID, challenge, result, s.clientAddr(r), "")
 }
 
 // bearerToken is the token of an Authorization header: "<token>" as the

@@ -13,11 +13,12 @@ import (
 	"github.com/ctfg/ctfg/internal/auth"
 )
 
-// The admin dashboard: GET /admin (login form or dashboard), POST
-// /admin/login, POST /admin/logout, GET /admin/api/stats (the dashboard's
-// JSON, polled by its script), POST /admin/game/reset and the page's own
-// script and style under /admin/assets/. Everything but the assets needs
-// CTFG_ADMIN_TOKEN to be configured (503 otherwise).
+// The admin dashboard: GET /admin (login form or dashboard; its query
+// pages and filters the Submissions section), POST /admin/login, POST
+// /admin/logout, GET /admin/api/stats and /admin/api/submissions (the
+// dashboard's JSON, polled by its script), POST /admin/game/reset and the
+// page's own script and style under /admin/assets/. Everything but the
+// assets needs CTFG_ADMIN_TOKEN to be configured (503 otherwise).
 
 // AdminCookie is the name of the admin session cookie. It is scoped to
 // /admin, so the player API never sees it.
@@ -167,6 +168,7 @@ type adminPage struct {
 	IsError bool
 	CSRF    string
 	Stats   *AdminStats
+	Subs    *submissionsSection // nil: the section is left out
 }
 
 // renderAdmin renders one of the templates "login", "dashboard" and
@@ -216,7 +218,7 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		s.renderAdmin(w, http.StatusOK, "login", adminPage{})
 		return
 	}
-	s.renderAdmin(w, http.StatusOK, "dashboard", adminPage{Message: sess.flash, CSRF: sess.csrf, Stats: s.adminStats(r.Context())})
+	s.renderAdmin(w, http.StatusOK, "dashboard", adminPage{Message: sess.flash, CSRF: sess.csrf, Stats: s.adminStats(r.Context()), Subs: s.dashboardSubmissions(r)})
 }
 
 // handleAdminLogin is POST /admin/login with the form field token. The

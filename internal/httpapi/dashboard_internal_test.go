@@ -94,8 +94,8 @@ type benchSource struct {
 
 func (b benchSource) Online() (int, int)          { return b.hub.Players(), b.hub.Clients() }
 func (b benchSource) StorageSize() (int64, int64) { return b.db.Size(), b.db.WALSize() }
-func (b benchSource) WrongGuesses(ctx context.Context, n int) ([]store.WrongGuess, error) {
-	return b.db.WrongGuesses(ctx, n)
+func (b benchSource) Submissions(ctx context.Context, f store.SubmissionFilter) ([]store.Submission, error) {
+	return b.db.Submissions(ctx, f)
 }
 func (b benchSource) Solves(now time.Time) views.SolveSummary { return b.stats.Summary(now) }
 func (b benchSource) Version() string                         { return "bench" }
@@ -128,12 +128,12 @@ func mustBigGame(tb testing.TB, players, challenges, solvesEach, wrong int) *Ser
 	}
 	now := time.Now()
 	var evs []game.Event
-	var gs []store.WrongGuess
+	var gs []store.Submission
 	flush := func() {
 		if _, err := db.Append(ctx, evs); err != nil {
 			tb.Fatal(err)
 		}
-		if err := db.RecordWrong(ctx, gs); err != nil {
+		if err := db.RecordSubmissions(ctx, gs); err != nil {
 			tb.Fatal(err)
 		}
 		evs, gs = evs[:0], gs[:0]
@@ -146,7 +146,7 @@ func mustBigGame(tb testing.TB, players, challenges, solvesEach, wrong int) *Ser
 			evs = append(evs, game.Event{Type: game.EventScore, UserID: id, ChallengeID: (i*7+k)%challenges + 1, Points: 100, TS: ts.UnixMilli()})
 		}
 		for range wrong / players {
-			gs = append(gs, store.WrongGuess{UserID: id, Challenge: i%challenges + 1, Guess: "flag{not-quite}", TS: now})
+			gs = append(gs, store.Submission{UserID: id, Challenge: i%challenges + 1, Result: store.ResultIncorrect, Address: "198.51.100.4", Guess: "flag{not-quite}", TS: now})
 		}
 		if len(evs) >= 4000 {
 			flush()

@@ -13,7 +13,7 @@ import (
 // Dashboard sizes.
 const (
 	// dashboardWrong is how many of the latest wrong submissions the
-	// dashboard lists.
+	// stats list.
 	dashboardWrong = 50
 	// dashboardBoard is how many lines of each board the dashboard shows.
 	dashboardBoard = 20
@@ -42,8 +42,9 @@ type AdminStats struct {
 	// SolvesPerMinute covers the last views.SolveMinutes minutes, oldest first.
 	SolvesPerMinute []MinuteSolves   `json:"solves_per_minute"`
 	Challenges      []ChallengeStats `json:"challenges"`
-	// Wrong holds the latest wrong submissions, newest first. WrongError
-	// is set when they could not be read (the rest is still valid).
+	// Wrong holds the latest wrong (incorrect) submissions, newest first,
+	// from the submission log. WrongError is set when they could not be
+	// read (the rest is still valid).
 	Wrong       []WrongStat `json:"wrong"`
 	WrongError  bool        `json:"wrong_error,omitempty"`
 	DBBytes     int64       `json:"db_bytes"`
@@ -83,6 +84,7 @@ type WrongStat struct {
 	ChallengeID int    `json:"challenge_id"`
 	Challenge   string `json:"challenge"`
 	Guess       string `json:"guess"`
+	Address     string `json:"address"`
 }
 
 // statsCache reuses computed stats for statsTTL; one computation at a
@@ -165,7 +167,7 @@ func (s *Server) computeStats(ctx context.Context, now time.Time) *AdminStats {
 	}
 	out.Wrong = []WrongStat{}
 	if src != nil {
-		gs, err := src.WrongGuesses(ctx, dashboardWrong)
+		gs, err := src.Submissions(ctx, store.SubmissionFilter{Result: store.ResultIncorrect, Limit: dashboardWrong})
 		if err != nil {
 			out.WrongError = true
 			if ctx.Err() == nil {
@@ -173,7 +175,7 @@ func (s *Server) computeStats(ctx context.Context, now time.Time) *AdminStats {
 			}
 		}
 		for _, g := range gs {
-			w := WrongStat{TS: g.TS.UnixMilli(), PlayerID: g.UserID, Player: s.playerLabel(st, g.UserID), ChallengeID: g.Challenge, Guess: g.Guess}
+			w := WrongStat{TS: g.TS.UnixMilli(), PlayerID: g.UserID, Player: s.playerLabel(st, g.UserID), ChallengeID: g.Challenge, Guess: g.Guess, Address: g.Address}
 			if c, ok := catalog.Get(g.Challenge); ok {
 				w.Challenge = c.Title
 			}
@@ -199,8 +201,8 @@ func (s *Server) playerLabel(st *game.State, id int64) string {
 
 // AdminSource supplies the admin dashboard with what the HTTP layer cannot
 // see itself; the app implements it over the hub, the store and a
-// SolveStats. Every method must be cheap: the dashboard calls each at most
-// once per statsTTL.
+// SolveStats. Every method must be cheap: the dashboard's polls call each
+// at most once per statsTTL (Submissions also once per page asked for).
 type AdminSource interface {
 	// Online returns the distinct players with an open scorestream socket
 	// and the number of open sockets.
@@ -208,9 +210,9 @@ type AdminSource interface {
 	// StorageSize returns the sizes in bytes of the database and of its
 	// write-ahead log.
 	StorageSize() (db, wal int64)
-	// WrongGuesses returns at most limit of the latest wrong submissions,
-	// newest first.
-	WrongGuesses(ctx context.Context, limit int) ([]store.WrongGuess, error)
+	// Submissions returns the submissions f selects, newest first (the
+	// store's submission log).
+	Submissions(ctx context.Context, f store.SubmissionFilter) ([]store.Submission, error)
 	// Solves returns the solve tally as of now.
 	Solves(now time.Time) views.SolveSummary
 	// Version is the server's version.

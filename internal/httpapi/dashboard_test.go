@@ -73,7 +73,7 @@ func (b *adminBrowser) login() adminResponse {
 		b.t.Fatalf("login: %d %q, want 303 to /admin: %s", r.status, r.header.Get("Location"), r.body)
 	}
 	d := b.get("/admin")
-	if d.status != 200 || !strings.Contains(d.body, "Latest wrong submissions") {
+	if d.status != 200 || !strings.Contains(d.body, "<h2>Submissions</h2>") {
 		b.t.Fatalf("dashboard after login: %d %s", d.status, d.body)
 	}
 	return d
@@ -177,7 +177,7 @@ func TestAdminLogin(t *testing.T) {
 	b := newAdminBrowser(t, srv, &bodies)
 
 	r := b.get("/admin")
-	if r.status != 200 || !strings.Contains(r.body, `name="token"`) || strings.Contains(r.body, "Latest wrong submissions") {
+	if r.status != 200 || !strings.Contains(r.body, `name="token"`) || strings.Contains(r.body, "<h2>Submissions</h2>") {
 		t.Fatalf("GET /admin without a session: %d %s, want the login form", r.status, r.body)
 	}
 	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
@@ -231,7 +231,7 @@ func TestAdminLogin(t *testing.T) {
 		t.Fatalf("login from another address: %d %s", r.status, r.body)
 	}
 	// The session from before the lockout still works.
-	if d := b.get("/admin"); d.status != 200 || !strings.Contains(d.body, "Latest wrong submissions") {
+	if d := b.get("/admin"); d.status != 200 || !strings.Contains(d.body, "<h2>Submissions</h2>") {
 		t.Fatalf("dashboard: %d", d.status)
 	}
 	assertNoSecrets(t, bodies, ck.Value)

@@ -85,6 +85,14 @@ func writeError(w http.ResponseWriter, status int, code string) {
 	writeJSON(w, status, map[string]string{"error": code})
 }
 
+// rateLimitError is a refusal by a rate limiter that a handler gets as
+// an error (so that it logs the submission like any other answer) and
+// answers with rateLimitedBy. It is game.ErrRateLimited for errors.Is.
+type rateLimitError struct{ wait time.Duration }
+
+func (e *rateLimitError) Error() string { return game.ErrRateLimited.Error() }
+func (e *rateLimitError) Unwrap() error { return game.ErrRateLimited }
+
 // rateLimited answers 429 for the route's own limiter; the metrics name
 // the limiter after the route ("POST /api/award" counts as "award").
 // Where a route has several limiters, call rateLimitedBy.

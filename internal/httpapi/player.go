@@ -291,20 +291,51 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 		s.fail(w, r, game.ErrMissingParameters)
 		return
 	}
-	// A token is reserved before the guess is judged and kept only for a
-	// wrong guess. Checking first and charging after the answer let every
-	// concurrent guess through (held request bodies line them up); a
-	// reservation cannot be outrun. While the bucket is empty every
-	// submission is refused, right or wrong, so guessing is slowed but
-	// playing fast is not. Judging reads only memory: the token is back
-	// before a right flag's commit, so a script submitting many right
-	// flags at once holds few tokens, briefly.
-	//
-	// With several instances, the player's bucket in the shared database
-	// decides first, and the reservation, judgment and refund above run
-	// while that bucket is locked (chargeShared), which loses its token
-	// only to a wrong guess: neither bucket is held across a round trip
-	// to the database, where a burst of right flags would queue up.
+	res, err := s.submit(r, player, req.ID.V, req.Flag.V)
+	// The one place every submission is logged, whatever became of it.
+	if result, ok := engine.SubmissionResultOf(res, err); ok {
+		s.cfg.Engine.RecordSubmission(player, req.ID.V, result, s.clientAddr(r), req.Flag.V)
+	}
+	var limited *rateLimitError
+	switch {
+	case errors.As(err, &limited):
+		s.rateLimitedBy(w, r, "submit", limited.wait)
+	case err != nil:
+		s.fail(w, r, err)
+	case res.Outcome == engine.Correct:
+		writeJSON(w, http.StatusOK, map[string]any{"result": "correct", "points": res.Points, "total": res.Total})
+	case res.Outcome == engine.AlreadySolved:
+		writeJSON(w, http.StatusOK, map[string]any{"result": "already_solved", "total": res.Total})
+	case res.Outcome == engine.Practice:
+		// After the end in practice mode: right, shown as solved, never
+		// scored.
+		writeJSON(w, http.StatusOK, map[string]any{"result": "practice", "total": res.Total})
+	default:
+		if s.cfg.OnWrongFlag != nil {
+			s.cfg.OnWrongFlag(player, req.ID.V, req.Flag.V)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"result": "incorrect"})
+	}
+}
+
+// submit judges a flag guess under the submit rate limit and records a
+// right one. A refusal by the limit is a *rateLimitError.
+//
+// A token is reserved before the guess is judged and kept only for a
+// wrong guess. Checking first and charging after the answer let every
+// concurrent guess through (held request bodies line them up); a
+// reservation cannot be outrun. While the bucket is empty every
+// submission is refused, right or wrong, so guessing is slowed but
+// playing fast is not. Judging reads only memory: the token is back
+// before a right flag's commit, so a script submitting many right flags
+// at once holds few tokens, briefly.
+//
+// With several instances, the player's bucket in the shared database
+// decides first, and the reservation, judgment and refund above run
+// while that bucket is locked (chargeShared), which loses its token only
+// to a wrong guess: neither bucket is held across a round trip to the
+// database, where a burst of right flags would queue up.
+func (s *Server) submit(r *http.Request, player int64, id int, flag string) (engine.SubmitResult, error) {
 	key := playerKey(player)
 	var (
 		res             engine.SubmitResult
@@ -316,7 +347,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 		if reserved, reserveWait = s.limits.submit.Reserve(key); !reserved {
 			return false
 		}
-		res, err = s.cfg.Engine.Judge(player, req.ID.V, req.Flag.V)
+		res, err = s.cfg.Engine.Judge(player, id, flag)
 		if wrong = err == nil && res.Outcome == engine.Incorrect; !wrong {
 			// Right, already solved, or not a guess at all (unknown or
 			// locked challenge): free.
@@ -329,17 +360,14 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 		if wrong {
 			s.limits.submit.Refund(key) // the player never learns the answer
 		}
-		s.fail(w, r, serr)
-		return
+		return engine.SubmitResult{}, serr
 	case !ok:
-		s.rateLimitedBy(w, r, "submit", wait)
-		return
+		return engine.SubmitResult{}, &rateLimitError{wait}
 	case !reserved:
-		s.rateLimitedBy(w, r, "submit", reserveWait)
-		return
+		return engine.SubmitResult{}, &rateLimitError{reserveWait}
 	}
 	if err == nil && res.Outcome == engine.Correct {
-		res, err = s.cfg.Engine.Submit(r.Context(), player, req.ID.V, req.Flag.V)
+		res, err = s.cfg.Engine.Submit(r.Context(), player, id, flag)
 		if err == nil && res.Outcome == engine.Incorrect {
 			// The game's flags were reloaded in between: the guess is
 			// wrong after all, and pays like one.
@@ -347,25 +375,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, player int
 			s.chargeShared(r, "submit", key, s.cfg.Limits.Submit, func() bool { return true })
 		}
 	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	switch res.Outcome {
-	case engine.Correct:
-		writeJSON(w, http.StatusOK, map[string]any{"result": "correct", "points": res.Points, "total": res.Total})
-	case engine.AlreadySolved:
-		writeJSON(w, http.StatusOK, map[string]any{"result": "already_solved", "total": res.Total})
-	case engine.Practice:
-		// After the end in practice mode: right, shown as solved, never
-		// scored.
-		writeJSON(w, http.StatusOK, map[string]any{"result": "practice", "total": res.Total})
-	default:
-		if s.cfg.OnWrongFlag != nil {
-			s.cfg.OnWrongFlag(player, req.ID.V, req.Flag.V)
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"result": "incorrect"})
-	}
+	return res, err
 }
 
 func (s *Server) handleHint(w http.ResponseWriter, r *http.Request, player int64) {

@@ -71,8 +71,9 @@ type Config struct {
 	Shared SharedLimiter
 	// OnError, when set, also receives every internal error (Sentry).
 	OnError func(r *http.Request, err error)
-	// OnWrongFlag, when set, receives every incorrect guess (for the
-	// dispute log). It must not block and must never log the guess.
+	// OnWrongFlag, when set, receives every incorrect guess (metrics;
+	// the submission log is the engine's). It must not block and must
+	// never log the guess.
 	OnWrongFlag func(player int64, challenge int, guess string)
 	// OnRequest, when set, observes every request (metrics).
 	OnRequest func(route, method string, status int, took time.Duration)
@@ -255,6 +256,7 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/admin/login", s.handleAdminLogin},
 		{"POST", "/admin/logout", s.handleAdminLogout},
 		{"GET", "/admin/api/stats", s.handleAdminStats},
+		{"GET", "/admin/api/submissions", s.handleAdminSubmissions},
 		{"POST", "/admin/api/pause", s.handleAdminPause},
 		{"POST", "/admin/api/resume", s.handleAdminResume},
 		{"POST", "/admin/api/freeze", s.handleAdminFreeze},

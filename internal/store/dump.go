@@ -13,7 +13,7 @@ import (
 
 // A Dump is the whole content of one game's database, as one consistent
 // snapshot: what `ctfg db copy` moves between backends. Every id is kept
-// (users, events, wrong guesses), so sessions, display names and the
+// (users, events, submissions), so sessions, display names and the
 // scorestream's resume by event id go on working on the copy.
 //
 // The schema's bookkeeping is not part of it: schema_migrations (each
@@ -26,12 +26,12 @@ type Dump struct {
 	// AUTOINCREMENT counter, PostgreSQL's log_head), at least the largest
 	// id in Events: ids of deleted or refused events are never reused, so
 	// a loaded store must hand out ids above it.
-	LogHead      int64
-	Names        []NameRow
-	Sessions     []SessionRow
-	WrongGuesses []WrongGuess // with their ids, in id order
-	Meta         []MetaRow
-	Limits       []LimitRow
+	LogHead     int64
+	Names       []NameRow
+	Sessions    []SessionRow
+	Submissions []Submission // with their ids, in id order
+	Meta        []MetaRow
+	Limits      []LimitRow
 }
 
 // Rows of the tables a Dump holds, each with every column of its table.
@@ -160,18 +160,21 @@ var DumpTables = []DumpTable{
 		},
 	},
 	{
-		Name: "wrong_guesses", Columns: []string{"id", "user_id", "challenge_id", "guess", "ts"},
-		Len: func(d *Dump) int { return len(d.WrongGuesses) },
+		Name: "submissions", Columns: []string{"id", "ts", "user_id", "challenge_id", "result", "address", "guess"},
+		Len: func(d *Dump) int { return len(d.Submissions) },
 		Row: func(d *Dump, i int) []any {
-			g := d.WrongGuesses[i]
-			return []any{g.ID, g.UserID, int64(g.Challenge), g.Guess, g.TS.UnixMilli()}
+			s := d.Submissions[i]
+			return []any{s.ID, s.TS.UnixMilli(), s.UserID, int64(s.Challenge), string(s.Result), s.Address, s.Guess}
 		},
 		Scan: func(d *Dump) ([]any, func()) {
-			var g WrongGuess
-			var chal, ts int64
-			return []any{&g.ID, &g.UserID, &chal, &g.Guess, &ts}, func() {
-				g.Challenge, g.TS = int(chal), time.UnixMilli(ts)
-				d.WrongGuesses = append(d.WrongGuesses, g)
+			var (
+				s        Submission
+				ts, chal int64
+				result   string
+			)
+			return []any{&s.ID, &ts, &s.UserID, &chal, &result, &s.Address, &s.Guess}, func() {
+				s.TS, s.Challenge, s.Result = time.UnixMilli(ts), int(chal), SubmissionResult(result)
+				d.Submissions = append(d.Submissions, s)
 			}
 		},
 	},

@@ -8,6 +8,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/ctfg/ctfg/internal/game"
@@ -40,17 +41,71 @@ type Result struct {
 	Removed int64
 }
 
-// WrongGuess is one incorrect flag submission, kept for disputes and
-// brute-force review. It is never broadcast and never logged; only the
-// admin dashboard shows it. Callers bound Guess (the app keeps at most 200
-// bytes, cut on a UTF-8 boundary).
-type WrongGuess struct {
-	ID        int64 // assigned by the store
-	UserID    int64
-	Challenge int
-	Guess     string
-	TS        time.Time
+// SubmissionResult is what became of one flag submission, as the
+// submission log keeps it.
+type SubmissionResult string
+
+// The results of a submission. A new one needs a line here and in
+// SubmissionResults, not a migration: the column holds any non-empty
+// name.
+const (
+	ResultCorrect       SubmissionResult = "correct"        // a right flag, scored
+	ResultIncorrect     SubmissionResult = "incorrect"      // a wrong flag (the only result with a guess)
+	ResultAlreadySolved SubmissionResult = "already_solved" // the player had solved it before
+	ResultNotStarted    SubmissionResult = "not_started"    // refused by the clock: before the start
+	ResultPaused        SubmissionResult = "paused"         // refused by the clock: the game is paused
+	ResultEnded         SubmissionResult = "ended"          // refused by the clock: after the end
+	ResultRateLimited   SubmissionResult = "rate_limited"   // refused by the submit rate limit (429)
+	ResultLocked        SubmissionResult = "locked"         // the challenge's requirements were unmet
+	ResultUnknownID     SubmissionResult = "unknown_id"     // no challenge has that id
+	ResultPractice      SubmissionResult = "practice"       // a right flag after the end, in practice mode
+	ResultAwarded       SubmissionResult = "awarded"        // a judge's award (POST /api/award), scored
+)
+
+// SubmissionResults lists every result, in the order the dashboard
+// offers them.
+var SubmissionResults = []SubmissionResult{
+	ResultCorrect, ResultIncorrect, ResultAlreadySolved, ResultNotStarted, ResultPaused, ResultEnded,
+	ResultRateLimited, ResultLocked, ResultUnknownID, ResultPractice, ResultAwarded,
 }
+
+// Valid reports whether r is one of SubmissionResults.
+func (r SubmissionResult) Valid() bool { return slices.Contains(SubmissionResults, r) }
+
+// Submission is one flag submission (POST /api/submit) or award, whatever
+// its result, kept for disputes and brute-force review. It is never
+// broadcast and never logged; only the admin reads it. Guess is set only
+// for ResultIncorrect (a right flag is never stored); callers bound it
+// (the app keeps at most 200 bytes, cut on a UTF-8 boundary).
+type Submission struct {
+	ID        int64 // assigned by the store, increasing in the order stored
+	TS        time.Time
+	UserID    int64
+	Challenge int // as sent, even when no challenge has that id
+	Result    SubmissionResult
+	Address   string // the client address the rate limits use
+	Guess     string
+}
+
+// SubmissionFilter selects submissions. Zero fields select everything.
+type SubmissionFilter struct {
+	UserID    int64            // one player's; 0: every player's
+	Challenge *int             // for one challenge id; nil: every challenge
+	Result    SubmissionResult // one result; "": every result
+	// Before keeps ids below it (the next, older page of a keyset
+	// pagination: the last id of the page before); 0: from the newest.
+	Before int64
+	// After keeps ids above it and takes the oldest Limit of them (the
+	// previous, newer page: the first id of the page after); 0: none.
+	// With Before too, both bounds apply.
+	After int64
+	// Limit is the most submissions returned (at most
+	// MaxSubmissionsLimit); below 1 returns none.
+	Limit int
+}
+
+// MaxSubmissionsLimit caps one Submissions call, whatever the caller asks.
+const MaxSubmissionsLimit = 10000
 
 // Store is the persistence of one game. Every method is safe for
 // concurrent use.
@@ -73,7 +128,7 @@ type Store interface {
 	// sets TS. A rename event also sets the user's current display name.
 	// A reset event (game.EventReset, UserID 0) deletes, in the same
 	// transaction, every event with a smaller id (events before it in the
-	// same batch included), every display name, session, wrong guess and
+	// same batch included), every display name, session, submission and
 	// shared rate-limit bucket; it stays in the log. Other types are
 	// stored as they are (a lowercase identifier; UserID 0 for none).
 	// Concurrent calls may share one transaction (group commit). An error
@@ -96,12 +151,14 @@ type Store interface {
 	// DeleteSession removes one session; removing a missing one is no error.
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 
-	// RecordWrong stores wrong flag submissions in one transaction; an
-	// error means none was stored.
-	RecordWrong(ctx context.Context, gs []WrongGuess) error
-	// WrongGuesses returns the latest wrong submissions, newest first, at
-	// most limit of them.
-	WrongGuesses(ctx context.Context, limit int) ([]WrongGuess, error)
+	// RecordSubmissions stores submissions in one transaction; an error
+	// means none was stored. A submission with a user the store does not
+	// know, a non-positive user id, no time, an invalid result, or a
+	// guess with a result other than ResultIncorrect refuses the batch.
+	RecordSubmissions(ctx context.Context, subs []Submission) error
+	// Submissions returns the submissions f selects, newest (largest id)
+	// first, at most f.Limit of them.
+	Submissions(ctx context.Context, f SubmissionFilter) ([]Submission, error)
 
 	// Meta returns a persistent server value, or ErrNotFound.
 	Meta(ctx context.Context, key string) (string, error)

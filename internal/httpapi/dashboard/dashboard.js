@@ -1,6 +1,9 @@
-// ctfg admin dashboard: polls /admin/api/stats and redraws the figures.
-// Every value goes into the page through textContent or attributes, never
-// as HTML, so a guess or a name cannot inject markup.
+// ctfg admin dashboard: polls /admin/api/stats and redraws the figures,
+// and, while the Submissions section shows its newest page, polls
+// /admin/api/submissions with the same filters and redraws it (older
+// pages stay as they are: they are links). Every value goes into the page
+// through textContent or attributes, never as HTML, so a guess or a name
+// cannot inject markup.
 (function () {
   'use strict';
   var POLL_MS = 3000;
@@ -84,11 +87,48 @@
       return [cell(c.id, 'n'), cell(c.title), cell(c.category), cell(c.points, 'n'), cell(c.solves, 'n'),
         cell(meter(c.solves, s.players_active)), cell(c.first_solver), cell(clock(c.first_solve_ms))];
     }));
-    fill('wrong', s.wrong.map(function (w) {
-      var code = document.createElement('code');
-      code.textContent = w.guess;
-      return [cell(clock(w.ts)), cell(w.player), cell(w.challenge || ('#' + w.challenge_id)), cell(code)];
+  }
+
+  // renderSubs redraws the Submissions table, as the template does.
+  function renderSubs(page) {
+    fill('subs', page.submissions.map(function (x) {
+      var guess = '';
+      if (x.guess !== undefined) {
+        guess = document.createElement('code');
+        guess.textContent = x.guess;
+      }
+      var result = cell(x.result);
+      result.className = 'result-' + x.result;
+      return [cell(x.id, 'n'), cell(clock(x.ts)), cell(x.displayname || x.username || ('#' + x.player_id)),
+        cell(x.challenge || ('#' + x.challenge_id)), result, cell(x.address), cell(guess)];
     }));
+  }
+
+  // pollSubs refreshes the newest page of submissions, if shown.
+  function pollSubs() {
+    var table = $('subs');
+    if (!table || !table.hasAttribute('data-live')) return null;
+    var q = table.getAttribute('data-live');
+    return fetch('/admin/api/submissions' + (q ? '?' + q : ''), { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (r) {
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.json();
+      })
+      .then(function (page) {
+        renderSubs(page);
+        var older = $('subs-older');
+        if (!older && page.next_before !== null) {
+          older = document.createElement('a');
+          older.id = 'subs-older';
+          older.rel = 'next';
+          older.textContent = 'Older →';
+          $('subs-pages').appendChild(older);
+        }
+        if (older) {
+          if (page.next_before === null) older.remove();
+          else older.href = '/admin?' + (q ? q + '&' : '') + 'before=' + page.next_before + '#submissions';
+        }
+      });
   }
 
   function tick() {
@@ -101,8 +141,9 @@
       .then(function (s) {
         if (!s) return;
         render(s);
-        setText('live', '· live');
+        return pollSubs();
       })
+      .then(function () { setText('live', '· live'); })
       .catch(function () { setText('live', '· offline, retrying'); })
       .then(function () { setTimeout(tick, POLL_MS); });
   }

@@ -64,7 +64,7 @@ func (db *DB) Dump(ctx context.Context) (*store.Dump, error) {
 // instance that starts meanwhile waits for the commit and then reads the
 // loaded game. It refuses a database that holds a user or an event with
 // store.ErrNotEmpty unless replace is set. log_head ends at least at
-// d.LogHead (never lower than before), and the wrong guesses' identity
+// d.LogHead (never lower than before), and the submissions' identity
 // continues after the largest id loaded.
 func (db *DB) Load(ctx context.Context, d *store.Dump, replace bool) error {
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
@@ -98,9 +98,9 @@ func (db *DB) Load(ctx context.Context, d *store.Dump, replace bool) error {
 		}
 		// COPY writes identity columns as given (like OVERRIDING SYSTEM
 		// VALUE) without moving their sequence.
-		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('wrong_guesses', 'id'),
-  (SELECT coalesce(max(id), 0) + 1 FROM wrong_guesses), false)`); err != nil {
-			return fmt.Errorf("wrong_guesses identity: %w", err)
+		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('submissions', 'id'),
+  (SELECT coalesce(max(id), 0) + 1 FROM submissions), false)`); err != nil {
+			return fmt.Errorf("submissions identity: %w", err)
 		}
 		return nil
 	})

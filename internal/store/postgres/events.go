@@ -108,7 +108,7 @@ SELECT (SELECT id FROM ins)`
 
 	// qInsertReset logs a reset and deletes what it clears: the events
 	// before it (earlier events of the same batch included: they were
-	// inserted by earlier statements), names, sessions, wrong guesses and
+	// inserted by earlier statements), names, sessions, submissions and
 	// shared buckets. It returns the new id and how many game events
 	// (not earlier resets) it deleted.
 	qInsertReset = `WITH gone AS (
@@ -118,7 +118,7 @@ SELECT (SELECT id FROM ins)`
 ), ds AS (
   DELETE FROM sessions
 ), dw AS (
-  DELETE FROM wrong_guesses
+  DELETE FROM submissions
 ), dl AS (
   DELETE FROM limits
 ), ins AS (

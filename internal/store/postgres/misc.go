@@ -11,7 +11,7 @@ import (
 	"github.com/ctfg/ctfg/internal/store"
 )
 
-// Sessions, meta values, wrong guesses and shared token buckets. Session
+// Sessions, meta values and shared token buckets. Session
 // hashes, guesses and bucket keys stand in for secrets or attacker input:
 // no error message or log line here contains one.
 
@@ -94,60 +94,6 @@ ON CONFLICT (key) DO NOTHING RETURNING value`, key, value).Scan(&stored)
 		return "", fmt.Errorf("postgres: set meta %q: %w", key, err)
 	}
 	return db.Meta(ctx, key)
-}
-
-// maxWrongLimit caps one WrongGuesses call, whatever the caller asks.
-const maxWrongLimit = 10000
-
-// RecordWrong stores wrong submissions in one statement (one transaction).
-// A guess for an unknown user, a non-positive user id or a zero time
-// refuses the whole batch.
-func (db *DB) RecordWrong(ctx context.Context, gs []store.WrongGuess) error {
-	if len(gs) == 0 {
-		return nil
-	}
-	users, chals, ts := make([]int64, len(gs)), make([]int64, len(gs)), make([]int64, len(gs))
-	guesses := make([]string, len(gs))
-	for i, g := range gs {
-		switch {
-		case g.UserID <= 0:
-			return fmt.Errorf("postgres: record wrong guesses: guess %d: invalid user id %d", i, g.UserID)
-		case g.TS.IsZero():
-			return fmt.Errorf("postgres: record wrong guesses: guess %d: no time", i)
-		}
-		users[i], chals[i], guesses[i], ts[i] = g.UserID, int64(g.Challenge), g.Guess, g.TS.UnixMilli()
-	}
-	if _, err := db.pool.Exec(ctx, `INSERT INTO wrong_guesses (user_id, challenge_id, guess, ts)
-SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[])`, users, chals, guesses, ts); err != nil {
-		return fmt.Errorf("postgres: record %d wrong guesses: %w", len(gs), err)
-	}
-	return nil
-}
-
-// WrongGuesses returns at most limit wrong submissions, newest first (by
-// time, then by id). A limit below 1 returns none.
-func (db *DB) WrongGuesses(ctx context.Context, limit int) ([]store.WrongGuess, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
-	limit = min(limit, maxWrongLimit)
-	rows, err := db.pool.Query(ctx, `SELECT id, user_id, challenge_id, guess, ts FROM wrong_guesses ORDER BY ts DESC, id DESC LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: wrong guesses: %w", err)
-	}
-	out := make([]store.WrongGuess, 0, min(limit, 64))
-	var (
-		g        store.WrongGuess
-		chal, ms int64
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&g.ID, &g.UserID, &chal, &g.Guess, &ms}, func() error {
-		g.Challenge, g.TS = int(chal), time.UnixMilli(ms)
-		out = append(out, g)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("postgres: wrong guesses: %w", err)
-	}
-	return out, nil
 }
 
 // qLockBucket makes sure key's bucket row exists (full, if new) and locks

@@ -142,7 +142,18 @@ func TestQueryPlans(t *testing.T) {
 		{"session user", `SELECT user_id FROM sessions WHERE token_hash = $1`, []any{[]byte("h")}},
 		{"meta", `SELECT value FROM meta WHERE key = $1`, []any{"k"}},
 		{"lock bucket", qLockBucket, []any{"k", 1.0, int64(0)}},
-		{"latest wrong", `SELECT id, user_id, challenge_id, guess, ts FROM wrong_guesses ORDER BY ts DESC, id DESC LIMIT $1`, []any{10}},
+	}
+	chal := 3
+	for _, f := range []store.SubmissionFilter{
+		{}, {Before: 100}, {After: 100}, {UserID: 1, Before: 100}, {Challenge: &chal, Before: 100},
+		{Result: store.ResultIncorrect, Before: 100}, {Result: store.ResultIncorrect, After: 100},
+	} {
+		q, args := submissionsQuery(f, 50)
+		queries = append(queries, struct {
+			name string
+			sql  string
+			args []any
+		}{fmt.Sprintf("submissions %+v", f), q, args})
 	}
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {

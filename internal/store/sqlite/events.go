@@ -124,7 +124,7 @@ func canAfford(ctx context.Context, tx *sql.Tx, ev game.Event) error {
 }
 
 // resetBefore deletes everything a reset event with id clears: the
-// events before it, display names, sessions, wrong guesses and shared
+// events before it, display names, sessions, submissions and shared
 // rate-limit buckets. Users, meta values and the AUTOINCREMENT counter
 // stay, so ids keep increasing. It returns how many game events (not
 // earlier resets) it deleted.
@@ -133,7 +133,7 @@ func resetBefore(ctx context.Context, tx *sql.Tx, id int64) (int64, error) {
 	if err := tx.QueryRowContext(ctx, qResetCount, id).Scan(&n); err != nil {
 		return 0, err
 	}
-	for _, q := range []string{qResetBefore, `DELETE FROM names`, `DELETE FROM sessions`, `DELETE FROM wrong_guesses`, `DELETE FROM limits`} {
+	for _, q := range []string{qResetBefore, `DELETE FROM names`, `DELETE FROM sessions`, `DELETE FROM submissions`, `DELETE FROM limits`} {
 		var args []any
 		if q == qResetBefore {
 			args = []any{id}

@@ -29,7 +29,7 @@ const playBatch = 64
 // MustPlay fills s with a game of the given players and about n events:
 // solves, free and paid hints, renames, an event of another type with a
 // JSON payload and a duplicate solve, then a reset, then as many again,
-// plus wrong guesses, sessions (hashes of "session-USERNAME"), a meta
+// plus submissions, sessions (hashes of "session-USERNAME"), a meta
 // value and a shared rate-limit bucket after the reset (which clears
 // them). It returns the ids of the players. Every table of
 // store.DumpTables ends up with rows.
@@ -73,16 +73,20 @@ func MustPlay(tb testing.TB, s store.Store, players []string, n int) map[string]
 	ts++
 	half(2)
 
-	var gs []store.WrongGuess
+	var subs []store.Submission
 	for i, p := range players {
 		if err := s.CreateSession(ctx, SessionHash(p), ids[p]); err != nil {
 			tb.Fatalf("CreateSession: %v", err)
 		}
-		for j := range 3 {
-			gs = append(gs, store.WrongGuess{UserID: ids[p], Challenge: j + 1, Guess: fmt.Sprintf("flag{nope-%d-%d}", i, j), TS: time.UnixMilli(ts + int64(i*3+j))})
+		for j, r := range []store.SubmissionResult{store.ResultIncorrect, store.ResultCorrect, store.ResultRateLimited} {
+			x := store.Submission{UserID: ids[p], Challenge: j + 1, Result: r, Address: fmt.Sprintf("2001:db8::%d", i), TS: time.UnixMilli(ts + int64(i*3+j))}
+			if r == store.ResultIncorrect {
+				x.Guess, x.Address = fmt.Sprintf("flag{nope-%d-%d}", i, j), fmt.Sprintf("192.0.2.%d", i)
+			}
+			subs = append(subs, x)
 		}
 	}
-	MustRecordWrong(tb, s, gs...)
+	MustRecordSubmissions(tb, s, subs...)
 	if err := s.SetMeta(ctx, "storetest", "played"); err != nil {
 		tb.Fatalf("SetMeta: %v", err)
 	}
@@ -127,7 +131,7 @@ func SameDump(a, b *store.Dump) []string {
 	for name, pair := range map[string][2]any{
 		"users": {a.Users, b.Users}, "events": {a.Events, b.Events}, "log head": {a.LogHead, b.LogHead},
 		"names": {a.Names, b.Names}, "sessions": {a.Sessions, b.Sessions}, "meta": {a.Meta, b.Meta},
-		"wrong_guesses": {a.WrongGuesses, b.WrongGuesses}, "limits": {a.Limits, b.Limits},
+		"submissions": {a.Submissions, b.Submissions}, "limits": {a.Limits, b.Limits},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			diffs = append(diffs, name)
@@ -176,8 +180,8 @@ func testDumpLoad(t *testing.T, open Opener) {
 		if v, err := dst.Meta(ctx, "storetest"); err != nil || v != "played" {
 			t.Errorf("meta: %q, %v", v, err)
 		}
-		if got, want := MustWrongGuesses(t, dst, 5), MustWrongGuesses(t, src, 5); describe(got) != describe(want) || got[0].ID != want[0].ID {
-			t.Errorf("wrong guesses: %s, want %s", describe(got), describe(want))
+		if got, want := MustLatestSubmissions(t, dst, 5), MustLatestSubmissions(t, src, 5); describe(got) != describe(want) || got[0].ID != want[0].ID {
+			t.Errorf("submissions: %s, want %s", describe(got), describe(want))
 		}
 		r := MustAppend(t, dst, solve(ids["ann"], 9999, 1, 1))[0]
 		if !r.Inserted || r.Event.ID <= d.LogHead {
@@ -194,9 +198,9 @@ func testDumpLoad(t *testing.T, open Opener) {
 		if r := MustAppend(t, dst, solve(last.UserID, last.ChallengeID, 10, 2))[0]; r.Inserted {
 			t.Errorf("a solve loaded from the dump did not make a second one a duplicate: %+v", r)
 		}
-		MustRecordWrong(t, dst, store.WrongGuess{UserID: ids["ben"], Challenge: 1, Guess: "after", TS: time.UnixMilli(2_000_000_000_000)})
-		if g := MustWrongGuesses(t, dst, 1)[0]; g.ID <= d.WrongGuesses[len(d.WrongGuesses)-1].ID {
-			t.Errorf("wrong guess after the load got id %d, not above the loaded ones", g.ID)
+		MustRecordSubmissions(t, dst, store.Submission{UserID: ids["ben"], Challenge: 1, Result: store.ResultIncorrect, Guess: "after", TS: time.UnixMilli(2_000_000_000_000)})
+		if g := MustLatestSubmissions(t, dst, 1)[0]; g.ID <= d.Submissions[len(d.Submissions)-1].ID {
+			t.Errorf("submission after the load got id %d, not above the loaded ones", g.ID)
 		}
 	})
 }

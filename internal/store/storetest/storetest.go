@@ -79,7 +79,7 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 		{"CancelledContext", testCancelledContext},
 		{"Closed", testClosed},
 	}
-	tests = append(tests, wrongTests...)
+	tests = append(tests, submissionTests...)
 	tests = append(tests, limitTests...)
 	tests = append(tests, concurrencyTests...)
 	tests = append(tests, dumpTests...)
