@@ -422,4 +422,16 @@ func TestPracticeAndReleaseEndToEnd(t *testing.T) {
 	if me := ctftest.MustJSON(t, body); me["total"] != 0.0 {
 		t.Fatalf("a practice solve scored: %v", me)
 	}
+	// The submission log has it as a practice solve (written off the
+	// request path, so poll).
+	msg := awaitCond(10*time.Second, func() string {
+		status, body := doWith(t, srv.NewClient(), "GET", "/admin/api/submissions?result=practice", nil, bearer)
+		if status == 200 && strings.Count(string(body), `"result":"practice"`) == 1 {
+			return ""
+		}
+		return string(body)
+	})
+	if msg != "" {
+		t.Fatalf("practice solve in the submission log: %s", msg)
+	}
 }
