@@ -100,6 +100,9 @@ type Config struct {
 	// every challenge without its own at start and on every reload; nil:
 	// none.
 	Scoring *gamefile.GameScoring
+	// TeamSize plays in teams players make and join, of at most TeamSize
+	// members (CTFG_TEAM_SIZE); 0: teams only from credentials.csv.
+	TeamSize int
 }
 
 // Server is an assembled ctfg server.
@@ -308,6 +311,8 @@ func (s *Server) assemble(ctx context.Context) error {
 		RevealAtEnd:     cfg.RevealAtEnd,
 		Practice:        cfg.Practice,
 		FirstBloodBonus: cfg.FirstBloodBonus,
+		TeamMode:        cfg.TeamSize > 0,
+		TeamSize:        cfg.TeamSize,
 		OnBatch: func(size int, took time.Duration) {
 			s.Metrics.ObserveBatch(size, took)
 			health.CommitSucceeded()

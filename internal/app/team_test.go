@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -153,5 +154,79 @@ func TestPostgresTeamMembersRaceAcrossInstances(t *testing.T) {
 		if msg != "" {
 			t.Fatalf("board: %s", msg)
 		}
+	}
+}
+
+// TestMakeAndJoinTeams: with a team size, players make a team (its name
+// follows the name rules), others join by its invite code up to the
+// size, a leaver takes no points along, and the team keeps its solves.
+func TestMakeAndJoinTeams(t *testing.T) {
+	srv := ctftest.MustServer(t, ctftest.MustGameDir(t), func(c *app.Config) { c.TeamSize = 2 })
+	alice, bob, carol, dave := srv.MustLogin(t, "alice"), srv.MustLogin(t, "bob"), srv.MustLogin(t, "carol"), srv.MustLogin(t, "dave")
+	dave.Do(t, "POST", "/api/set-name", map[string]string{"name": "Dave"})
+	if status, body := alice.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"}); status != 403 || ctftest.MustJSON(t, body)["error"] != "no_team" {
+		t.Fatalf("a solve before joining a team: %d %s", status, body)
+	}
+	status, body := alice.Do(t, "POST", "/api/teams", map[string]string{"name": "Crypto Cats"})
+	team := ctftest.MustJSON(t, body)
+	code, _ := team["invite_code"].(string)
+	if status != 200 || team["team"] != "Crypto Cats" || len(code) != 16 {
+		t.Fatalf("make a team: %d %s", status, body)
+	}
+	for _, tc := range []struct {
+		c      *ctftest.Client
+		path   string
+		body   any
+		status int
+		code   string
+	}{
+		{bob, "/api/teams", map[string]string{"name": "ＣＲＹＰＴＯ cats"}, 409, "name_taken"},
+		{bob, "/api/teams", map[string]string{"name": "Dave"}, 409, "name_taken"},
+		{alice, "/api/teams", map[string]string{"name": "Other"}, 409, "already_in_team"},
+		{bob, "/api/teams/join", map[string]string{"code": "WRONGWRONGWRONG1"}, 400, "invalid_code"},
+		{carol, "/api/teams/leave", nil, 409, "not_in_team"},
+	} {
+		status, body := tc.c.Do(t, "POST", tc.path, tc.body)
+		if status != tc.status || ctftest.MustJSON(t, body)["error"] != tc.code {
+			t.Errorf("%s %v: %d %s, want %d %s", tc.path, tc.body, status, body, tc.status, tc.code)
+		}
+	}
+	if status, body := bob.Do(t, "POST", "/api/teams/join", map[string]string{"code": " " + strings.ToLower(code) + " "}); status != 200 {
+		t.Fatalf("join: %d %s", status, body)
+	}
+	if status, body := carol.Do(t, "POST", "/api/teams/join", map[string]string{"code": code}); status != 409 || ctftest.MustJSON(t, body)["error"] != "team_full" {
+		t.Fatalf("a third member of a team of two: %d %s", status, body)
+	}
+	_, body = bob.Do(t, "GET", "/api/teams/mine", nil)
+	if mine := ctftest.MustJSON(t, body); len(mine["members"].([]any)) != 2 || mine["invite_code"] != code {
+		t.Fatalf("bob's team: %s", body)
+	}
+	bob.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"})
+	if status, body := bob.Do(t, "POST", "/api/teams/leave", nil); status != 200 {
+		t.Fatalf("leave: %d %s", status, body)
+	}
+	board := scoreboardOf(t, carol)
+	if len(board) != 1 || board[0]["displayname"] != "Crypto Cats" || board[0]["score"] != 100.0 {
+		t.Fatalf("the team keeps its solve: %v", board)
+	}
+	_, body = bob.Do(t, "GET", "/api/me", nil)
+	if me := ctftest.MustJSON(t, body); me["team_id"] != nil || me["total"] != 0.0 {
+		t.Fatalf("bob after leaving: %v", me)
+	}
+	if status, body := carol.Do(t, "POST", "/api/teams/join", map[string]string{"code": code}); status != 200 {
+		t.Fatalf("carol takes bob's place: %d %s", status, body)
+	}
+	_, body = carol.Do(t, "GET", "/api/challenges", nil)
+	if !strings.Contains(string(body), `"id":1,"title":"Warm Up","category":"Web","difficulty":"Easy","points":100,"solved":true`) {
+		t.Fatalf("carol does not share her new team's solve: %s", body)
+	}
+	// A restart folds the same teams from the log.
+	srv.Stop()
+	again := ctftest.MustServer(t, srv.Dir, func(c *app.Config) { c.TeamSize = 2 })
+	if b, _ := again.App.Engine.State().Scoreboard(again.App.Engine.Now()); len(b) != 1 || b[0].DisplayName != "Crypto Cats" || b[0].Score != 100 {
+		t.Fatalf("after a restart: %+v", b)
+	}
+	if id, ok := again.App.Engine.State().TeamByCode(code); !ok || again.App.Engine.State().Scorer(3) != id {
+		t.Fatalf("carol's team after a restart: %v %v", id, ok)
 	}
 }

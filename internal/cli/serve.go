@@ -62,6 +62,9 @@ Other flags:
                                   logarithmic or rctf, minimum in points or N% of the points,
                                   e.g. logarithmic:minimum=20%,decay=30 (env CTFG_SCORING;
                                   default static)
+  --team-size N                    play in teams that players make and join (POST /api/teams),
+                                  at most N members each (env CTFG_TEAM_SIZE; default: teams
+                                  only from credentials.csv's team column)
   --database URL                  postgres://USER:PASSWORD@HOST:PORT/DB: keep the game in
                                   PostgreSQL, shared by several instances, instead of
                                   events.db in --dbdir (env CTFG_DATABASE_URL)
@@ -94,6 +97,7 @@ Environment (also read from GAME_DIR/.env; real environment variables win):
   CTFG_PRACTICE     1: practice after the end (see --practice)
   CTFG_FIRST_BLOOD_BONUS  first-blood bonus percents (see --first-blood-bonus)
   CTFG_SCORING      game-wide dynamic scoring (see --scoring)
+  CTFG_TEAM_SIZE    teams players make, and their size (see --team-size)
   SENTRY_DSN        report internal errors to Sentry
   SENTRY_ENVIRONMENT  environment name attached to Sentry reports
 `
@@ -150,6 +154,7 @@ func newServeFlagSet(f *serveFlags, help *bool) *flag.FlagSet {
 	fs.Var(&f.play.practice, "practice", "")
 	fs.StringVar(&f.play.firstBlood, "first-blood-bonus", "", "")
 	fs.StringVar(&f.play.scoring, "scoring", "", "")
+	fs.StringVar(&f.play.teamSize, "team-size", "", "")
 	fs.Int64Var(&f.minDiskFreeMiB, "min-disk-free", metrics.DefaultMinDiskFree>>20, "")
 	fs.BoolVar(help, "h", false, "")
 	fs.BoolVar(help, "help", false, "")
@@ -305,6 +310,7 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 		Practice:        play.Practice,
 		FirstBloodBonus: play.FirstBlood,
 		Scoring:         play.Scoring,
+		TeamSize:        play.TeamSize,
 		DatabaseURL:     database,
 		GameDir:         f.game,
 		ChallengesPath:  challenges,

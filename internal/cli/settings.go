@@ -14,8 +14,8 @@ import (
 // playFlags are the serve flags of the rules of play; "" (or an unset
 // practice) leaves the variable in charge.
 type playFlags struct {
-	reveal, firstBlood, scoring string
-	practice                    optionalBool
+	reveal, firstBlood, scoring, teamSize string
+	practice                              optionalBool
 }
 
 // playSettings are the configured rules of play, each with where it was
@@ -29,6 +29,10 @@ type playSettings struct {
 	FirstBloodFrom string
 	Scoring        *gamefile.GameScoring // nil: static unless a challenge has its own
 	ScoringFrom    string
+	// TeamSize (CTFG_TEAM_SIZE) plays in teams that players make and join,
+	// of at most TeamSize members; 0: teams only from credentials.csv.
+	TeamSize     int
+	TeamSizeFrom string
 }
 
 // resolvePlay reads CTFG_REVEAL, CTFG_PRACTICE, CTFG_FIRST_BLOOD_BONUS and
@@ -73,6 +77,14 @@ func resolvePlay(getenv func(string) string, f playFlags) (playSettings, error) 
 		if len(bonus) > 0 {
 			p.FirstBlood, p.FirstBloodFrom = bonus, from
 		}
+	}
+
+	if v, from := pick("--team-size", f.teamSize, "CTFG_TEAM_SIZE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return p, fmt.Errorf("%s: %q is not a team size from 1 to 1000", from, v)
+		}
+		p.TeamSize, p.TeamSizeFrom = n, from
 	}
 
 	if v, from := pick("--scoring", f.scoring, "CTFG_SCORING"); v != "" {

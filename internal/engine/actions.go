@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
 	"strings"
 	"time"
 
@@ -279,6 +281,59 @@ func (e *Engine) Frozen() bool { return e.st.Frozen(e.now()) }
 // game.ErrUnknownChallenge.
 func (e *Engine) Release(ctx context.Context, challengeID int) error {
 	_, err := e.do(ctx, &op{kind: opRelease, chalID: challengeID})
+	return err
+}
+
+// CreateTeam makes a team named name (display-name rules) with a fresh
+// invite code and puts the player in it. Errors: game.ErrTeamsOff, a
+// KindInvalid name error, game.ErrNameTaken, game.ErrAlreadyInTeam.
+func (e *Engine) CreateTeam(ctx context.Context, playerID int64, name string) (int64, string, error) {
+	if !e.st.TeamMode() {
+		return 0, "", game.ErrTeamsOff
+	}
+	n, err := game.ValidateName(name)
+	if err != nil {
+		return 0, "", err
+	}
+	if _, taken := e.st.NameOwner(n); taken {
+		return 0, "", game.ErrNameTaken
+	}
+	// The team's id comes from the players' sequence (see
+	// game.TeamUsername); a name used before keeps its id.
+	ids, err := e.cfg.Store.SyncUsers(ctx, []string{game.TeamUsername(game.NameKey(n))})
+	if err != nil {
+		return 0, "", fmt.Errorf("engine: new team: %w", err)
+	}
+	id := ids[game.TeamUsername(game.NameKey(n))]
+	code := rand.Text()[:16]
+	if _, err := e.do(ctx, &op{kind: opTeam, userID: playerID, team: id, name: n, code: code}); err != nil {
+		return 0, "", err
+	}
+	return id, code, nil
+}
+
+// JoinTeam puts the player in the team with that invite code. Errors:
+// game.ErrTeamsOff, game.ErrInvalidCode, game.ErrAlreadyInTeam,
+// game.ErrTeamFull.
+func (e *Engine) JoinTeam(ctx context.Context, playerID int64, code string) (int64, error) {
+	if !e.st.TeamMode() {
+		return 0, game.ErrTeamsOff
+	}
+	team, ok := e.st.TeamByCode(strings.ToUpper(strings.TrimSpace(code)))
+	if !ok {
+		return 0, game.ErrInvalidCode
+	}
+	_, err := e.do(ctx, &op{kind: opJoin, userID: playerID, team: team})
+	return team, err
+}
+
+// LeaveTeam takes the player out of their team; the team keeps its
+// solves. Errors: game.ErrTeamsOff, game.ErrNotInTeam.
+func (e *Engine) LeaveTeam(ctx context.Context, playerID int64) error {
+	if !e.st.TeamMode() {
+		return game.ErrTeamsOff
+	}
+	_, err := e.do(ctx, &op{kind: opJoin, userID: playerID})
 	return err
 }
 

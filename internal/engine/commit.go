@@ -25,6 +25,8 @@ const (
 	opFreeze
 	opUnfreeze
 	opRelease
+	opTeam
+	opJoin
 )
 
 // op is one request to the committer. The reply channel has room for the
@@ -38,6 +40,8 @@ type op struct {
 	catalog *game.Catalog
 	clock   game.ClockChange
 	chalID  int // an announcement's or a release's challenge (0: none)
+	team    int64  // a team's id (opTeam, opJoin; 0: leave)
+	code    string // a new team's invite code
 	// practice: a right flag that becomes a practice solve if the game
 	// has ended by commit time and practice mode is on (submits, not
 	// awards).
@@ -120,7 +124,7 @@ func (e *Engine) run(batch []*op) {
 	start := 0
 	for i, o := range batch {
 		switch o.kind {
-		case opReset, opReload, opPause, opResume, opClock, opAnnounce, opFreeze, opUnfreeze, opRelease:
+		case opReset, opReload, opPause, opResume, opClock, opAnnounce, opFreeze, opUnfreeze, opRelease, opTeam, opJoin:
 			e.commit(batch[start:i])
 			e.special(o)
 			start = i + 1
@@ -162,7 +166,48 @@ func (e *Engine) special(o *op) {
 		e.freezeOp(o)
 	case opRelease:
 		e.releaseOp(o)
+	case opTeam, opJoin:
+		e.teamOp(o)
 	}
+}
+
+// teamOp makes a team (opTeam: o.name its name, o.team its id, o.code
+// its invite code) and puts its maker in it, or moves a player into
+// o.team (opJoin; 0: out). The rules are checked here, where requests
+// are serialized: one team at a time, at most TeamSize members.
+func (e *Engine) teamOp(o *op) {
+	ts := e.now().UnixMilli()
+	me, ok := e.st.Player(o.userID)
+	switch {
+	case !ok:
+		o.reply <- opResult{err: game.ErrUnknownUser}
+		return
+	case o.kind == opTeam && me.TeamID != 0, o.kind == opJoin && o.team != 0 && me.TeamID != 0:
+		o.reply <- opResult{err: game.ErrAlreadyInTeam}
+		return
+	case o.kind == opJoin && o.team == 0 && me.TeamID == 0:
+		o.reply <- opResult{err: game.ErrNotInTeam}
+		return
+	case o.kind == opJoin && o.team != 0 && e.cfg.TeamSize > 0 && len(e.st.Members(o.team)) >= e.cfg.TeamSize:
+		o.reply <- opResult{err: game.ErrTeamFull}
+		return
+	}
+	if o.kind == opTeam {
+		if owner, taken := e.st.NameOwner(o.name); taken && owner != o.team {
+			o.reply <- opResult{err: game.ErrNameTaken}
+			return
+		}
+		if _, err := e.appendOne(game.NewTeam(o.team, o.name, o.code, ts)); err != nil {
+			o.reply <- opResult{err: err}
+			return
+		}
+	}
+	ev, err := e.appendOne(game.NewJoin(o.userID, o.team, ts))
+	if err != nil {
+		o.reply <- opResult{err: fmt.Errorf("engine: join: %w", err)}
+		return
+	}
+	o.reply <- opResult{ev: ev, inserted: true}
 }
 
 // freezeOp appends a freeze (unfreeze) event unless the public already
@@ -220,11 +265,12 @@ func (e *Engine) announceOp(o *op) {
 
 // appendOne commits a single event that runs alone between group commits
 // (announcement, clock change) and returns it once every view holds it. A
-// failure is reported to OnCommitError like a failed group commit.
+// failure is reported to OnCommitError like a failed group commit; a
+// rule the store refused the event by (a name taken) is only returned.
 func (e *Engine) appendOne(ev game.Event) (game.Event, error) {
 	rs, err := e.append([]game.Event{ev})
-	if err == nil {
-		err = rs[0].Err
+	if err == nil && rs[0].Err != nil {
+		return game.Event{}, rs[0].Err
 	}
 	if err == nil {
 		err = e.feed.Sync(context.Background(), rs[0].Event.ID)

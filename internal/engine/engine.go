@@ -49,6 +49,10 @@ type Config struct {
 	// of its first, second and third solver (CTFG_FIRST_BLOOD_BONUS);
 	// empty: none.
 	FirstBloodBonus []int
+	// TeamMode plays in teams even when credentials.csv names none;
+	// TeamSize caps a team's members (0: no cap).
+	TeamMode bool
+	TeamSize int
 	MaxBatch        int // requests per group commit; 0 = DefaultMaxBatch
 	// OnBatch, when set, observes each group commit (for metrics).
 	OnBatch func(size int, took time.Duration)
@@ -145,7 +149,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 
 // Rules returns the game rules of the configuration.
 func (c Config) Rules() game.Rules {
-	return game.Rules{Start: c.Start, End: c.End, Freeze: c.Freeze, RevealAtEnd: c.RevealAtEnd, FirstBloodBonus: c.FirstBloodBonus, Practice: c.Practice}
+	return game.Rules{Start: c.Start, End: c.End, Freeze: c.Freeze, RevealAtEnd: c.RevealAtEnd, FirstBloodBonus: c.FirstBloodBonus, Practice: c.Practice, TeamMode: c.TeamMode}
 }
 
 // Open is New then Start: an engine with no view but its state, or with

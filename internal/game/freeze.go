@@ -101,9 +101,9 @@ func (g *Gate) Step(ev Event) Step {
 		}
 	}
 	switch ev.Type {
-	case EventPractice, EventLogout:
-		// Never shown: a logout only closes its own sockets, and must not
-		// use up a public id either.
+	case EventPractice, EventLogout, EventJoin:
+		// Never shown: a logout only closes its own sockets, a join moves
+		// no score; neither may use up a public id.
 		return st
 	case EventScore, EventHint, EventRename:
 		if g.frozen {

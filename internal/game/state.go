@@ -67,6 +67,9 @@ type Rules struct {
 	// Practice keeps checking flags after the end: a right one is a
 	// practice solve, shown to its player only.
 	Practice bool
+	// TeamMode plays in teams even when credentials.csv names none
+	// (players make and join teams).
+	TeamMode bool
 }
 
 // State is the in-memory game: a fold over the event log. Reads take a
@@ -95,8 +98,11 @@ type State struct {
 	// first: a handful per game, so all are kept.
 	announcements []Announcement
 	released      map[int]bool // challenges the admin released early
-	// teamMode: credentials.csv names teams; teams, not players, score.
+	// teamMode: credentials.csv names teams, or players make them (see
+	// Rules.TeamMode); teams, not players, score.
 	teamMode bool
+	codes    map[string]int64 // invite code -> team made at run time
+	config   []User           // the users the state was made with
 }
 
 // ErrNoTeam is a solve or hint by a player without a team in team mode.
@@ -236,15 +242,17 @@ func (b *board) standings() []Standing {
 // NewState returns a state with the given catalog and users (ids assigned)
 // and no events.
 func NewState(catalog *Catalog, users []User) *State {
-	s := &State{catalog: catalog}
+	s := &State{catalog: catalog, config: append([]User(nil), users...)}
 	s.resetLocked(users)
 	return s
 }
 
 func (s *State) resetLocked(users []User) {
 	s.live = newBoard(users)
+	s.live.teams = s.live.teams || s.rules.TeamMode
 	s.pub = s.live
 	s.teamMode = s.live.teams
+	s.codes = map[string]int64{}
 	s.byName = make(map[string]*Player, len(users))
 	for _, p := range s.live.players {
 		s.byName[p.Username] = p
@@ -262,6 +270,9 @@ func (s *State) SetRules(r Rules) {
 	s.rules = r
 	s.rules.FirstBloodBonus = append([]int(nil), r.FirstBloodBonus...)
 	s.gate = NewGate(r.Start, r.End, r.Freeze, r.RevealAtEnd)
+	if r.TeamMode {
+		s.teamMode, s.live.teams, s.pub.teams = true, true, true
+	}
 }
 
 // Rules returns the rules set by SetRules.
@@ -329,7 +340,16 @@ func (s *State) Apply(evs ...Event) {
 			s.released[ev.ChallengeID] = true
 			s.live.version++
 			continue
-		case EventScore, EventHint, EventRename, EventPractice:
+		case EventJoin:
+			if team, ok := ev.JoinTeam(); ok {
+				s.joinLocked(ev.UserID, team)
+			}
+			continue
+		case EventRename:
+			if code, ok := ev.NewTeamCode(); ok && s.live.players[ev.UserID] == nil {
+				s.addTeamLocked(ev.UserID, ev.Name, code)
+			}
+		case EventScore, EventHint, EventPractice:
 		default:
 			continue // the clock, the freeze, a logout: folded by the gate or not a change of the game
 		}
@@ -344,10 +364,76 @@ func (s *State) Apply(evs ...Event) {
 	}
 }
 
+// addTeamLocked adds a team made at run time (its name comes with the
+// rename that made it).
+func (s *State) addTeamLocked(id int64, name, code string) {
+	p := newPlayer(id, TeamUsername(name))
+	p.IsTeam = true
+	s.live.players[id] = p
+	s.byName[p.Username] = p
+	if code != "" {
+		s.codes[code] = id
+	}
+}
+
+// joinLocked moves a player into team (0: out of any). A join to a team
+// that does not exist (a race lost on another instance) or by a team is
+// ignored.
+func (s *State) joinLocked(playerID, team int64) {
+	p := s.live.players[playerID]
+	if p == nil || p.IsTeam {
+		return
+	}
+	if t := s.live.players[team]; team != 0 && (t == nil || !t.IsTeam) {
+		return
+	}
+	p.TeamID = team
+	if q := s.pub.players[playerID]; q != nil && s.pub != s.live {
+		q.TeamID = team
+	}
+}
+
+// TeamByCode returns the team made at run time with that invite code.
+func (s *State) TeamByCode(code string) (int64, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	id, ok := s.codes[code]
+	return id, ok
+}
+
+// TeamCode returns the invite code of a team made at run time ("" for a
+// team of credentials.csv, which has none).
+func (s *State) TeamCode(team int64) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for code, id := range s.codes {
+		if id == team {
+			return code
+		}
+	}
+	return ""
+}
+
+// Members returns the members of a team, by player id.
+func (s *State) Members(team int64) []TeamMember {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []TeamMember
+	for _, p := range s.live.players {
+		if !p.IsTeam && p.TeamID == team && team != 0 {
+			out = append(out, TeamMember{PlayerID: p.ID, DisplayName: p.Name})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PlayerID < out[j].PlayerID })
+	return out
+}
+
 // forgetLocked forgets every event and display name, keeping users and
 // catalog (a reset event). lastID stays: event ids are never reused.
 func (s *State) forgetLocked() {
-	s.resetLocked(s.usersLocked())
+	// Back to the users of the configuration: teams made and joins done
+	// at run time were events, gone with the rest.
+	s.resetLocked(s.config)
 }
 
 // renameLocked moves p's claim in nameKeys from its current name to name.

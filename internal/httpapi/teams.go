@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/ctfg/ctfg/internal/game"
+)
+
+// Teams made by players (team mode): POST /api/teams {name} makes a team
+// and puts its maker in it, POST /api/teams/join {code} joins one by its
+// invite code, POST /api/teams/leave leaves, GET /api/teams/mine shows
+// the player's team, its members and (to members) its invite code. Each
+// change is an event, so every instance agrees.
+
+// myTeam is the JSON of the team endpoints.
+type myTeam struct {
+	TeamID     int64             `json:"team_id"`
+	Team       string            `json:"team"`
+	Members    []game.TeamMember `json:"members"`
+	InviteCode *string           `json:"invite_code"`
+}
+
+func (s *Server) teamView(player int64) any {
+	st := s.cfg.Engine.State()
+	team := st.Scorer(player)
+	if team == 0 {
+		return map[string]any{"team_id": nil}
+	}
+	t, _ := st.Player(team)
+	out := myTeam{TeamID: team, Team: t.Name, Members: st.Members(team)}
+	if out.Members == nil {
+		out.Members = []game.TeamMember{}
+	}
+	if code := st.TeamCode(team); code != "" {
+		out.InviteCode = &code
+	}
+	return out
+}
+
+func (s *Server) handleMyTeam(w http.ResponseWriter, r *http.Request, player int64) {
+	if !s.cfg.Engine.State().TeamMode() {
+		s.fail(w, r, game.ErrTeamsOff)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.teamView(player))
+}
+
+func (s *Server) handleCreateTeam(w http.ResponseWriter, r *http.Request, player int64) {
+	// Team names are names: the set-name limiter bounds how fast a player
+	// can try them.
+	if !s.limits.setName.Allow(playerKey(player)) {
+		s.rateLimitedBy(w, r, "set_name", s.limits.setName.RetryAfter(playerKey(player)))
+		return
+	}
+	var req struct {
+		Name optString `json:"name"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		s.failDecode(w, r, err)
+		return
+	}
+	if !req.Name.Set {
+		s.fail(w, r, game.ErrMissingParameters)
+		return
+	}
+	if _, _, err := s.cfg.Engine.CreateTeam(r.Context(), player, req.Name.V); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.teamView(player))
+}
+
+func (s *Server) handleJoinTeam(w http.ResponseWriter, r *http.Request, player int64) {
+	// An invite code is a secret: guesses are charged before the lookup.
+	if !s.limits.setName.Allow(playerKey(player)) {
+		s.rateLimitedBy(w, r, "set_name", s.limits.setName.RetryAfter(playerKey(player)))
+		return
+	}
+	var req struct {
+		Code optString `json:"code"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		s.failDecode(w, r, err)
+		return
+	}
+	if !req.Code.Set {
+		s.fail(w, r, game.ErrMissingParameters)
+		return
+	}
+	if _, err := s.cfg.Engine.JoinTeam(r.Context(), player, req.Code.V); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.teamView(player))
+}
+
+func (s *Server) handleLeaveTeam(w http.ResponseWriter, r *http.Request, player int64) {
+	if err := s.cfg.Engine.LeaveTeam(r.Context(), player); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"result": "ok"})
+}
