@@ -39,7 +39,7 @@ type op struct {
 	name    string // display name, or the session key of a logout
 	catalog *game.Catalog
 	clock   game.ClockChange
-	chalID  int // an announcement's or a release's challenge (0: none)
+	chalID  int    // an announcement's or a release's challenge (0: none)
 	team    int64  // a team's id (opTeam, opJoin; 0: leave)
 	code    string // a new team's invite code
 	// practice: a right flag that becomes a practice solve if the game

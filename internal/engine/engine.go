@@ -53,7 +53,7 @@ type Config struct {
 	// TeamSize caps a team's members (0: no cap).
 	TeamMode bool
 	TeamSize int
-	MaxBatch        int // requests per group commit; 0 = DefaultMaxBatch
+	MaxBatch int // requests per group commit; 0 = DefaultMaxBatch
 	// OnBatch, when set, observes each group commit (for metrics).
 	OnBatch func(size int, took time.Duration)
 	// Poll bounds how late another instance's event reaches this one's
