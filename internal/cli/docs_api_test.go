@@ -495,6 +495,16 @@ func realAnswers(t *testing.T) map[string]any {
 	do("POST /admin/api/challenges/ 200 ok", anon, 200, "POST", "/admin/api/challenges/4/release", nil, admin)
 	do("GET /api/ctftime 200", anon, 200, "GET", "/api/ctftime", nil, judge)
 
+	// Teams players make: a second server in team mode.
+	teams := ctftest.MustServer(t, ctftest.MustGameDir(t), func(c *app.Config) { c.TeamSize = 4 })
+	maker, joiner := teams.MustLogin(t, "alice"), teams.MustLogin(t, "bob")
+	maker.Do(t, "POST", "/api/set-name", map[string]string{"name": "Alice"})
+	do("POST /api/teams 200", maker, 200, "POST", "/api/teams", map[string]string{"name": "Crypto Cats"}, nil)
+	code := got["POST /api/teams 200"].(map[string]any)["invite_code"]
+	do("POST /api/teams/join 200", joiner, 200, "POST", "/api/teams/join", map[string]any{"code": code}, nil)
+	do("GET /api/teams/mine 200", maker, 200, "GET", "/api/teams/mine", nil, nil)
+	do("POST /api/teams/leave 200 ok", joiner, 200, "POST", "/api/teams/leave", nil, nil)
+
 	// The live events of all that: a rename, scores, hints, the clock
 	// change, the pause and resume, the announcement.
 	frames := readFrames(t, live, 9)
