@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ctfg/ctfg/internal/auth"
@@ -280,9 +281,13 @@ func (s *Server) handleAdminGameOp(done string, op func(r *http.Request) error) 
 		}
 		if err := op(r); err != nil {
 			msg, status := "That failed; see the server log.", http.StatusInternalServerError
-			if errors.Is(err, game.ErrUnknownChallenge) {
+			var ge *game.Error
+			switch {
+			case errors.Is(err, game.ErrUnknownChallenge):
 				msg, status = "No such challenge.", http.StatusBadRequest
-			} else {
+			case errors.As(err, &ge) && ge.Kind == game.KindInvalid:
+				msg, status = "Not done: "+ge.Code+" (times are RFC 3339 with a zone, start before freeze before end).", http.StatusBadRequest
+			default:
 				s.log.Error("admin dashboard: "+done, "request_id", requestID(r), "err", err)
 			}
 			s.renderAdmin(w, status, "dashboard", adminPage{Message: msg, IsError: true, CSRF: sess.csrf, Stats: s.adminStats(r.Context())})
@@ -307,6 +312,27 @@ func (s *Server) adminGameOps() map[string]http.HandlerFunc {
 		"/admin/game/resume":   s.handleAdminGameOp("Game resumed", clockOp(eng.Resume)),
 		"/admin/game/freeze":   s.handleAdminGameOp("Scoreboard frozen", clockOp(eng.Freeze)),
 		"/admin/game/unfreeze": s.handleAdminGameOp("Scoreboard revealed to everyone", clockOp(eng.Unfreeze)),
+		"/admin/game/clock": s.handleAdminGameOp("Clock set", func(r *http.Request) error {
+			var ch game.ClockChange
+			for _, f := range []struct {
+				key string
+				dst *game.ClockField
+			}{{"start", &ch.Start}, {"end", &ch.End}, {"freeze", &ch.Freeze}} {
+				switch v := strings.TrimSpace(r.PostFormValue(f.key)); {
+				case v == "":
+				case strings.EqualFold(v, "none"):
+					*f.dst = game.ClockField{Set: true}
+				default:
+					t, err := game.ParseTime(v)
+					if err != nil {
+						return err
+					}
+					*f.dst = game.ClockField{Set: true, At: t}
+				}
+			}
+			_, err := eng.SetClock(r.Context(), ch)
+			return err
+		}),
 		"/admin/game/release": s.handleAdminGameOp("Challenge released", func(r *http.Request) error {
 			id, err := strconv.Atoi(r.PostFormValue("id"))
 			if err != nil {

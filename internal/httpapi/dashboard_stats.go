@@ -74,6 +74,11 @@ type ChallengeStats struct {
 	Solves       int    `json:"solves"`
 	FirstSolver  string `json:"first_solver,omitempty"` // display name (username if none)
 	FirstSolveMS int64  `json:"first_solve_ms,omitempty"`
+	// Release is the challenge's release time (RFC 3339, omitted for
+	// none); Waiting says it is not out yet (the dashboard offers
+	// "Release now").
+	Release *string `json:"release,omitempty"`
+	Waiting bool    `json:"waiting,omitempty"`
 }
 
 // WrongStat is one wrong submission as the dashboard shows it.
@@ -157,6 +162,9 @@ func (s *Server) computeStats(ctx context.Context, now time.Time) *AdminStats {
 	out.Challenges = make([]ChallengeStats, len(all))
 	for i, c := range all {
 		cs := ChallengeStats{ID: c.ID, Title: c.Title, Category: c.Category, Points: c.Points}
+		if c.Release != nil {
+			cs.Release, cs.Waiting = optTime(*c.Release), !st.Released(c, now)
+		}
 		if t, ok := sum.Challenges[c.ID]; ok {
 			cs.Solves = t.Solves
 			if t.FirstPlayer != 0 {

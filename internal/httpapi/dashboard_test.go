@@ -524,5 +524,23 @@ func TestAdminDashboardFreeze(t *testing.T) {
 	if r := b.post("/admin/game/release", url.Values{"csrf": {csrf}, "id": {"1"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("release: %d", r.status)
 	}
+
+	// The clock form: a freeze time set live, a bad one refused with a
+	// reason, "none" back to the configured value.
+	if r := b.post("/admin/game/clock", url.Values{"csrf": {csrf}, "freeze": {"2020-01-01T00:00:00Z"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("clock form: %d %s", r.status, r.body)
+	}
+	if s := b.stats(); s.Clock.Freeze == nil || *s.Clock.Freeze != "2020-01-01T00:00:00Z" || !s.Clock.Frozen || s.Clock.FreezeSource == nil || *s.Clock.FreezeSource != "admin" {
+		t.Fatalf("clock after the form: %+v", s.Clock)
+	}
+	if r := b.post("/admin/game/clock", url.Values{"csrf": {csrf}, "end": {"tomorrow"}}); r.status != http.StatusBadRequest || !strings.Contains(r.body, "invalid_time") {
+		t.Fatalf("a bad time: %d", r.status)
+	}
+	if r := b.post("/admin/game/clock", url.Values{"csrf": {csrf}, "freeze": {"none"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("clock form none: %d", r.status)
+	}
+	if s := b.stats(); s.Clock.Freeze != nil {
+		t.Fatalf("freeze after none: %+v", s.Clock)
+	}
 	assertNoSecrets(t, bodies)
 }

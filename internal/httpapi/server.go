@@ -275,6 +275,7 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/admin/game/freeze", ops["/admin/game/freeze"]},
 		{"POST", "/admin/game/unfreeze", ops["/admin/game/unfreeze"]},
 		{"POST", "/admin/game/release", ops["/admin/game/release"]},
+		{"POST", "/admin/game/clock", ops["/admin/game/clock"]},
 		{"GET", "/admin/assets/{name}", s.handleAdminAsset},
 		{"GET", "/scorestream", s.handleStream},
 		{"GET", "/healthz", s.handleHealth},

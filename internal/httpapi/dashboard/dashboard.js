@@ -39,6 +39,24 @@
     if (cls) td.className = cls;
     return td;
   }
+  // releaseForm is the "Release now" button of a challenge not out yet,
+  // with the page's form token.
+  function releaseForm(id) {
+    var f = document.createElement('form');
+    f.method = 'post';
+    f.action = '/admin/game/release';
+    var token = document.querySelector('input[name=csrf]');
+    [['csrf', token ? token.value : ''], ['id', String(id)]].forEach(function (kv) {
+      var i = document.createElement('input');
+      i.type = 'hidden'; i.name = kv[0]; i.value = kv[1];
+      f.appendChild(i);
+    });
+    var b = document.createElement('button');
+    b.type = 'submit'; b.textContent = 'Release now';
+    f.appendChild(b);
+    return f;
+  }
+
   function fill(tableId, rows) {
     var tbody = $(tableId).tBodies[0];
     var frag = document.createDocumentFragment();
@@ -85,7 +103,8 @@
     }));
     fill('challenges', s.challenges.map(function (c) {
       return [cell(c.id, 'n'), cell(c.title), cell(c.category), cell(c.points, 'n'), cell(c.solves, 'n'),
-        cell(meter(c.solves, s.players_active)), cell(c.first_solver), cell(clock(c.first_solve_ms))];
+        cell(meter(c.solves, s.players_active)), cell(c.first_solver), cell(clock(c.first_solve_ms)),
+        cell(c.waiting ? releaseForm(c.id) : (c.release || ''))];
     }));
   }
 
