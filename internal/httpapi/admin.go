@@ -18,13 +18,7 @@ import (
 // never logged; attempts are rate limited per client address.
 func (s *Server) handleAward(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if key := "a:" + s.clientAddr(r); !s.limits.award.Allow(key) {
-		s.rateLimited(w, r, s.limits.award.RetryAfter(key))
-		return
-	}
-	token := bearerToken(r.Header.Get("Authorization"))
-	if s.cfg.APIToken == "" || token == "" || !auth.Equal(token, s.cfg.APIToken) {
-		writeError(w, http.StatusUnauthorized, "unauthorized")
+	if !s.apiTokenAuth(w, r) {
 		return
 	}
 	var req struct {
@@ -66,6 +60,23 @@ func (s *Server) recordAward(r *http.Request, username string, challenge int, re
 		result = store.ResultAwarded
 	}
 	s.cfg.Engine.RecordSubmission(p.ID, challenge, result, s.clientAddr(r), "")
+}
+
+// apiTokenAuth checks the API token (CTFG_API_TOKEN) of a judge's or a
+// feed reader's request: the address's award limit is charged before the
+// token is compared, so guessing costs the guesser. It answers the
+// refusal itself.
+func (s *Server) apiTokenAuth(w http.ResponseWriter, r *http.Request) bool {
+	if key := "a:" + s.clientAddr(r); !s.limits.award.Allow(key) {
+		s.rateLimited(w, r, s.limits.award.RetryAfter(key))
+		return false
+	}
+	token := bearerToken(r.Header.Get("Authorization"))
+	if s.cfg.APIToken == "" || token == "" || !auth.Equal(token, s.cfg.APIToken) {
+		writeError(w, http.StatusUnauthorized, "unauthorized")
+		return false
+	}
+	return true
 }
 
 // bearerToken is the token of an Authorization header: "<token>" as the

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ctfg/ctfg/internal/auth"
 	"github.com/ctfg/ctfg/internal/game"
 )
 
@@ -38,18 +37,8 @@ type TaskStat struct {
 
 func (s *Server) handleCTFtime(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if !s.cfg.PublicScoreboard {
-		// The limiter is charged before the token is compared, so guessing
-		// costs the guesser.
-		if key := "a:" + s.clientAddr(r); !s.limits.award.Allow(key) {
-			s.rateLimited(w, r, s.limits.award.RetryAfter(key))
-			return
-		}
-		token := bearerToken(r.Header.Get("Authorization"))
-		if s.cfg.APIToken == "" || token == "" || !auth.Equal(token, s.cfg.APIToken) {
-			writeError(w, http.StatusUnauthorized, "unauthorized")
-			return
-		}
+	if !s.cfg.PublicScoreboard && !s.apiTokenAuth(w, r) {
+		return
 	}
 	writeJSON(w, http.StatusOK, ctftimeFeed(s.cfg.Engine.State(), s.now()))
 }

@@ -45,25 +45,40 @@ func (s *Server) handleMyTeam(w http.ResponseWriter, r *http.Request, player int
 	writeJSON(w, http.StatusOK, s.teamView(player))
 }
 
-func (s *Server) handleCreateTeam(w http.ResponseWriter, r *http.Request, player int64) {
-	// Team names are names: the set-name limiter bounds how fast a player
-	// can try them.
+// nameLimitedField charges the player's set-name limit, then reads the
+// one string field key ("name" or "code") of the body: team names are names, and invite
+// codes secrets, so every try is paid before it is checked. It answers
+// failures itself.
+func (s *Server) nameLimitedField(w http.ResponseWriter, r *http.Request, player int64, key string) (string, bool) {
 	if !s.limits.setName.Allow(playerKey(player)) {
 		s.rateLimitedBy(w, r, "set_name", s.limits.setName.RetryAfter(playerKey(player)))
-		return
+		return "", false
 	}
 	var req struct {
 		Name optString `json:"name"`
+		Code optString `json:"code"`
 	}
 	if err := decode(w, r, &req); err != nil {
 		s.failDecode(w, r, err)
-		return
+		return "", false
 	}
-	if !req.Name.Set {
+	v := req.Name
+	if key == "code" {
+		v = req.Code
+	}
+	if !v.Set {
 		s.fail(w, r, game.ErrMissingParameters)
+		return "", false
+	}
+	return v.V, true
+}
+
+func (s *Server) handleCreateTeam(w http.ResponseWriter, r *http.Request, player int64) {
+	name, ok := s.nameLimitedField(w, r, player, "name")
+	if !ok {
 		return
 	}
-	if _, _, err := s.cfg.Engine.CreateTeam(r.Context(), player, req.Name.V); err != nil {
+	if _, _, err := s.cfg.Engine.CreateTeam(r.Context(), player, name); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -71,23 +86,11 @@ func (s *Server) handleCreateTeam(w http.ResponseWriter, r *http.Request, player
 }
 
 func (s *Server) handleJoinTeam(w http.ResponseWriter, r *http.Request, player int64) {
-	// An invite code is a secret: guesses are charged before the lookup.
-	if !s.limits.setName.Allow(playerKey(player)) {
-		s.rateLimitedBy(w, r, "set_name", s.limits.setName.RetryAfter(playerKey(player)))
+	code, ok := s.nameLimitedField(w, r, player, "code")
+	if !ok {
 		return
 	}
-	var req struct {
-		Code optString `json:"code"`
-	}
-	if err := decode(w, r, &req); err != nil {
-		s.failDecode(w, r, err)
-		return
-	}
-	if !req.Code.Set {
-		s.fail(w, r, game.ErrMissingParameters)
-		return
-	}
-	if _, err := s.cfg.Engine.JoinTeam(r.Context(), player, req.Code.V); err != nil {
+	if _, err := s.cfg.Engine.JoinTeam(r.Context(), player, code); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -126,24 +126,15 @@ func (c *client) writeLoop() {
 
 // enqueue adds a live frame unless the queue is full. Called with the
 // hub's fanMu held: it must not block.
-func (c *client) enqueue(f *frame) enqueueResult {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.dead || c.closeCode != 0 {
-		return skipped
-	}
-	if len(c.queue) >= c.h.cfg.QueueLen {
-		return overflowed
-	}
-	c.queue = append(c.queue, f)
-	c.kickLocked()
-	return enqueued
-}
+func (c *client) enqueue(f *frame) enqueueResult { return c.enqueueAfter(f, 0) }
 
 // enqueueSnapshot queues a snapshot frame that supersedes every live
 // event up to minID (those still queued are then skipped when written).
-// Called with the hub's fanMu held: it must not block.
 func (c *client) enqueueSnapshot(f *frame, minID int64) enqueueResult {
+	return c.enqueueAfter(f, minID)
+}
+
+func (c *client) enqueueAfter(f *frame, minID int64) enqueueResult {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.dead || c.closeCode != 0 {
