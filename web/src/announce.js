@@ -31,7 +31,7 @@ export function markSeen(ts) {
  * the challenge it is about (null when unknown); linkChallenges makes
  * that name a link to the challenge.
  */
-export function announcementItem(a, { challengeTitle = () => null, linkChallenges = true, headingLevel = 'h3' } = {}) {
+export function announcementItem(a, { challengeTitle = () => null, linkChallenges = true, headingLevel = 'h2' } = {}) {
   const body = h('div', { class: 'prose announcement-text' });
   renderInto(body, a.message);
   let about = null;
@@ -51,7 +51,9 @@ export function announcementItem(a, { challengeTitle = () => null, linkChallenge
 /**
  * Banners shows new announcements in a polite live region at the top of
  * the app, each until dismissed. The region stays in the page, empty, so
- * that screen readers announce what is put in it.
+ * that screen readers announce what is put in it. opts: challengeTitle,
+ * listHref (a link to all of them), focusAfter() (where the keyboard goes
+ * when the last one is dismissed), onDismiss(a).
  */
 export class Banners {
   constructor(opts = {}) {
@@ -71,6 +73,7 @@ export class Banners {
         // Keep the keyboard somewhere sensible once the button is gone.
         const target = next ? next.querySelector('button.dismiss') : this.opts.focusAfter && this.opts.focusAfter();
         if (target) target.focus();
+        if (this.opts.onDismiss) this.opts.onDismiss(a);
       },
     });
     const all = this.opts.listHref ? h('a', { href: this.opts.listHref, class: 'all', text: 'All announcements' }) : null;

@@ -19,6 +19,10 @@ import { ClockWatcher, describe, formatDuration, gate, phase } from './clock.js'
 import { Banners, markSeen, renderAnnouncementList, seenTs } from './announce.js';
 
 const TICK_MS = 1000;
+// Every browser hears a "clock" or "release" frame at the same moment;
+// spreading their refetches over a second spares the server a spike.
+const SPREAD_MS = 1000;
+const spread = (fn) => setTimeout(fn, Math.random() * SPREAD_MS);
 
 /** stateNotice is the sentence of the header's status line for a phase. */
 export function stateNotice(p, c) {
@@ -99,9 +103,11 @@ export function startApp(root) {
     if (p !== s.phase) applyPhase(p);
   }
 
-  /** applyPhase shows a new phase: status line, flag forms, list. */
+  /**
+   * applyPhase shows a new phase: status line, clock chip, flag forms.
+   * The list follows only changes the server confirmed (onClock).
+   */
   function applyPhase(p) {
-    const before = s.phase;
     s.phase = p;
     const c = s.clock.clock;
     if (s.shell) {
@@ -112,9 +118,6 @@ export function startApp(root) {
     }
     if (p === 'starting') s.clock.refresh();
     for (const fn of s.gateHooks) fn();
-    // The list follows a change the clock confirmed (onClock refetches
-    // it); a boundary crossed on our side only changes the notices.
-    if (before !== null && s.shell && s.challenges && currentRoute().name === 'challenges') showList();
   }
 
   function onClock(c, prev) {
@@ -220,8 +223,8 @@ export function startApp(root) {
     if (!first) {
       // A later snapshot (the unfreeze, a resume too old): solves made
       // during the freeze are on the board now, and the clock moved.
-      refreshChallenges();
-      s.clock.refresh();
+      spread(refreshChallenges);
+      spread(() => s.clock.refresh());
     }
     if (currentRoute().name === 'announcements') showAnnouncements(false);
   }
@@ -235,12 +238,13 @@ export function startApp(root) {
       else if (ev.type === 'release') release = true;
       else if (ev.type === 'announcement') news.push(ev);
     }
-    if (clock) s.clock.refresh();
-    if (release) refreshChallenges();
+    if (clock || release) spread(() => s.clock.refresh());
+    if (release) spread(refreshChallenges);
     if (news.length) {
-      for (const a of news) if (s.banners) s.banners.show(a);
-      updateAnnouncementNav();
+      // The list, when open, shows it already; elsewhere a banner does.
       if (currentRoute().name === 'announcements') showAnnouncements(false);
+      else if (s.banners) for (const a of news) s.banners.show(a);
+      updateAnnouncementNav();
     }
     const mine = events.filter((ev) => ev.player_id === s.me.player_id);
     if (!mine.length) return;
@@ -418,7 +422,9 @@ export function startApp(root) {
     annButton.append(' ', annCount);
     const navEl = h('nav', { class: 'nav-buttons', 'aria-label': 'Main' },
       nav('Challenges', 'challenges'), nav('Scoreboard', 'scoreboard'), annButton);
-    s.banners = new Banners({ challengeTitle, listHref: '#announcements', focusAfter: () => view });
+    s.banners = new Banners({
+      challengeTitle, listHref: '#announcements', focusAfter: () => view, onDismiss: updateAnnouncementNav,
+    });
     view.setAttribute('tabindex', '-1');
     replace(root,
       h('header', { class: 'topbar' },
