@@ -303,8 +303,9 @@ export function startApp(root) {
     if (!s.shell) return;
     const n = currentRoute().name === 'announcements' ? 0 : unseenCount();
     s.shell.annCount.hidden = n === 0;
-    s.shell.annCount.textContent = n ? String(n) : '';
-    s.shell.annCount.setAttribute('aria-label', `${n} new`);
+    // The badge shows the number; the button's name says "Announcements 2 new".
+    if (n) s.shell.annCount.replaceChildren(String(n), h('span', { class: 'sr-only', text: ' new' }));
+    else s.shell.annCount.replaceChildren();
   }
 
   /**
