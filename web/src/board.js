@@ -75,7 +75,7 @@ function runBoard(root, info) {
     if (key === shownAnnouncements) return;
     shownAnnouncements = key;
     annPanel.hidden = latest.length === 0;
-    const now = Date.now();
+    const now = watcher.serverNow(); // announcement times are the server's
     replace(annList, latest.map((a) => {
       const item = announcementItem(a, { linkChallenges: false, headingLevel: 'h3' });
       if (now - a.ts < FRESH_MS) item.classList.add('fresh');
@@ -120,7 +120,7 @@ function runBoard(root, info) {
   draw();
   const toast = (ev) => {
     const item = h('div', { class: 'toast first-blood' },
-      h('span', { class: 'toast-mark', 'aria-hidden': 'true', text: '🩸' }),
+      h('span', { class: 'drop', 'aria-hidden': 'true' }),
       h('strong', { text: 'First blood! ' }),
       `${ev.displayname || `#${ev.player_id}`} solved ${ev.challenge || `challenge ${ev.challenge_id}`}`);
     toasts.append(item);

@@ -32,7 +32,7 @@ function metaLine(ch, meId) {
     h('span', { class: `badge ${difficultyClass(ch.difficulty)}`, text: ch.difficulty || '—' }),
     h('span', { class: 'pts', text: formatPoints(ch.points) }),
     typeof ch.solves === 'number' ? h('span', { class: 'solves muted', text: plural(ch.solves, 'solve') }) : null,
-    rank >= 0 ? h('span', { class: `blood-mark place-${rank + 1}`, text: `${rank === 0 ? '🩸 ' : ''}${BLOOD_LABELS[rank]}` }) : null,
+    rank >= 0 ? h('span', { class: `blood-mark place-${rank + 1}`, text: BLOOD_LABELS[rank] }) : null,
     ch.solved ? h('span', { class: `solved-mark${ch.pending ? ' pending' : ''}`, text: solvedLabel(ch) }) : null);
 }
 
@@ -152,7 +152,14 @@ function firstSolvers(ch, meId) {
       h('span', { class: `fb-place place-${i + 1}`, text: BLOOD_LABELS[i] }), ' ',
       h('span', { class: 'fb-name', text: b.displayname || `#${b.player_id}` }),
       b.player_id === meId ? h('span', { class: 'you', text: ' (you)' }) : null,
-      b.ts ? h('time', { class: 'muted', datetime: new Date(b.ts).toISOString(), text: ` ${formatClock(b.ts)}` }) : null))));
+      solvedAt(b.ts)))));
+}
+
+/** solvedAt renders a first blood's time (Unix ms, or an RFC 3339 string), or null. */
+function solvedAt(ts) {
+  const ms = typeof ts === 'number' ? ts : Date.parse(ts);
+  if (!Number.isFinite(ms) || ms <= 0) return null;
+  return h('time', { class: 'muted', datetime: new Date(ms).toISOString(), text: ` ${formatClock(ms)}` });
 }
 
 const OPEN_GATE = () => ({ open: true, practice: false, reason: null });
