@@ -18,6 +18,7 @@ type streamEvent struct {
 	ChallengeID int64
 	HintID      int64
 	Event       string // system events: "reset"
+	FirstBlood  int64  // score events: 1, 2 or 3 for a challenge's first solvers
 
 	seen uint16 // bit set of evField present with the right kind
 	bad  string // first field with a wrong kind
@@ -37,6 +38,8 @@ const (
 	fPoints
 	fHintID
 	fEvent
+	fMessage
+	fFirstBlood
 )
 
 var evFieldNames = []struct {
@@ -54,6 +57,8 @@ var evFieldNames = []struct {
 	{"points", fPoints, kInt},
 	{"hint_id", fHintID, kInt},
 	{"event", fEvent, kString},
+	{"message", fMessage, kString},
+	{"first_blood", fFirstBlood, kInt},
 }
 
 // fieldIndex returns the index of key in evFieldNames, or -1. A switch
@@ -80,12 +85,18 @@ func fieldIndex(key []byte) int {
 		return 8
 	case "event":
 		return 9
+	case "message":
+		return 10
+	case "first_blood":
+		return 11
 	}
 	return -1
 }
 
 // requiredFields returns the members an event of type typ must have
-// (docs/API.md), or 0 for an unknown type.
+// (docs/API.md), or 0 for an unknown type. Announcements, clock changes
+// and early releases concern no player: they carry an id (for since=)
+// and a time, not a player or points.
 func requiredFields(typ string) evField {
 	const common = fID | fType | fPlayerID | fDisplayName | fTS
 	switch typ {
@@ -97,8 +108,20 @@ func requiredFields(typ string) evField {
 		return common
 	case "system":
 		return fType | fEvent
+	case "announcement":
+		return fID | fType | fTS | fMessage
+	case "clock":
+		return fID | fType | fTS
+	case "release":
+		return fID | fType | fTS | fChallengeID | fChallenge
 	}
 	return 0
+}
+
+// playerEvent reports whether an event of type typ is a player's (it
+// moves the scoreboard, or names a player in it).
+func playerEvent(typ string) bool {
+	return typ == "score" || typ == "hint" || typ == "rename"
 }
 
 // checkShape reports the first way ev deviates from the contract.
@@ -119,6 +142,14 @@ func (ev *streamEvent) checkShape() error {
 	}
 	if ev.Type == "hint" && ev.Points > 0 {
 		return fmt.Errorf("hint event with positive points %d", ev.Points)
+	}
+	if evField(ev.seen)&fFirstBlood != 0 {
+		if ev.Type != "score" {
+			return fmt.Errorf("%s event with first_blood", ev.Type)
+		}
+		if ev.FirstBlood < 1 || ev.FirstBlood > 3 {
+			return fmt.Errorf("score event with first_blood %d (want 1, 2 or 3)", ev.FirstBlood)
+		}
 	}
 	return nil
 }
@@ -293,6 +324,8 @@ func (p *frameParser) member(ev *streamEvent, key []byte) error {
 			ev.Points = n
 		case fHintID:
 			ev.HintID = n
+		case fFirstBlood:
+			ev.FirstBlood = n
 		}
 		return nil
 	default:
@@ -325,6 +358,12 @@ func internType(s []byte) string {
 		return "system"
 	case "snapshot":
 		return "snapshot"
+	case "announcement":
+		return "announcement"
+	case "clock":
+		return "clock"
+	case "release":
+		return "release"
 	}
 	return string(s)
 }

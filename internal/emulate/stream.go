@@ -263,7 +263,8 @@ func (s *streamClient) apply(ev *streamEvent) {
 	case "hint":
 		s.sumScore += ev.Points
 	}
-	if ev.TS >= s.liveAfter {
+	// The delay is the scoreboard's: from a player's event to the screen.
+	if ev.TS >= s.liveAfter && playerEvent(ev.Type) {
 		d := time.Duration(s.now-ev.TS*1000) * time.Microsecond
 		s.r.delay.record(s.p.idx, d)
 		// With several instances, split by where the event was committed:
@@ -304,13 +305,16 @@ func (s *streamClient) solvesOf(pid int64) int {
 	return s.overflow[pid]
 }
 
-// snapshotMsg is the scorestream's first frame (docs/API.md).
+// snapshotMsg is the scorestream's first frame (docs/API.md); the server
+// sends another one at the unfreeze, which replaces everything too.
 type snapshotMsg struct {
-	Type    string          `json:"type"`
-	LastID  *int64          `json:"last_id"`
-	Players []standing      `json:"players"`
-	Series  json.RawMessage `json:"series"`
-	Events  json.RawMessage `json:"events"`
+	Type          string          `json:"type"`
+	LastID        *int64          `json:"last_id"`
+	Players       []standing      `json:"players"`
+	Series        json.RawMessage `json:"series"`
+	Events        json.RawMessage `json:"events"`
+	Announcements json.RawMessage `json:"announcements"` // optional
+	Frozen        *bool           `json:"frozen"`        // optional
 }
 
 // fullShapeChecks bounds how many snapshots get a member-by-member check
@@ -346,6 +350,34 @@ func (s *streamClient) applySnapshot(frame []byte) {
 	s.synced = true
 }
 
+// checkSnapshotAnnouncements verifies a snapshot's announcements: absent
+// (an older server), or an array of announcement events.
+func checkSnapshotAnnouncements(raw json.RawMessage) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	if k, _ := kindOf(raw); k != kArray {
+		return errors.New("snapshot announcements is not an array")
+	}
+	var p frameParser
+	var annErr error
+	i := 0
+	err := p.parse(raw, func(ev *streamEvent) {
+		if annErr == nil {
+			if err := ev.checkShape(); err != nil {
+				annErr = fmt.Errorf("snapshot announcements[%d]: %w", i, err)
+			} else if ev.Type != "announcement" {
+				annErr = fmt.Errorf("snapshot announcements[%d] has type %q", i, ev.Type)
+			}
+		}
+		i++
+	})
+	if err != nil {
+		return fmt.Errorf("snapshot announcements: %w", err)
+	}
+	return annErr
+}
+
 // checkSnapshot verifies a decoded snapshot; full also checks every
 // standing and series member by member.
 func checkSnapshot(m *snapshotMsg, full bool, frame []byte) error {
@@ -376,6 +408,9 @@ func checkSnapshot(m *snapshotMsg, full bool, frame []byte) error {
 	}
 	if evErr != nil {
 		return evErr
+	}
+	if err := checkSnapshotAnnouncements(m.Announcements); err != nil {
+		return err
 	}
 	if !full {
 		return nil

@@ -64,4 +64,7 @@ export const api = {
   submit: (id, flag) => request('POST', '/api/submit', { id, flag }),
   hint: (id, hintId) => request('POST', '/api/hint', { id, hint_id: hintId }),
   board: () => request('GET', '/api/board', undefined, { quiet401: true }),
+  // No session needed: the login page and the board count down too.
+  clock: () => request('GET', '/api/clock', undefined, { quiet401: true }),
+  announcements: () => request('GET', '/api/announcements', undefined, { quiet401: true }),
 };

@@ -1,20 +1,51 @@
 // The player's app: login, display name, then the hash-routed views
-// (#challenges, #challenge/<id>, #scoreboard) under a header that shows the
-// live score. A reload lands on the same view: the session is a cookie and
-// /api/me tells who we are.
+// (#challenges, #challenge/<id>, #scoreboard, #announcements) under a
+// header that shows the live score and the game clock. A reload lands on
+// the same view: the session is a cookie and /api/me tells who we are.
+//
+// The clock (clock.js) counts in the server's time; its changes (start,
+// pause, end, freeze, releases) arrive as "clock" and "release" frames or
+// at the times it announced, and the app refetches what they change
+// without a reload.
 
 import { api, onUnauthorized } from './api.js';
-import { h, replace, formatPoints } from './dom.js';
+import { h, replace, formatPoints, formatClock } from './dom.js';
 import { renderLogin, renderNameDialog } from './login.js';
 import { renderChallengeList, renderChallengeDetail } from './challenges.js';
 import { showScoreboard } from './scoreboard.js';
 import { Scoreboard } from './model.js';
 import { ScoreStream, backoffDelay } from './stream.js';
+import { ClockWatcher, describe, formatDuration, gate, phase } from './clock.js';
+import { Banners, markSeen, renderAnnouncementList, seenTs } from './announce.js';
+
+const TICK_MS = 1000;
+// Every browser hears a "clock" or "release" frame at the same moment;
+// spreading their refetches over a second spares the server a spike.
+const SPREAD_MS = 1000;
+const spread = (fn) => setTimeout(fn, Math.random() * SPREAD_MS);
+
+/** stateNotice is the sentence of the header's status line for a phase. */
+export function stateNotice(p, c) {
+  switch (p) {
+    case 'before':
+      return c && c.start !== null ? `The game starts at ${formatClock(c.start)}.` : 'The game has not started yet.';
+    case 'starting':
+      return 'The game is starting…';
+    case 'paused':
+      return 'The game is paused: flags and hints are not accepted until the organizers resume it.';
+    case 'ended':
+      return c && c.practice
+        ? 'The game has ended. Practice mode: you can still submit flags, but solves are not scored.'
+        : 'The game has ended: flags are no longer accepted.';
+    default:
+      return '';
+  }
+}
 
 export function startApp(root) {
   const s = {
     me: null, // /api/me reply, kept current
-    total: 0,
+    total: 0, // the player's true score
     challenges: null, // last /api/challenges reply
     model: new Scoreboard(),
     stream: null,
@@ -22,7 +53,17 @@ export function startApp(root) {
     seq: 0, // bumps on every route change; stale async renders check it
     shell: null,
     prevRoute: null, // the route before the current one, when inside the app
+    clock: null, // ClockWatcher
+    phase: null, // the phase last shown
+    gateHooks: new Set(), // the current view's listeners for phase changes
+    banners: null,
+    bannerChecked: false, // the snapshot's newest announcement was considered
+    missing: false, // the detail view shows "not available"
   };
+
+  s.clock = new ClockWatcher({ fetch: api.clock, onChange: onClock });
+  s.clock.refresh();
+  setInterval(tick, TICK_MS);
 
   onUnauthorized(() => loggedOut('Your session has ended. Please log in again.'));
   window.addEventListener('hashchange', (ev) => {
@@ -31,7 +72,65 @@ export function startApp(root) {
       route();
     }
   });
+  // A sleeping laptop or a throttled tab may have missed a boundary.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') s.clock.refresh();
+  });
   boot(0);
+
+  function serverNow() {
+    return s.clock.serverNow();
+  }
+
+  function currentGate() {
+    return s.clock.clock ? gate(s.clock.clock, serverNow()) : { open: true, practice: false, reason: null };
+  }
+
+  /** tick redraws the countdowns and notices a boundary we crossed. */
+  function tick() {
+    const c = s.clock.clock;
+    if (!c) return;
+    const t = serverNow();
+    const d = describe(c, t);
+    for (const el of document.querySelectorAll('[data-clock-text]')) {
+      if (el.textContent !== d.text) el.textContent = d.text;
+    }
+    const left = c.start !== null ? formatDuration(c.start - t) : '';
+    for (const el of document.querySelectorAll('[data-countdown]')) {
+      if (el.textContent !== left) el.textContent = left;
+    }
+    const p = phase(c, t);
+    if (p !== s.phase) applyPhase(p);
+  }
+
+  /**
+   * applyPhase shows a new phase: status line, clock chip, flag forms.
+   * The list follows only changes the server confirmed (onClock).
+   */
+  function applyPhase(p) {
+    s.phase = p;
+    const c = s.clock.clock;
+    if (s.shell) {
+      const text = stateNotice(p, c);
+      if (s.shell.state.textContent !== text) s.shell.state.textContent = text;
+      s.shell.state.className = `game-state ${p}`;
+      s.shell.chip.className = `clock-chip ${p}`;
+    }
+    if (p === 'starting') s.clock.refresh();
+    for (const fn of s.gateHooks) fn();
+  }
+
+  function onClock(c, prev) {
+    s.model.setFrozen(c.frozen);
+    updatePoints();
+    if (prev && (prev.state !== c.state || prev.nextRelease !== c.nextRelease)) refreshChallenges();
+    // A first answer may turn an empty list into the countdown.
+    if (!prev && s.shell && currentRoute().name === 'challenges' && s.challenges) showList();
+    tick();
+    const p = phase(c, serverNow());
+    if (p !== s.phase) applyPhase(p);
+    else for (const fn of s.gateHooks) fn();
+  }
 
   async function boot(attempt) {
     replace(root, h('main', { class: 'center-page' },
@@ -53,6 +152,8 @@ export function startApp(root) {
   function showLogin(notice) {
     renderLogin(root, {
       notice,
+      // Before the start the login page counts down too.
+      extra: h('p', { class: 'muted login-clock', 'data-clock-text': '' }),
       onSuccess: async (reply) => {
         const me = await api.me();
         enter(me, reply.websocket_url || me.websocket_url);
@@ -79,6 +180,7 @@ export function startApp(root) {
   }
 
   function startStream(initialUrl) {
+    let wasDown = false;
     s.stream = new ScoreStream({
       model: s.model,
       initialUrl,
@@ -90,24 +192,66 @@ export function startApp(root) {
       },
       onState: (state) => {
         if (s.shell) s.shell.conn.hidden = state !== 'reconnecting';
+        // Frames may have been missed while the socket was down.
+        if (state === 'live' && wasDown) s.clock.refresh();
+        wasDown = state === 'reconnecting';
       },
       onReset: () => loggedOut('The game was reset. Please log in again.'),
       onUnauthorized: () => loggedOut('Your session has ended. Please log in again.'),
       onEvents: onLiveEvents,
-      // A snapshot carries the authoritative score.
-      onSnapshot: () => {
-        const score = s.model.score(s.me.player_id);
-        if (score !== null) setTotal(score);
-      },
+      onSnapshot,
     });
     s.stream.start();
   }
 
+  function onSnapshot(first) {
+    // An unfrozen board holds the true score; a frozen one only the
+    // board's (the header shows both then).
+    if (!s.model.frozen) {
+      const score = s.model.score(s.me.player_id);
+      if (score !== null) setTotal(score);
+    }
+    updatePoints();
+    updateAnnouncementNav();
+    if (!s.bannerChecked) {
+      // A player arriving after an announcement sees the newest one once.
+      s.bannerChecked = true;
+      const list = s.model.announcements;
+      const newest = list[list.length - 1];
+      if (newest && newest.ts > seenTs() && s.banners) s.banners.show(newest);
+    }
+    if (!first) {
+      // A later snapshot (the unfreeze, a resume too old): solves made
+      // during the freeze are on the board now, and the clock moved.
+      spread(refreshChallenges);
+      spread(() => s.clock.refresh());
+    }
+    if (currentRoute().name === 'announcements') showAnnouncements(false);
+  }
+
   function onLiveEvents(events) {
+    let clock = false;
+    let release = false;
+    const news = [];
+    for (const ev of events) {
+      if (ev.type === 'clock') clock = true;
+      else if (ev.type === 'release') release = true;
+      else if (ev.type === 'announcement') news.push(ev);
+    }
+    if (clock || release) spread(() => s.clock.refresh());
+    if (release) spread(refreshChallenges);
+    if (news.length) {
+      // The list, when open, shows it already; elsewhere a banner does.
+      if (currentRoute().name === 'announcements') showAnnouncements(false);
+      else if (s.banners) for (const a of news) s.banners.show(a);
+      updateAnnouncementNav();
+    }
     const mine = events.filter((ev) => ev.player_id === s.me.player_id);
     if (!mine.length) return;
-    const score = s.model.score(s.me.player_id);
-    if (score !== null) setTotal(score);
+    if (!s.model.frozen) {
+      const score = s.model.score(s.me.player_id);
+      if (score !== null) setTotal(score);
+    }
     const solved = mine.filter((ev) => ev.type === 'score');
     if (!solved.length) return;
     // A solve elsewhere (another tab, a judge's award) may unlock challenges.
@@ -120,13 +264,113 @@ export function startApp(root) {
       }
     }
     const r = currentRoute();
-    if (r.name === 'challenges') route();
+    if (r.name === 'challenges') refreshChallenges();
     else if (r.name === 'challenge' && newly.has(r.id)) route();
   }
 
   function setTotal(n) {
     s.total = n;
-    if (s.shell) s.shell.points.textContent = formatPoints(n);
+    updatePoints();
+  }
+
+  /**
+   * boardScore is the player's score on the frozen board, or null when
+   * the board is not frozen (it then shows the true score).
+   */
+  function boardScore() {
+    if (!s.model.frozen || !s.me) return null;
+    const sc = s.model.score(s.me.player_id);
+    if (sc !== null) return sc;
+    return typeof s.me.board_total === 'number' ? s.me.board_total : null;
+  }
+
+  function updatePoints() {
+    if (!s.shell) return;
+    const text = formatPoints(s.total);
+    if (s.shell.points.textContent !== text) s.shell.points.textContent = text;
+    const b = boardScore();
+    const show = b !== null && b !== s.total;
+    s.shell.boardPoints.hidden = !show;
+    s.shell.boardPoints.textContent = show ? `${formatPoints(b)} on the frozen board` : '';
+  }
+
+  function unseenCount() {
+    const seen = seenTs();
+    return s.model.announcements.filter((a) => a.ts > seen).length;
+  }
+
+  function updateAnnouncementNav() {
+    if (!s.shell) return;
+    const n = currentRoute().name === 'announcements' ? 0 : unseenCount();
+    s.shell.annCount.hidden = n === 0;
+    // The badge shows the number; the button's name says "Announcements 2 new".
+    if (n) s.shell.annCount.replaceChildren(String(n), h('span', { class: 'sr-only', text: ' new' }));
+    else s.shell.annCount.replaceChildren();
+  }
+
+  /**
+   * refreshChallenges refetches the list quietly and redraws what shows
+   * it: the list in place (focus kept), a "not available" detail.
+   */
+  function refreshChallenges() {
+    if (!s.shell) return Promise.resolve();
+    const seq = s.seq;
+    return loadChallenges(true).then(() => {
+      if (seq !== s.seq || !s.shell) return;
+      const r = currentRoute();
+      if (r.name === 'challenges') showList();
+      else if (r.name === 'challenge' && s.missing && s.challenges.some((c) => c.id === r.id)) route();
+    }, () => {});
+  }
+
+  /** showList draws the cached list, keeping the keyboard focus on its card. */
+  function showList() {
+    const el = s.shell.view;
+    const focused = el.contains(document.activeElement) && document.activeElement.closest('[data-challenge-id]');
+    const id = focused ? focused.dataset.challengeId : null;
+    renderChallengeList(el, s.challenges, { meId: s.me.player_id, waiting: waitingPanel() });
+    if (id) {
+      const card = el.querySelector(`[data-challenge-id="${CSS.escape(id)}"]`);
+      if (card) card.focus();
+    }
+  }
+
+  /** waitingPanel is the countdown shown instead of an empty list before the start. */
+  function waitingPanel() {
+    const c = s.clock.clock;
+    const p = c ? phase(c, serverNow()) : null;
+    if (p !== 'before' && p !== 'starting') return null;
+    const startKnown = c.start !== null;
+    return h('section', { class: 'panel countdown-panel', 'aria-labelledby': 'countdown-title' },
+      h('h2', { id: 'countdown-title', text: startKnown ? 'The game starts in' : 'The game has not started yet' }),
+      startKnown ? h('p', { class: 'countdown', role: 'timer', 'aria-atomic': 'true', 'data-countdown': '', text: formatDuration(c.start - serverNow()) }) : null,
+      h('p', { class: 'muted', text: startKnown
+        ? `at ${formatClock(c.start)}. The challenges appear here by themselves: no need to reload.`
+        : 'The challenges appear here as soon as the organizers start it.' }));
+  }
+
+  function showAnnouncements(fetchAll) {
+    const el = s.shell.view;
+    const draw = () => {
+      renderAnnouncementList(el, s.model.announcements, { challengeTitle });
+      const list = s.model.announcements;
+      if (list.length) markSeen(list[list.length - 1].ts);
+      updateAnnouncementNav();
+    };
+    draw();
+    if (!fetchAll) return;
+    // The snapshot holds only the latest; the list shows every one.
+    const seq = s.seq;
+    api.announcements().then((reply) => {
+      if (seq !== s.seq) return;
+      s.model.mergeAnnouncements(reply && reply.announcements);
+      draw();
+    }, () => {});
+  }
+
+  function challengeTitle(id) {
+    const ch = s.challenges && s.challenges.find((c) => c.id === id);
+    return ch ? ch.title : null;
   }
 
   async function logout() {
@@ -147,6 +391,9 @@ export function startApp(root) {
     s.stream = null;
     if (s.view) s.view.destroy();
     s.view = null;
+    s.gateHooks.clear();
+    s.banners = null;
+    s.bannerChecked = false;
     s.model.clear();
     s.me = null;
     s.challenges = null;
@@ -163,20 +410,39 @@ export function startApp(root) {
       },
     });
     const points = h('span', { class: 'points', 'aria-live': 'polite', 'aria-label': 'Your score', text: formatPoints(s.total) });
+    const boardPoints = h('span', { class: 'board-points muted', hidden: true });
     const name = h('span', { class: 'player-name', text: s.me.displayname || s.me.username });
     const conn = h('p', { class: 'conn', role: 'status', hidden: true, text: 'Reconnecting…' });
+    // The countdown ticks every second: a timer, not read out each time;
+    // the status line below says when the state itself changes.
+    const chip = h('span', { class: 'clock-chip', role: 'timer', 'aria-label': 'Game clock', 'data-clock-text': '' });
+    const state = h('p', { class: 'game-state', role: 'status' });
     const view = h('main', { class: 'view', id: 'view' });
-    const navEl = h('nav', { class: 'nav-buttons', 'aria-label': 'Main' }, nav('Challenges', 'challenges'), nav('Scoreboard', 'scoreboard'));
+    const annCount = h('span', { class: 'count', hidden: true });
+    const annButton = nav('Announcements', 'announcements');
+    annButton.append(' ', annCount);
+    const navEl = h('nav', { class: 'nav-buttons', 'aria-label': 'Main' },
+      nav('Challenges', 'challenges'), nav('Scoreboard', 'scoreboard'), annButton);
+    s.banners = new Banners({
+      challengeTitle, listHref: '#announcements', focusAfter: () => view, onDismiss: updateAnnouncementNav,
+    });
+    view.setAttribute('tabindex', '-1');
     replace(root,
       h('header', { class: 'topbar' },
         h('a', { class: 'brand', href: '#challenges', text: 'ctfg' }),
         navEl,
-        h('div', { class: 'who' }, name, points,
+        h('div', { class: 'who' }, chip, name, points, boardPoints,
           h('button', { type: 'button', class: 'ghost', text: 'Logout', onClick: logout }))),
       conn,
+      state,
+      s.banners.el,
       view);
-    s.shell = { points, name, conn, view, nav: navEl };
+    s.shell = { points, boardPoints, name, conn, view, nav: navEl, chip, state, annCount };
     if (s.stream) conn.hidden = s.stream.state !== 'reconnecting';
+    s.phase = null;
+    tick();
+    updatePoints();
+    updateAnnouncementNav();
   }
 
   function currentRoute() {
@@ -188,6 +454,8 @@ export function startApp(root) {
     if (s.view) s.view.destroy();
     s.view = null;
     const seq = ++s.seq;
+    s.gateHooks.clear();
+    s.missing = false;
     const r = currentRoute();
     for (const b of s.shell.nav.querySelectorAll('button')) {
       const active = b.dataset.route === r.name || (r.name === 'challenge' && b.dataset.route === 'challenges');
@@ -195,12 +463,22 @@ export function startApp(root) {
       else b.removeAttribute('aria-current');
     }
     const el = s.shell.view;
+    updateAnnouncementNav();
     if (r.name === 'scoreboard') {
       document.title = 'Scoreboard · ctfg';
-      s.view = showScoreboard(el, s.model, s.me.player_id);
+      s.view = showScoreboard(el, s.model, s.me.player_id, {
+        mine: () => ({ total: s.total, board: boardScore() }),
+        freezeTime: () => (s.clock.clock ? s.clock.clock.freeze : null),
+      });
       return;
     }
-    if (r.name === 'challenges' && s.challenges) renderChallengeList(el, s.challenges);
+    if (r.name === 'announcements') {
+      document.title = 'Announcements · ctfg';
+      showAnnouncements(true);
+      window.scrollTo(0, 0);
+      return;
+    }
+    if (r.name === 'challenges' && s.challenges) showList();
     else if (!s.challenges) replace(el, h('p', { class: 'muted', role: 'status', text: 'Loading challenges…' }));
     const loading = r.name === 'challenges'
       ? loadChallenges(true)
@@ -210,11 +488,12 @@ export function startApp(root) {
       if (seq !== s.seq) return;
       if (r.name === 'challenges') {
         document.title = 'Challenges · ctfg';
-        renderChallengeList(el, list);
+        showList();
         return;
       }
       const ch = list.find((c) => c.id === r.id);
       if (!ch) {
+        s.missing = true;
         document.title = 'ctfg';
         replace(el,
           h('button', { id: 'back-btn', type: 'button', class: 'ghost', onClick: back }, '← Back'),
@@ -225,6 +504,11 @@ export function startApp(root) {
       }
       document.title = `${ch.title} · ctfg`;
       renderChallengeDetail(el, ch, {
+        meId: s.me.player_id,
+        gate: currentGate,
+        onGate: (fn) => s.gateHooks.add(fn),
+        clockRefused: () => s.clock.refresh(),
+        frozen: () => s.model.frozen,
         total: () => s.total,
         setTotal,
         onBack: back,
@@ -263,10 +547,11 @@ export function startApp(root) {
   }
 }
 
-/** parseRoute reads a location hash: #scoreboard, #challenge/<id>, else the list. */
+/** parseRoute reads a location hash: #scoreboard, #announcements, #challenge/<id>, else the list. */
 export function parseRoute(hash) {
   const h = String(hash || '').replace(/^#\/?/, '');
   if (h === 'scoreboard') return { name: 'scoreboard' };
+  if (h === 'announcements') return { name: 'announcements' };
   const m = /^challenge\/(\d+)$/.exec(h);
   if (m) return { name: 'challenge', id: Number(m[1]) };
   return { name: 'challenges' };

@@ -1,10 +1,40 @@
 // The challenge list (cards grouped by category) and the challenge detail
-// (description, hints, flag form).
+// (description, hints, flag form, first solvers). Whether flags may be
+// sent comes from the clock (the caller's ctx.gate()).
 
 import { api } from './api.js';
-import { h, replace, formatPoints } from './dom.js';
+import { h, replace, formatPoints, formatClock } from './dom.js';
 import { renderInto } from './markdown.js';
 import { bannerImage } from './login.js';
+import { clockRefusal } from './clock.js';
+
+const BLOOD_LABELS = ['First blood', 'Second solver', 'Third solver'];
+
+/** bloodRank is the 0-based place of playerId among ch's first solvers, or -1. */
+export function bloodRank(ch, playerId) {
+  const fb = Array.isArray(ch.first_bloods) ? ch.first_bloods : [];
+  return playerId == null ? -1 : fb.findIndex((b) => b && b.player_id === playerId);
+}
+
+/** solvedLabel says how a solved challenge counts. */
+export function solvedLabel(ch) {
+  if (ch.practice) return '✓ Solved (practice, not scored)';
+  if (ch.pending) return '✓ Solved — not on the board yet';
+  return '✓ Solved';
+}
+
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** metaLine is the badges under a title: difficulty, value, solvers, state. */
+function metaLine(ch, meId) {
+  const rank = bloodRank(ch, meId);
+  return h('div', { class: 'card-meta' },
+    h('span', { class: `badge ${difficultyClass(ch.difficulty)}`, text: ch.difficulty || '—' }),
+    h('span', { class: 'pts', text: formatPoints(ch.points) }),
+    typeof ch.solves === 'number' ? h('span', { class: 'solves muted', text: plural(ch.solves, 'solve') }) : null,
+    rank >= 0 ? h('span', { class: `blood-mark place-${rank + 1}`, text: BLOOD_LABELS[rank] }) : null,
+    ch.solved ? h('span', { class: `solved-mark${ch.pending ? ' pending' : ''}`, text: solvedLabel(ch) }) : null);
+}
 
 function difficultyClass(d) {
   const v = String(d || '').toLowerCase();
@@ -32,7 +62,7 @@ export function groupByCategory(list) {
  * with the old engine's browser tests"), so keep both. As a link with the
  * title as its name it stays reachable with Tab and opens with Enter.
  */
-function challengeCard(ch) {
+function challengeCard(ch, meId) {
   const href = `#challenge/${ch.id}`;
   const titleId = `challenge-title-${ch.id}`;
   const open = () => {
@@ -40,7 +70,7 @@ function challengeCard(ch) {
   };
   return h('div', {
     class: `card cursor-pointer${ch.solved ? ' solved' : ''}`,
-    role: 'link', tabindex: 0, 'aria-labelledby': titleId,
+    role: 'link', tabindex: 0, 'aria-labelledby': titleId, 'data-challenge-id': ch.id,
     onClick: open,
     onKeydown: (ev) => {
       if (ev.key === 'Enter') {
@@ -50,27 +80,30 @@ function challengeCard(ch) {
     },
   },
   h('h3', { id: titleId, text: ch.title }),
-  h('div', { class: 'card-meta' },
-    h('span', { class: `badge ${difficultyClass(ch.difficulty)}`, text: ch.difficulty || '—' }),
-    h('span', { class: 'pts', text: formatPoints(ch.points) }),
-    ch.solved ? h('span', { class: 'solved-mark', text: '✓ Solved' }) : null));
+  metaLine(ch, meId));
 }
 
-/** renderChallengeList fills el with the cards. */
-export function renderChallengeList(el, list) {
+/**
+ * renderChallengeList fills el with the cards. opts.meId marks the
+ * player's first bloods; opts.waiting (a node, e.g. the countdown to the
+ * start) stands in for an empty list.
+ */
+export function renderChallengeList(el, list, { meId = null, waiting = null } = {}) {
   const solved = list.filter((c) => c.solved).length;
   const sections = [];
   for (const [cat, items] of groupByCategory(list)) {
     sections.push(h('section', { class: 'category' },
       h('h2', { text: cat }),
-      h('div', { class: 'cards' }, items.map(challengeCard))));
+      h('div', { class: 'cards' }, items.map((ch) => challengeCard(ch, meId)))));
   }
+  let empty = null;
+  if (!list.length) empty = waiting || h('p', { class: 'empty', text: 'No challenges are available yet.' });
   replace(el,
     bannerImage('banner page-banner'),
     h('div', { class: 'page-head' },
       h('h1', { text: 'Challenges' }),
       h('p', { class: 'muted', text: `${solved} of ${list.length} solved` })),
-    list.length ? sections : h('p', { class: 'empty', text: 'No challenges are available yet.' }));
+    list.length ? sections : empty);
 }
 
 // Without Retry-After, wait as long as the flag bucket takes to refill
@@ -82,7 +115,7 @@ function submitMessage(err) {
     case 0:
       return 'Cannot reach the server. Check your connection and try again.';
     case 403:
-      return 'This challenge is locked: solve the challenges it requires first.';
+      return clockRefusal(err.code) || 'This challenge is locked: solve the challenges it requires first.';
     case 429: {
       const wait = retryWait(err);
       return `Too many attempts. Wait ${wait} second${wait === 1 ? '' : 's'} and try again.`;
@@ -101,7 +134,7 @@ function hintMessage(err, hint, total) {
     case 402:
       return `You need at least ${formatPoints(hint.cost)} to buy this hint (you have ${formatPoints(total)}).`;
     case 403:
-      return 'Reveal the earlier hints first.';
+      return clockRefusal(err.code) || 'Reveal the earlier hints first.';
     case 429:
       return 'Too many requests. Wait a moment and try again.';
     default:
@@ -109,11 +142,37 @@ function hintMessage(err, hint, total) {
   }
 }
 
+/** firstSolvers lists a challenge's first bloods, or null when none yet. */
+function firstSolvers(ch, meId) {
+  const fb = (Array.isArray(ch.first_bloods) ? ch.first_bloods : []).slice(0, 3);
+  if (!fb.length) return null;
+  return h('section', { class: 'first-bloods', 'aria-labelledby': 'first-bloods-title' },
+    h('h3', { id: 'first-bloods-title', text: 'First solvers' }),
+    h('ol', {}, fb.map((b, i) => h('li', { class: b.player_id === meId ? 'me' : null },
+      h('span', { class: `fb-place place-${i + 1}`, text: BLOOD_LABELS[i] }), ' ',
+      h('span', { class: 'fb-name', text: b.displayname || `#${b.player_id}` }),
+      b.player_id === meId ? h('span', { class: 'you', text: ' (you)' }) : null,
+      solvedAt(b.ts)))));
+}
+
+/** solvedAt renders a first blood's time (Unix ms, or an RFC 3339 string), or null. */
+function solvedAt(ts) {
+  const ms = typeof ts === 'number' ? ts : Date.parse(ts);
+  if (!Number.isFinite(ms) || ms <= 0) return null;
+  return h('time', { class: 'muted', datetime: new Date(ms).toISOString(), text: ` ${formatClock(ms)}` });
+}
+
+const OPEN_GATE = () => ({ open: true, practice: false, reason: null });
+
 /**
  * renderChallengeDetail fills el with one challenge. ctx: {total(),
- * setTotal(n), onSolved(ch), onBack()}.
+ * setTotal(n), onSolved(ch), onBack(), reload(), and optionally gate()
+ * → {open, reason, practice} (whether the clock lets flags in),
+ * onGate(fn) to hear when that changes, clockRefused() after a 403 of
+ * the clock, frozen() (the board is frozen), meId}.
  */
 export function renderChallengeDetail(el, ch, ctx) {
+  const gate = ctx.gate || OPEN_GATE;
   const back = h('button', { id: 'back-btn', type: 'button', class: 'ghost', onClick: ctx.onBack }, '← Back');
   const description = h('div', { class: 'prose description' });
   renderInto(description, ch.description);
@@ -124,6 +183,7 @@ export function renderChallengeDetail(el, ch, ctx) {
   }
   const hintsBox = h('section', { class: 'hints', 'aria-labelledby': 'hints-title' });
   const flagBox = h('section', { class: 'flag-box', 'aria-label': 'Flag' });
+  const meta = h('div', {}, metaLine(ch, ctx.meId));
 
   replace(el,
     back,
@@ -131,14 +191,22 @@ export function renderChallengeDetail(el, ch, ctx) {
       h('header', { class: 'detail-head' },
         h('p', { class: 'eyebrow', text: ch.category || '' }),
         h('h2', { text: ch.title }),
-        h('div', { class: 'card-meta' },
-          h('span', { class: `badge ${difficultyClass(ch.difficulty)}`, text: ch.difficulty || '—' }),
-          h('span', { class: 'pts', text: formatPoints(ch.points) }),
-          ch.solved ? h('span', { class: 'solved-mark', text: '✓ Solved' }) : null)),
+        meta),
       description,
       content,
+      firstSolvers(ch, ctx.meId),
       hintsBox,
       flagBox));
+
+  // The flag form follows the clock: closed while paused, before the
+  // start and after the end (open again in practice mode).
+  let onGate = null;
+  if (ctx.onGate) {
+    ctx.onGate(() => {
+      if (onGate) onGate();
+      renderHints();
+    });
+  }
 
   renderHints();
   renderFlag();
@@ -179,11 +247,15 @@ export function renderChallengeDetail(el, ch, ctx) {
   function buyControls(hint, n, error) {
     const box = h('div', { class: 'hint-buy' });
     const free = !(hint.cost > 0);
-    const ask = () => replace(box, h('button', {
-      type: 'button', class: 'secondary',
-      text: free ? `Reveal hint ${n}` : `Buy hint ${n} for ${formatPoints(hint.cost)}`,
-      onClick: free ? buy : confirm,
-    }));
+    const ask = () => {
+      const g = gate();
+      replace(box, h('button', {
+        type: 'button', class: 'secondary', disabled: !g.open,
+        'aria-describedby': g.open ? null : 'flag-gate',
+        text: free ? `Reveal hint ${n}` : `Buy hint ${n} for ${formatPoints(hint.cost)}`,
+        onClick: free ? buy : confirm,
+      }));
+    };
     const confirm = () => replace(box,
       h('span', { class: 'muted', text: `Spend ${formatPoints(hint.cost)} of your ${formatPoints(ctx.total())}?` }),
       h('button', { type: 'button', class: 'primary', text: `Confirm: spend ${formatPoints(hint.cost)}`, onClick: buy }),
@@ -203,6 +275,7 @@ export function renderChallengeDetail(el, ch, ctx) {
           return;
         }
         error.textContent = hintMessage(err, hint, ctx.total());
+        if (clockRefusal(err.code) && ctx.clockRefused) ctx.clockRefused();
         ask();
       }
     }
@@ -218,22 +291,42 @@ export function renderChallengeDetail(el, ch, ctx) {
 
   function renderFlag(extra) {
     if (ch.solved) {
-      replace(flagBox, solvedBanner(extra));
+      onGate = null;
+      let note = extra;
+      if (!note && ch.practice) note = 'Practice mode: not scored.';
+      else if (!note && ch.pending) note = 'Solved during the freeze: not on the board yet.';
+      replace(flagBox, solvedBanner(note));
       return;
     }
     const input = h('input', {
       name: 'flag', placeholder: 'Enter FLAG text here', 'aria-label': 'Flag',
       autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false',
     });
-    const button = h('button', { type: 'submit', class: 'primary', text: 'Submit' });
+    const button = h('button', { type: 'submit', class: 'primary', text: 'Submit', 'aria-describedby': 'flag-gate' });
     const feedback = h('p', { class: 'feedback', role: 'status', 'aria-live': 'polite' });
+    // Why the form is closed (or what practice mode means); the header's
+    // status line announces the change itself.
+    const gateNote = h('p', { class: 'gate-note', id: 'flag-gate' });
+    let busy = false; // a request or a rate-limit wait holds the button
     const say = (kind, text) => {
       feedback.className = `feedback ${kind}`;
       feedback.textContent = text;
     };
     const form = h('form', { class: 'flag-form', novalidate: true, onSubmit: submit },
       h('div', { class: 'flag-row' }, input, button));
-    replace(flagBox, h('h3', { text: 'Submit the flag' }), form, feedback);
+    replace(flagBox, h('h3', { text: 'Submit the flag' }), gateNote, form, feedback);
+    const update = () => {
+      const g = gate();
+      gateNote.textContent = g.reason || '';
+      gateNote.className = `gate-note${g.open ? (g.practice ? ' practice' : '') : ' closed'}`;
+      button.disabled = busy || !g.open;
+    };
+    onGate = update;
+    update();
+    const release = () => {
+      busy = false;
+      update();
+    };
 
     async function submit(ev) {
       ev.preventDefault();
@@ -242,14 +335,30 @@ export function renderChallengeDetail(el, ch, ctx) {
         say('warn', 'Enter a flag first.');
         return;
       }
-      button.disabled = true;
+      if (!gate().open) {
+        say('err', gate().reason);
+        return;
+      }
+      busy = true;
+      update();
       say('', 'Checking…');
       try {
         const reply = await api.submit(ch.id, flag);
         if (typeof reply.total === 'number') ctx.setTotal(reply.total);
         if (reply.result === 'correct') {
           ch.solved = true;
-          renderFlag(`+${formatPoints(reply.points ?? ch.points)}`);
+          // During a freeze the solve counts but the board shows it later.
+          const frozen = ctx.frozen ? ctx.frozen() : false;
+          if (frozen) ch.pending = true;
+          const pts = `+${formatPoints(reply.points ?? ch.points)}`;
+          renderFlag(frozen ? `${pts} — not on the board yet: the scoreboard is frozen.` : pts);
+          ctx.onSolved(ch);
+          return;
+        }
+        if (reply.result === 'practice') {
+          ch.solved = true;
+          ch.practice = true;
+          renderFlag('Correct — practice mode: solves are not scored.');
           ctx.onSolved(ch);
           return;
         }
@@ -260,15 +369,16 @@ export function renderChallengeDetail(el, ch, ctx) {
           return;
         }
         say('err', 'Incorrect flag. Try again.');
-        button.disabled = false;
+        release();
         input.select();
       } catch (err) {
         if (err.status === 401) return;
         say(err.status === 429 ? 'warn' : 'err', submitMessage(err));
+        // Refused by the clock: our idea of it is stale; the fresh one
+        // closes the form (or reopens it) through onGate.
+        if (clockRefusal(err.code) && ctx.clockRefused) ctx.clockRefused();
         const wait = err.status === 429 ? retryWait(err) * 1000 : 0;
-        setTimeout(() => {
-          button.disabled = false;
-        }, wait);
+        setTimeout(release, wait);
       }
     }
   }

@@ -24,9 +24,10 @@ function loginMessage(err) {
 
 /**
  * renderLogin shows the login form in root. onSuccess(reply) gets the
- * /api/login reply once the session cookie is set.
+ * /api/login reply once the session cookie is set; extra (a node, e.g.
+ * the game clock) goes under the title.
  */
-export function renderLogin(root, { notice = '', title = 'Log in to play', onSuccess }) {
+export function renderLogin(root, { notice = '', title = 'Log in to play', extra = null, onSuccess }) {
   const username = h('input', {
     id: 'login-username', name: 'username', placeholder: 'Username', autocomplete: 'username',
     autocapitalize: 'none', spellcheck: 'false', required: true,
@@ -41,6 +42,7 @@ export function renderLogin(root, { notice = '', title = 'Log in to play', onSuc
     bannerImage(),
     h('h1', { text: title }),
     notice ? h('p', { class: 'notice', role: 'status', text: notice }) : null,
+    extra,
     h('label', { for: 'login-username', text: 'Username' }), username,
     h('label', { for: 'login-password', text: 'Password' }), password,
     error,

@@ -1,8 +1,32 @@
 // The live scoreboard: a fold over the scorestream's snapshot and events.
 // Players are identified by player_id only; names are labels that rename
-// events may change at any time.
+// events may change at any time. It also keeps the announcements and
+// whether the public board is frozen.
 
 const RECENT_MAX = 50;
+
+// Frames that carry no score but that the app acts on ("clock": refetch
+// the clock; "release": refetch the challenges).
+const SIGNALS = new Set(['clock', 'release']);
+
+/**
+ * announcementKey identifies an announcement whatever id it arrived with:
+ * during a freeze the stream's ids are not the log's, so the same
+ * announcement can come with one id in a frame and another from GET
+ * /api/announcements.
+ */
+function announcementKey(a) {
+  return `${a.ts}|${a.challenge_id ?? ''}|${a.message}`;
+}
+
+function compareAnnouncements(a, b) {
+  return (a.ts || 0) - (b.ts || 0) || (a.id || 0) - (b.id || 0);
+}
+
+/** firstBloods picks the score events that are a challenge's first solve. */
+export function firstBloods(events) {
+  return events.filter((ev) => ev && ev.type === 'score' && ev.first_blood === 1);
+}
 
 /** compareStandings orders players as the server does (docs/API.md). */
 export function compareStandings(a, b) {
@@ -20,6 +44,9 @@ export class Scoreboard {
   }
 
   clear() {
+    this.announcements = []; // {id, ts, message, challenge_id?}, oldest first
+    this.announcementKeys = new Set();
+    this.frozen = false; // the public board is frozen (snapshot or clock)
     this.players = new Map(); // player_id → {player_id, displayname, score, solves, last_solve_ts}
     // player_id → {points: [[ts, score]], complete}; complete means the
     // history goes back to the start of the game (from the snapshot, or a
@@ -45,7 +72,12 @@ export class Scoreboard {
 
   /** loadSnapshot replaces everything with the server's snapshot. */
   loadSnapshot(snap) {
+    // Announcements outlive snapshots: a snapshot carries only the latest,
+    // and they are never withdrawn but by a reset, which logs everyone out.
+    const { announcements, announcementKeys } = this;
     this.clear();
+    this.announcements = announcements;
+    this.announcementKeys = announcementKeys;
     for (const p of snap.players || []) {
       this.players.set(p.player_id, {
         player_id: p.player_id,
@@ -63,6 +95,8 @@ export class Scoreboard {
     }
     this.recent = (snap.events || []).filter((e) => e && (e.type === 'score' || e.type === 'hint')).slice(-RECENT_MAX);
     this.lastId = snap.last_id || 0;
+    this.frozen = snap.frozen === true;
+    this.mergeAnnouncements(snap.announcements, false);
     let newest = 0;
     for (const e of this.recent) newest = Math.max(newest, e.ts || 0);
     // What the snapshot says held at its newest event (server time).
@@ -81,6 +115,8 @@ export class Scoreboard {
       if (ev.id <= this.lastId) return false;
       this.lastId = ev.id;
     }
+    if (ev.type === 'announcement') return this.addAnnouncement(ev, notify);
+    if (SIGNALS.has(ev.type)) return true;
     if (typeof ev.player_id !== 'number') return false;
     let p = this.players.get(ev.player_id);
     const isNew = !p;
@@ -113,12 +149,49 @@ export class Scoreboard {
     return true;
   }
 
-  /** applyAll folds a frame's events in and notifies once. */
+  /**
+   * applyAll folds a frame's events in, notifies once, and returns the
+   * events that were new (duplicates of a resume left out).
+   */
   applyAll(events) {
-    let any = false;
-    for (const ev of events) any = this.apply(ev, false) || any;
-    if (any) this.changed();
-    return any;
+    const fresh = [];
+    for (const ev of events) if (this.apply(ev, false)) fresh.push(ev);
+    if (fresh.some((ev) => !SIGNALS.has(ev.type))) this.changed();
+    return fresh;
+  }
+
+  /** setFrozen records the board's freeze as GET /api/clock reports it. */
+  setFrozen(frozen) {
+    if (this.frozen === !!frozen) return;
+    this.frozen = !!frozen;
+    this.changed();
+  }
+
+  /**
+   * addAnnouncement keeps one announcement (from a frame, a snapshot or
+   * GET /api/announcements) and reports whether it was new.
+   */
+  addAnnouncement(a, notify = true) {
+    if (!a || typeof a.message !== 'string') return false;
+    const key = announcementKey(a);
+    if (this.announcementKeys.has(key)) return false;
+    this.announcementKeys.add(key);
+    const item = { id: a.id, ts: a.ts || 0, message: a.message };
+    if (typeof a.challenge_id === 'number' && a.challenge_id > 0) item.challenge_id = a.challenge_id;
+    this.announcements.push(item);
+    // Usually the newest: sort only when it is not.
+    const n = this.announcements.length;
+    if (n > 1 && compareAnnouncements(this.announcements[n - 2], item) > 0) this.announcements.sort(compareAnnouncements);
+    if (notify) this.changed();
+    return true;
+  }
+
+  /** mergeAnnouncements adds a list; it returns the ones that were new. */
+  mergeAnnouncements(list, notify = true) {
+    const added = [];
+    for (const a of Array.isArray(list) ? list : []) if (this.addAnnouncement(a, false)) added.push(a);
+    if (added.length && notify) this.changed();
+    return added;
   }
 
   extendSeries(p, before, ts, isNew) {

@@ -23,10 +23,15 @@ export function rankTable(model, { meId = null, limit = Infinity, caption = 'Sco
     h('tbody', {}, rows));
 }
 
+const BLOOD_NOTES = { 1: 'first blood', 2: 'second solver', 3: 'third solver' };
+
 /** describeEvent renders a live event as one line of text. */
 export function describeEvent(ev) {
   const who = ev.displayname || `#${ev.player_id}`;
-  if (ev.type === 'score') return `${who} solved ${ev.challenge || `challenge ${ev.challenge_id}`} (+${formatPoints(ev.points)})`;
+  if (ev.type === 'score') {
+    const blood = BLOOD_NOTES[ev.first_blood];
+    return `${who} solved ${ev.challenge || `challenge ${ev.challenge_id}`} (+${formatPoints(ev.points)}${blood ? `, ${blood}` : ''})`;
+  }
   if (ev.type === 'hint') return `${who} bought a hint for ${ev.challenge || `challenge ${ev.challenge_id}`}`;
   return who;
 }
@@ -55,13 +60,34 @@ export function throttled(fn, interval) {
   };
 }
 
-/** showScoreboard renders the scoreboard view; it returns {destroy}. */
-export function showScoreboard(el, model, meId) {
+/**
+ * frozenNote is the "Scoreboard frozen" notice: since when, and the
+ * player's true score against the board's when they differ.
+ */
+export function frozenNote(freezeTs, mine) {
+  const since = freezeTs ? ` since ${formatClock(freezeTs)}` : '';
+  const parts = [h('strong', { text: 'Scoreboard frozen' }),
+    `${since}: solves made from then on are revealed when it is unfrozen.`];
+  if (mine && mine.board !== null && mine.board !== undefined && mine.board !== mine.total) {
+    parts.push(` Your score is ${formatPoints(mine.total)}; the board shows ${formatPoints(mine.board)}.`);
+  }
+  return parts;
+}
+
+/**
+ * showScoreboard renders the scoreboard view; it returns {destroy}.
+ * opts.mine() → {total, board}: the player's true and frozen-board score;
+ * opts.freezeTime() → when the freeze began (Unix ms) or null.
+ */
+export function showScoreboard(el, model, meId, opts = {}) {
   const tableBox = h('div', { class: 'table-box' });
   const canvas = h('canvas', { role: 'img', 'aria-label': 'Score over time of the top 10 players' });
   const status = h('p', { class: 'muted live-note' });
+  // Present from the start (empty), so that screen readers hear it fill.
+  const frozen = h('div', { class: 'frozen-note', role: 'status' });
   replace(el,
     h('div', { class: 'page-head' }, h('h1', { text: 'Scoreboard' }), status),
+    frozen,
     h('section', { class: 'panel chart-panel', 'aria-label': 'Score over time' },
       h('h2', { text: 'Top 10 over time' }),
       h('div', { class: 'chart-box' }, canvas)),
@@ -69,7 +95,11 @@ export function showScoreboard(el, model, meId) {
   const chart = new ScoreChart(canvas, model);
   const draw = () => {
     const n = model.players.size;
-    status.textContent = model.ready ? `${n} player${n === 1 ? '' : 's'} · live` : 'Connecting to the live scoreboard…';
+    status.textContent = model.ready ? `${n} player${n === 1 ? '' : 's'} · ${model.frozen ? 'frozen' : 'live'}` : 'Connecting to the live scoreboard…';
+    // Redrawn only when its words change: a live region speaks each time.
+    const note = model.frozen ? h('p', { class: 'notice' }, frozenNote(opts.freezeTime ? opts.freezeTime() : null, opts.mine ? opts.mine() : null)) : null;
+    if (!note) frozen.replaceChildren();
+    else if (frozen.textContent !== note.textContent) replace(frozen, note);
     replace(tableBox, n ? rankTable(model, { meId }) : h('p', { class: 'empty', text: model.ready ? 'No scores yet.' : 'Loading…' }));
     chart.update();
   };

@@ -34,8 +34,10 @@ export class ScoreStream {
    * opts.onState(state): 'connecting' | 'live' | 'reconnecting'.
    * opts.onReset(): the admin reset the game (the stream has stopped).
    * opts.onUnauthorized(): the session is gone (the stream has stopped).
-   * opts.onEvents(events): after live events were applied.
-   * opts.onSnapshot(): after a snapshot replaced the model.
+   * opts.onEvents(events): after live events were applied, with the new
+   *   ones (score, hint, rename, announcement, clock, release).
+   * opts.onSnapshot(first): after a snapshot replaced the model; first is
+   *   false for a later one (a resume too old, the unfreeze).
    */
   constructor(opts) {
     this.opts = opts;
@@ -168,12 +170,17 @@ export class ScoreStream {
         continue;
       }
       if (item.type === 'snapshot') {
+        // Also mid-connection: at the unfreeze every socket gets the true
+        // board as a fresh snapshot, which replaces everything.
+        const first = !this.model.ready;
         this.model.loadSnapshot(item);
-        if (this.opts.onSnapshot) this.opts.onSnapshot();
+        if (this.opts.onSnapshot) this.opts.onSnapshot(first);
         continue;
       }
       live.push(item);
     }
-    if (live.length && this.model.applyAll(live) && this.opts.onEvents) this.opts.onEvents(live);
+    if (!live.length) return;
+    const fresh = this.model.applyAll(live);
+    if (fresh.length && this.opts.onEvents) this.opts.onEvents(fresh);
   }
 }
