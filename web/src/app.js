@@ -16,7 +16,8 @@ import { showScoreboard } from './scoreboard.js';
 import { Scoreboard } from './model.js';
 import { ScoreStream, backoffDelay } from './stream.js';
 import { ClockWatcher, describe, formatDuration, gate, phase } from './clock.js';
-import { Banners, markSeen, renderAnnouncementList, seenTs } from './announce.js';
+import { Banners, announcementSpeech, markSeen, renderAnnouncementList, seenTs } from './announce.js';
+import { announce, liveRegions, watchRank } from './live.js';
 
 const TICK_MS = 1000;
 // Every browser hears a "clock" or "release" frame at the same moment;
@@ -59,7 +60,11 @@ export function startApp(root) {
     banners: null,
     bannerChecked: false, // the snapshot's newest announcement was considered
     missing: false, // the detail view shows "not available"
+    unwatchRank: null, // stops the "you moved to rank N" notices
+    lastOpened: null, // the challenge last opened: its card gets the focus back
   };
+
+  liveRegions();
 
   s.clock = new ClockWatcher({ fetch: api.clock, onChange: onClock });
   s.clock.refresh();
@@ -175,8 +180,11 @@ export function startApp(root) {
       return;
     }
     startStream(wsUrl);
+    s.unwatchRank = watchRank(s.model, () => s.me && s.me.player_id);
     renderShell();
     route();
+    // Out of the login form or the name dialog: the keyboard goes on in the app.
+    s.shell.view.focus({ preventScroll: true });
   }
 
   function startStream(initialUrl) {
@@ -242,8 +250,11 @@ export function startApp(root) {
     if (release) spread(refreshChallenges);
     if (news.length) {
       // The list, when open, shows it already; elsewhere a banner does.
-      if (currentRoute().name === 'announcements') showAnnouncements(false);
-      else if (s.banners) for (const a of news) s.banners.show(a);
+      // (The banners are a live region; the list is not: say them.)
+      if (currentRoute().name === 'announcements') {
+        showAnnouncements(false);
+        for (const a of news) announce(announcementSpeech(a, challengeTitle));
+      } else if (s.banners) for (const a of news) s.banners.show(a);
       updateAnnouncementNav();
     }
     const mine = events.filter((ev) => ev.player_id === s.me.player_id);
@@ -335,6 +346,20 @@ export function startApp(root) {
     }
   }
 
+  /**
+   * keepFocus puts the keyboard focus back in the view when what had it
+   * was redrawn away (a card opened with Enter, a Back button): on the
+   * card of the challenge just left, else on the view itself.
+   */
+  function keepFocus() {
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    const el = s.shell.view;
+    const card = s.lastOpened !== null && el.querySelector(`[data-challenge-id="${s.lastOpened}"]`);
+    if (card) card.focus();
+    else el.focus({ preventScroll: true });
+  }
+
   /** waitingPanel is the countdown shown instead of an empty list before the start. */
   function waitingPanel() {
     const c = s.clock.clock;
@@ -389,6 +414,8 @@ export function startApp(root) {
     }
     if (s.stream) s.stream.stop();
     s.stream = null;
+    if (s.unwatchRank) s.unwatchRank();
+    s.unwatchRank = null;
     if (s.view) s.view.destroy();
     s.view = null;
     s.gateHooks.clear();
@@ -470,11 +497,13 @@ export function startApp(root) {
         mine: () => ({ total: s.total, board: boardScore() }),
         freezeTime: () => (s.clock.clock ? s.clock.clock.freeze : null),
       });
+      keepFocus();
       return;
     }
     if (r.name === 'announcements') {
       document.title = 'Announcements · ctfg';
       showAnnouncements(true);
+      keepFocus();
       window.scrollTo(0, 0);
       return;
     }
@@ -489,6 +518,7 @@ export function startApp(root) {
       if (r.name === 'challenges') {
         document.title = 'Challenges · ctfg';
         showList();
+        keepFocus();
         return;
       }
       const ch = list.find((c) => c.id === r.id);
@@ -498,11 +528,13 @@ export function startApp(root) {
         replace(el,
           h('button', { id: 'back-btn', type: 'button', class: 'ghost', onClick: back }, '← Back'),
           h('div', { class: 'panel' },
-            h('h2', { text: 'Challenge not available' }),
+            h('h1', { text: 'Challenge not available' }),
             h('p', { text: 'This challenge does not exist or is still locked: solve the challenges it requires first.' })));
+        keepFocus();
         return;
       }
       document.title = `${ch.title} · ctfg`;
+      s.lastOpened = ch.id;
       renderChallengeDetail(el, ch, {
         meId: s.me.player_id,
         gate: currentGate,
@@ -521,6 +553,7 @@ export function startApp(root) {
           route();
         },
       });
+      keepFocus();
     }, (err) => {
       if (seq !== s.seq || err.status === 401) return;
       replace(el, h('div', { class: 'panel' },

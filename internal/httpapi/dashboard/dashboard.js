@@ -31,6 +31,8 @@
   function meter(value, max) {
     var el = document.createElement('meter');
     el.min = 0; el.max = Math.max(max, 1); el.value = value;
+    // The number is in the cell beside it: the bar is for the eye only.
+    el.setAttribute('aria-hidden', 'true');
     return el;
   }
   function cell(v, cls) {
