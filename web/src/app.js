@@ -484,6 +484,10 @@ export function startApp(root) {
     s.gateHooks.clear();
     s.missing = false;
     const r = currentRoute();
+    // A solve seen on the stream before the submit's reply redraws the
+    // challenge under the player's flag field: the focus follows.
+    const active = document.activeElement;
+    const inFlagBox = !!(active && active.closest && active.closest('.flag-box'));
     for (const b of s.shell.nav.querySelectorAll('button')) {
       const active = b.dataset.route === r.name || (r.name === 'challenge' && b.dataset.route === 'challenges');
       if (active) b.setAttribute('aria-current', 'page');
@@ -553,6 +557,8 @@ export function startApp(root) {
           route();
         },
       });
+      const banner = inFlagBox && el.querySelector('.solved-banner');
+      if (banner) banner.focus();
       keepFocus();
     }, (err) => {
       if (seq !== s.seq || err.status === 401) return;

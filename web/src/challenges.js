@@ -418,8 +418,14 @@ export function renderChallengeDetail(el, ch, ctx) {
       } catch (err) {
         if (err.status === 401) return;
         say(err.status === 429 ? 'warn' : 'err', submitMessage(err));
-        // The Submit button that had the focus was disabled: back to the field.
-        if (document.activeElement === document.body || !document.activeElement) input.focus();
+        // Back to the field, the guess selected (Enter sends it again,
+        // typing replaces it), unless the player went elsewhere; the
+        // Submit button that had the focus was disabled and lost it.
+        const active = document.activeElement;
+        if (!active || active === document.body || active === input) {
+          input.focus();
+          input.select();
+        }
         // Refused by the clock: our idea of it is stale; the fresh one
         // closes the form (or reopens it) through onGate.
         if (clockRefusal(err.code) && ctx.clockRefused) ctx.clockRefused();
