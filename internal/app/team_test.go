@@ -105,6 +105,32 @@ func TestTeams(t *testing.T) {
 	if status, body := dave.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"}); status != 403 || ctftest.MustJSON(t, body)["error"] != "no_team" {
 		t.Fatalf("dave without a team: %d %s", status, body)
 	}
+	// The team's page, a member's page and the challenge's solvers.
+	_, body = carol.Do(t, "GET", "/api/players/"+jsonNum(teamID), nil)
+	page := ctftest.MustJSON(t, body)
+	if page["team"] != true || page["rank"] != 1.0 || page["score"] != 140.0 || len(page["solves"].([]any)) != 2 || len(page["members"].([]any)) != 2 {
+		t.Fatalf("team page: %s", body)
+	}
+	_, body = carol.Do(t, "GET", "/api/players/1", nil)
+	page = ctftest.MustJSON(t, body)
+	if page["team_id"] != teamID || page["displayname"] != "Alice" || page["rank"] != 1.0 {
+		t.Fatalf("alice's page: %s", body)
+	}
+	solves := page["solves"].([]any)
+	if len(solves) == 0 || solves[0].(map[string]any)["challenge"] != "Warm Up" || solves[0].(map[string]any)["first_blood"] != 1.0 {
+		t.Fatalf("alice's solves: %s", body)
+	}
+	_, body = carol.Do(t, "GET", "/api/challenges/1/solvers", nil)
+	sv := ctftest.MustJSON(t, body)["solvers"].([]any)
+	if len(sv) != 1 || sv[0].(map[string]any)["displayname"] != "Crypto Cats" || sv[0].(map[string]any)["first_blood"] != 1.0 {
+		t.Fatalf("solvers: %s", body)
+	}
+	if status, _ := carol.Do(t, "GET", "/api/players/999", nil); status != 404 {
+		t.Fatalf("unknown page: %d", status)
+	}
+	if status, _ := srv.NewClient().Do(t, "GET", "/api/players/1", nil); status != 401 {
+		t.Fatalf("page without a session on a private board: %d", status)
+	}
 	feed := srv.NewClient()
 	resp := feed.Request(t, "GET", "/api/ctftime", nil, map[string][]string{"Authorization": {ctftest.APIToken}})
 	var ct struct {

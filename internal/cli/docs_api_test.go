@@ -482,6 +482,8 @@ func realAnswers(t *testing.T) map[string]any {
 	do("GET /api/challenges 200", alice, 200, "GET", "/api/challenges", nil, nil)
 	do("GET /api/scoreboard 200", alice, 200, "GET", "/api/scoreboard", nil, nil)
 	do("GET /api/board 200", alice, 200, "GET", "/api/board", nil, nil)
+	do("GET /api/players/ 200", alice, 200, "GET", "/api/players/1", nil, nil)
+	do("GET /api/challenges/ 200", alice, 200, "GET", "/api/challenges/1/solvers", nil, nil)
 	do("GET /healthz 200 ok", anon, 200, "GET", "/healthz", nil, nil)
 	do("GET /api/clock 200", anon, 200, "GET", "/api/clock", nil, nil)
 	admin := http.Header{"Authorization": {"Bearer " + ctftest.AdminToken}}

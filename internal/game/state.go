@@ -116,6 +116,8 @@ type Solver struct {
 	// Base is the points the solve was committed with (its event's
 	// Points): a challenge without dynamic scoring is worth that.
 	Base int
+	// By is the member who made a team's solve (team mode), else 0.
+	By int64
 }
 
 // board is one fold of the players' events (see State).
@@ -199,7 +201,7 @@ func (b *board) apply(p *Player, ev Event, catalog *Catalog, bonus []int) {
 		if n <= FirstBloods {
 			b.places[ev.ID] = n
 		}
-		b.solvers[ev.ChallengeID] = append(list, Solver{PlayerID: p.ID, TS: ev.TS, EventID: ev.ID, Base: ev.Points})
+		b.solvers[ev.ChallengeID] = append(list, Solver{PlayerID: p.ID, TS: ev.TS, EventID: ev.ID, Base: ev.Points, By: ev.By()})
 		scored := ev
 		scored.Points = worth(c, n, n, ev.Points, bonus)
 		p.Apply(scored)
@@ -812,8 +814,9 @@ type SolveDetail struct {
 	ChallengeID int
 	EventID     int64
 	TS          int64
-	Points      int // what the solve is worth now (value + first-blood bonus)
-	Place       int // 1-based place among the challenge's solvers
+	Points      int   // what the solve is worth now (value + first-blood bonus)
+	Place       int   // 1-based place among the challenge's solvers
+	By          int64 // the member who made a team's solve, else 0
 }
 
 // Solves returns every player's solves, keyed by player id, each list in
@@ -829,7 +832,7 @@ func (s *State) Solves(now time.Time, live bool) map[int64][]SolveDetail {
 	for cid, list := range b.solvers {
 		c, _ := s.catalog.Get(cid)
 		for i, sv := range list {
-			out[sv.PlayerID] = append(out[sv.PlayerID], SolveDetail{ChallengeID: cid, EventID: sv.EventID, TS: sv.TS, Place: i + 1,
+			out[sv.PlayerID] = append(out[sv.PlayerID], SolveDetail{ChallengeID: cid, EventID: sv.EventID, TS: sv.TS, Place: i + 1, By: sv.By,
 				Points: worth(c, len(list), i+1, sv.Base, s.rules.FirstBloodBonus)})
 		}
 	}
@@ -888,4 +891,86 @@ func (s *State) scorerLocked(playerID int64) int64 {
 		return p.TeamID
 	}
 	return 0
+}
+
+// Profile is one scorer (a player, or a team in team mode) as the public
+// board has it: a player's or a team's page.
+type Profile struct {
+	ID          int64
+	DisplayName string
+	IsTeam      bool
+	TeamID      int64 // a member's team (team mode), 0 otherwise
+	Rank        int   // 0: not on the board
+	Score       int
+	Solves      []SolveDetail
+	Series      [][2]int64
+	Members     []TeamMember // a team's members
+}
+
+// Profile returns the page of player or team id as everyone sees it at
+// now (as at the freeze while one is on).
+func (s *State) Profile(id int64, now time.Time) (Profile, bool) {
+	solves := s.Solves(now, false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, _ := s.publicLocked(now)
+	p := b.players[id]
+	if p == nil {
+		if p = s.live.players[id]; p == nil {
+			return Profile{}, false
+		}
+	}
+	out := Profile{ID: id, DisplayName: p.Name, IsTeam: p.IsTeam, TeamID: p.TeamID, Score: p.Score,
+		Solves: solves[id], Series: append([][2]int64(nil), p.series...)}
+	scorer := id
+	if s.teamMode && !p.IsTeam {
+		// A member's page: the solves they made for their team, and the
+		// team's rank, score and series.
+		out.Solves, out.Score, out.Series, scorer = nil, 0, nil, p.TeamID
+		for _, sd := range solves[p.TeamID] {
+			if sd.By == id {
+				out.Solves = append(out.Solves, sd)
+			}
+		}
+		if t := b.players[p.TeamID]; t != nil {
+			out.Score, out.Series = t.Score, append([][2]int64(nil), t.series...)
+		}
+	}
+	for _, st := range b.standings() {
+		if st.PlayerID == scorer {
+			out.Rank = st.Rank
+			break
+		}
+	}
+	if p.IsTeam {
+		for _, m := range s.live.players {
+			if !m.IsTeam && m.TeamID == id {
+				out.Members = append(out.Members, TeamMember{PlayerID: m.ID, DisplayName: b.nameOf(m.ID)})
+			}
+		}
+		sort.Slice(out.Members, func(i, j int) bool { return out.Members[i].PlayerID < out.Members[j].PlayerID })
+	}
+	return out, true
+}
+
+// nameOf is a player's display name on b ("" if unknown there).
+func (b *board) nameOf(id int64) string {
+	if p := b.players[id]; p != nil {
+		return p.Name
+	}
+	return ""
+}
+
+// ChallengeSolvers returns the solvers of challenge id on the public
+// board at now, in order, with what each solve is worth.
+func (s *State) ChallengeSolvers(id int, now time.Time) []FirstBlood {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, _ := s.publicLocked(now)
+	list := b.solvers[id]
+	out := make([]FirstBlood, 0, len(list))
+	for _, sv := range list {
+		out = append(out, FirstBlood{PlayerID: sv.PlayerID, DisplayName: b.nameOf(sv.PlayerID), TS: sv.TS})
+	}
+	return out
 }

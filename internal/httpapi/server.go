@@ -248,6 +248,8 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/api/award", s.handleAward},
 		{"GET", "/api/scoreboard", s.handleScoreboard},
 		{"GET", "/api/teams/mine", s.authed(s.handleMyTeam)},
+		{"GET", "/api/players/{id}", s.handlePlayerPage},
+		{"GET", "/api/challenges/{id}/solvers", s.handleChallengeSolvers},
 		{"POST", "/api/teams", s.jsonBody(s.authed(s.handleCreateTeam))},
 		{"POST", "/api/teams/join", s.jsonBody(s.authed(s.handleJoinTeam))},
 		{"POST", "/api/teams/leave", s.authed(s.handleLeaveTeam)},
