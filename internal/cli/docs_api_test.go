@@ -506,6 +506,10 @@ func realAnswers(t *testing.T) map[string]any {
 	do("POST /api/teams/join 200", joiner, 200, "POST", "/api/teams/join", map[string]any{"code": code}, nil)
 	do("GET /api/teams/mine 200", maker, 200, "GET", "/api/teams/mine", nil, nil)
 	do("POST /api/teams/leave 200 ok", joiner, 200, "POST", "/api/teams/leave", nil, nil)
+	teamsAdmin := teams.NewClient()
+	do("GET /admin/api/teams 200", teamsAdmin, 200, "GET", "/admin/api/teams", nil, admin)
+	do("POST /admin/api/players/ 200 ok", teamsAdmin, 200, "POST", "/admin/api/players/bob/remove", nil, admin)
+	do("POST /admin/api/teams/ 200 ok", teamsAdmin, 200, "POST", "/admin/api/teams/"+fmt.Sprint(got["POST /api/teams 200"].(map[string]any)["team_id"])+"/disband", nil, admin)
 
 	// The live events of all that: a rename, scores, hints, the clock
 	// change, the pause and resume, the announcement.

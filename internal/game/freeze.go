@@ -101,7 +101,7 @@ func (g *Gate) Step(ev Event) Step {
 		}
 	}
 	switch ev.Type {
-	case EventPractice, EventLogout, EventJoin:
+	case EventPractice, EventLogout, EventJoin, EventRemove:
 		// Never shown: a logout only closes its own sockets, a join moves
 		// no score; neither may use up a public id.
 		return st

@@ -228,7 +228,7 @@ func (b *board) standings() []Standing {
 	}
 	ps := make([]*Player, 0, len(b.players))
 	for _, p := range b.players {
-		if p.Active && p.IsTeam == b.teams {
+		if p.Active && !p.Removed && p.IsTeam == b.teams {
 			ps = append(ps, p)
 		}
 	}
@@ -342,6 +342,9 @@ func (s *State) Apply(evs ...Event) {
 			s.released[ev.ChallengeID] = true
 			s.live.version++
 			continue
+		case EventRemove:
+			s.removeLocked(ev.UserID)
+			continue
 		case EventJoin:
 			if team, ok := ev.JoinTeam(); ok {
 				s.joinLocked(ev.UserID, team)
@@ -366,6 +369,26 @@ func (s *State) Apply(evs ...Event) {
 	}
 }
 
+// removeLocked removes a player or disbands a team, on the live board and
+// on a frozen public one alike.
+func (s *State) removeLocked(id int64) {
+	for _, b := range []*board{s.live, s.pub} {
+		p := b.players[id]
+		if p == nil {
+			continue
+		}
+		p.Removed = true
+		if p.IsTeam {
+			for _, m := range b.players {
+				if m.TeamID == id {
+					m.TeamID = 0
+				}
+			}
+		}
+		b.version++
+	}
+}
+
 // addTeamLocked adds a team made at run time (its name comes with the
 // rename that made it).
 func (s *State) addTeamLocked(id int64, name, code string) {
@@ -386,7 +409,7 @@ func (s *State) joinLocked(playerID, team int64) {
 	if p == nil || p.IsTeam {
 		return
 	}
-	if t := s.live.players[team]; team != 0 && (t == nil || !t.IsTeam) {
+	if t := s.live.players[team]; team != 0 && (t == nil || !t.IsTeam || t.Removed) {
 		return
 	}
 	p.TeamID = team
@@ -395,12 +418,38 @@ func (s *State) joinLocked(playerID, team int64) {
 	}
 }
 
-// TeamByCode returns the team made at run time with that invite code.
+// TeamByCode returns the team made at run time with that invite code
+// (not a disbanded one).
 func (s *State) TeamByCode(code string) (int64, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	id, ok := s.codes[code]
+	if t := s.live.players[id]; ok && (t == nil || t.Removed) {
+		return 0, false
+	}
 	return id, ok
+}
+
+// Teams returns every team (not disbanded) with its members, in id order.
+func (s *State) Teams() []Profile {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Profile
+	for _, t := range s.live.players {
+		if !t.IsTeam || t.Removed {
+			continue
+		}
+		pr := Profile{ID: t.ID, DisplayName: t.Name, IsTeam: true, Score: t.Score}
+		for _, m := range s.live.players {
+			if !m.IsTeam && m.TeamID == t.ID {
+				pr.Members = append(pr.Members, TeamMember{PlayerID: m.ID, DisplayName: m.Name})
+			}
+		}
+		sort.Slice(pr.Members, func(i, j int) bool { return pr.Members[i].PlayerID < pr.Members[j].PlayerID })
+		out = append(out, pr)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // TeamCode returns the invite code of a team made at run time ("" for a

@@ -109,6 +109,7 @@ func (s *Server) checkLogin(w http.ResponseWriter, r *http.Request, username, pa
 		return game.Player{}, false
 	}
 	p, known := s.cfg.Engine.State().PlayerByUsername(username)
+	known = known && !p.Removed && !p.IsTeam
 	stored := ""
 	if known {
 		stored, _ = s.cfg.Engine.Password(p.ID)
