@@ -103,6 +103,7 @@ type State struct {
 	teamMode bool
 	codes    map[string]int64 // invite code -> team made at run time
 	config   []User           // the users the state was made with
+	gen      uint64           // bumped by every Apply and SetCatalog
 }
 
 // ErrNoTeam is a solve or hint by a player without a team in team mode.
@@ -309,6 +310,7 @@ func (s *State) SetCatalog(c *Catalog) {
 	s.catalog = c
 	s.live.version++
 	s.pub.version++
+	s.gen++
 	s.mu.Unlock()
 }
 
@@ -316,6 +318,7 @@ func (s *State) SetCatalog(c *Catalog) {
 func (s *State) Apply(evs ...Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.gen++
 	for _, ev := range evs {
 		if ev.ID > s.lastID {
 			s.lastID = ev.ID
@@ -702,8 +705,37 @@ type ChallengeView struct {
 	Value int
 	// Solves is its number of solvers on the public board.
 	Solves int
-	// FirstBloods are its first solvers on the public board, in order.
-	FirstBloods []FirstBlood
+}
+
+// FirstBloods returns the first solvers of every challenge on the public
+// board at now, and a key that changes whenever they may have: callers
+// may cache what they make of them under the key (the hottest read,
+// GET /api/challenges, encodes them once per change, not per request).
+func (s *State) FirstBloods(now time.Time) (uint64, map[int][]FirstBlood) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, _ := s.publicLocked(now)
+	key := s.gen << 1
+	if b == s.live {
+		key |= 1
+	}
+	out := make(map[int][]FirstBlood, len(s.catalog.list))
+	for _, c := range s.catalog.list {
+		out[c.ID] = b.firstBloods(c.ID)
+	}
+	return key, out
+}
+
+// FirstBloodsKey returns the key FirstBloods would return now, cheaply.
+func (s *State) FirstBloodsKey(now time.Time) uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, _ := s.publicLocked(now)
+	key := s.gen << 1
+	if b == s.live {
+		key |= 1
+	}
+	return key
 }
 
 // value is the current value of c on board b.
@@ -761,7 +793,7 @@ func (s *State) View(playerID int64, now time.Time) ([]ChallengeView, Player, bo
 		v := ChallengeView{
 			Challenge: c, Solved: p.Solved(c.ID), Practice: p.Practiced(c.ID),
 			Bought: make([]bool, len(c.Hints)),
-			Value:  pub.value(c), Solves: len(pub.solvers[c.ID]), FirstBloods: pub.firstBloods(c.ID),
+			Value:  pub.value(c), Solves: len(pub.solvers[c.ID]),
 		}
 		v.Pending = v.Solved && (pp == nil || !pp.Solved(c.ID))
 		for i, h := range c.Hints {
