@@ -101,9 +101,9 @@ func (g *Gate) Step(ev Event) Step {
 		}
 	}
 	switch ev.Type {
-	case EventPractice, EventLogout:
-		// Never shown: a logout only closes its own sockets, and must not
-		// use up a public id either.
+	case EventPractice, EventLogout, EventRegister:
+		// Never shown: a logout only closes its own sockets, a new
+		// account is no progress, and neither may use up a public id.
 		return st
 	case EventScore, EventHint, EventRename:
 		if g.frozen {

@@ -318,6 +318,9 @@ func (s *State) Apply(evs ...Event) {
 			s.released[ev.ChallengeID] = true
 			s.live.version++
 			continue
+		case EventRegister:
+			s.addPlayerLocked(ev.UserID, ev.Name) // account.go
+			continue
 		case EventScore, EventHint, EventRename, EventPractice:
 		default:
 			continue // the clock, the freeze, a logout: folded by the gate or not a change of the game

@@ -60,6 +60,29 @@ type Store interface {
 	// id of every user known to the store. Existing ids never change.
 	SyncUsers(ctx context.Context, usernames []string) (map[string]int64, error)
 
+	// CreateAccount creates a self-registered account: a user (the next
+	// id after every existing one, as SyncUsers assigns them) with the
+	// bcrypt hash of its password, and its register event
+	// (game.EventRegister, Name = username), in one transaction, so every
+	// instance's feed adds the player. It returns game.ErrUsernameTaken
+	// when a user of that name exists, compared ignoring ASCII case
+	// (callers pass usernames normalized by game.NormalizeUsername).
+	// Accounts are not game events: a reset deletes their register
+	// events but never the accounts.
+	CreateAccount(ctx context.Context, username, hash string) (int64, error)
+	// AccountHash returns the password hash of a registered account, or
+	// ErrNotFound (also for a credentials.csv user).
+	AccountHash(ctx context.Context, userID int64) (string, error)
+	// Accounts returns every registered account in id order, with its
+	// hash as Password.
+	Accounts(ctx context.Context) ([]game.User, error)
+	// UseOnce records key until expires and reports whether it was new:
+	// false when key was recorded before and has not expired, so a
+	// one-time value (a registration proof of work) is accepted once,
+	// on every instance. Expired keys are forgotten as it goes. A reset
+	// does not forget them.
+	UseOnce(ctx context.Context, key string, expires, now time.Time) (bool, error)
+
 	// Events calls fn for every event with ID > after, in ID order. It
 	// stops at and returns the first error fn returns.
 	Events(ctx context.Context, after int64, fn func(game.Event) error) error
