@@ -106,7 +106,10 @@ var DumpTables = []DumpTable{
 	{
 		Name: "users", Columns: []string{"id", "username", "created_ms", "password_hash"},
 		Len: func(d *Dump) int { return len(d.Users) },
-		Row: func(d *Dump, i int) []any { u := d.Users[i]; return []any{u.ID, u.Username, u.CreatedMS, u.PasswordHash} },
+		Row: func(d *Dump, i int) []any {
+			u := d.Users[i]
+			return []any{u.ID, u.Username, u.CreatedMS, u.PasswordHash}
+		},
 		Scan: func(d *Dump) ([]any, func()) {
 			var u UserRow
 			return []any{&u.ID, &u.Username, &u.CreatedMS, &u.PasswordHash}, func() { d.Users = append(d.Users, u) }
