@@ -10,8 +10,9 @@ import (
 // credentials.csv users), Name its username. The store commits it in the
 // transaction that creates the account, so every instance adds the
 // player when its feed brings the event. It is never shown to anyone
-// (no public id, no scorestream frame). A reset deletes it from the log
-// but not the account: the engine loads accounts from the store at start.
+// (no public id, no scorestream frame). Accounts are not game events: a
+// reset keeps both the account and its register event (the store does
+// not delete it), and the fold keeps players across a reset anyway.
 const EventRegister EventType = "register"
 
 // Username and password limits of self-registration.

@@ -67,8 +67,8 @@ type Store interface {
 	// instance's feed adds the player. It returns game.ErrUsernameTaken
 	// when a user of that name exists, compared ignoring ASCII case
 	// (callers pass usernames normalized by game.NormalizeUsername).
-	// Accounts are not game events: a reset deletes their register
-	// events but never the accounts.
+	// Accounts are not game events: a reset deletes neither them nor
+	// their register events.
 	CreateAccount(ctx context.Context, username, hash string) (int64, error)
 	// AccountHash returns the password hash of a registered account, or
 	// ErrNotFound (also for a credentials.csv user).
@@ -96,8 +96,9 @@ type Store interface {
 	// sets TS. A rename event also sets the user's current display name.
 	// A reset event (game.EventReset, UserID 0) deletes, in the same
 	// transaction, every event with a smaller id (events before it in the
-	// same batch included), every display name, session, wrong guess and
-	// shared rate-limit bucket; it stays in the log. Other types are
+	// same batch included) except register events (accounts are not game
+	// events: they outlive a reset), every display name, session, wrong
+	// guess and shared rate-limit bucket; it stays in the log. Other types are
 	// stored as they are (a lowercase identifier; UserID 0 for none).
 	// Concurrent calls may share one transaction (group commit). An error
 	// means nothing of evs was committed.

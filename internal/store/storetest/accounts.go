@@ -115,8 +115,10 @@ func testAccounts(t *testing.T, open Opener) {
 	}
 }
 
-// testAccountsReset: a reset deletes the register events (they are
-// events) and the accounts' sessions, never the accounts.
+// testAccountsReset: a reset deletes the accounts' sessions and every
+// game event, never the accounts nor their register events (every
+// instance, and every restart, must go on finding the players); the
+// count of removed events leaves them out.
 func testAccountsReset(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := context.Background()
@@ -124,11 +126,13 @@ func testAccountsReset(t *testing.T, open Opener) {
 	if err := s.CreateSession(ctx, []byte("keeper-session"), id); err != nil {
 		t.Fatal(err)
 	}
+	MustAppend(t, s, solve(id, 1, 100, 5))
 	if removed := MustReset(t, s, 10); removed != 1 {
-		t.Fatalf("the reset removed %d events, want the register event", removed)
+		t.Fatalf("the reset removed %d events, want the solve only", removed)
 	}
-	if evs := MustEvents(t, s, 0); len(evs) != 1 || evs[0].Type != game.EventReset {
-		t.Fatalf("after a reset: %+v", evs)
+	evs := MustEvents(t, s, 0)
+	if len(evs) != 2 || evs[0].Type != game.EventRegister || evs[0].UserID != id || evs[1].Type != game.EventReset {
+		t.Fatalf("after a reset: %+v, want the register event and the reset", evs)
 	}
 	if _, err := s.SessionUser(ctx, []byte("keeper-session")); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the account's session survived a reset: %v", err)
@@ -141,6 +145,13 @@ func testAccountsReset(t *testing.T, open Opener) {
 	}
 	if _, err := s.CreateAccount(ctx, "keeper", "h"); !errors.Is(err, game.ErrUsernameTaken) {
 		t.Errorf("the name is free again after a reset: %v", err)
+	}
+	// A second reset keeps it too.
+	if removed := MustReset(t, s, 20); removed != 0 {
+		t.Errorf("the second reset removed %d events", removed)
+	}
+	if evs := MustEvents(t, s, 0); len(evs) != 2 || evs[0].Type != game.EventRegister {
+		t.Errorf("after a second reset: %+v", evs)
 	}
 }
 
