@@ -69,6 +69,7 @@ type Engine struct {
 	log       *slog.Logger
 	now       func() time.Time
 	passwords map[int64]string
+	accts     *accounts // registered accounts (register.go)
 	feed      *feed.Feed
 	wrongs    *wrongLog
 	ops       chan *op
@@ -110,12 +111,17 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		u.Password = ""
 		users[i] = u
 	}
+	registered, err := cfg.Store.Accounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	e := &Engine{
 		cfg:       cfg,
 		st:        game.NewState(catalog, users),
 		log:       cfg.Logger,
 		now:       cfg.Now,
 		passwords: passwords,
+		accts:     newAccounts(users, registered),
 		ops:       make(chan *op, 4*cfg.MaxBatch),
 		done:      make(chan struct{}),
 	}
@@ -188,12 +194,6 @@ func (e *Engine) State() *game.State { return e.st }
 
 // Placeholders returns the game's placeholder settings.
 func (e *Engine) Placeholders() *game.Placeholders { return &e.cfg.Placeholders }
-
-// Password returns the stored password (plain or bcrypt hash) of a user.
-func (e *Engine) Password(userID int64) (string, bool) {
-	p, ok := e.passwords[userID]
-	return p, ok
-}
 
 // Close stops the committer after the requests already queued are done,
 // writes the queued wrong guesses and stops following the log. Call it
