@@ -100,6 +100,9 @@ type Config struct {
 	// every challenge without its own at start and on every reload; nil:
 	// none.
 	Scoring *gamefile.GameScoring
+	// Registration is self-registration (CTFG_REGISTRATION); the zero
+	// value is closed (register.go).
+	Registration Registration
 }
 
 // Server is an assembled ctfg server.
@@ -274,7 +277,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	// Given every account's password, failed logins cost the same whether
 	// or not the username exists (see auth.Passwords).
-	s.Passwords = auth.NewPasswords(stored...)
+	s.Passwords = auth.NewPasswords(append(stored, cfg.Registration.dummyHashes()...)...)
 	dbSize, walSize, diskFree := storeGauges(s.Store)
 	logHead, reconnects, poolStats := sharedGauges(s.Store)
 	s.Metrics = metrics.New(metrics.Config{
@@ -373,6 +376,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		TrustProxy:       cfg.TrustProxy,
 		AllowedOrigins:   cfg.AllowedOrigins,
 		Limits:           cfg.Limits,
+		Registration:     s.registration(key),
 		Shared:           shared,
 		OnRequest:        s.Metrics.ObserveRequest,
 		OnLogin:          s.Metrics.Login,
