@@ -238,7 +238,7 @@ func TestDBCopyRefuses(t *testing.T) {
 			t.Errorf("db copy %q: exit %d, stdout %q, stderr %q; want exit 1 and %q", args, code, out, errOut, want)
 		}
 	}
-	fails("is not empty: it holds 3 users and", "--from", a, "--to", dst)
+	fails("is not empty: it holds 4 users and", "--from", a, "--to", dst) // 3 players and an account
 	fails("--force replaces", "--from", a, "--to", dstDir)
 	if diffs := storetest.SameDump(MustDumpOf(t, b), MustDumpOf(t, dst)); diffs != nil {
 		t.Fatalf("a refused copy changed the target: %v", diffs)

@@ -16,6 +16,7 @@ import (
 	"github.com/ctfg/ctfg/internal/app"
 	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/gamefile"
+	"github.com/ctfg/ctfg/internal/httpapi"
 	"github.com/ctfg/ctfg/internal/metrics"
 	"github.com/ctfg/ctfg/internal/version"
 )
@@ -62,6 +63,12 @@ Other flags:
                                   logarithmic or rctf, minimum in points or N% of the points,
                                   e.g. logarithmic:minimum=20%,decay=30 (env CTFG_SCORING;
                                   default static)
+  --registration MODE             closed, open or invite: who may create an account besides the
+                                  players of credentials.csv; invite needs CTFG_REGISTRATION_CODE
+                                  (env CTFG_REGISTRATION; default closed)
+  --registration-pow-bits N       proof of work of each registration, in bits: 2^N hashes in the
+                                  browser on average, 0 to 28 (env CTFG_REGISTRATION_POW_BITS;
+                                  default 18)
   --database URL                  postgres://USER:PASSWORD@HOST:PORT/DB: keep the game in
                                   PostgreSQL, shared by several instances, instead of
                                   events.db in --dbdir (env CTFG_DATABASE_URL)
@@ -94,6 +101,8 @@ Environment (also read from GAME_DIR/.env; real environment variables win):
   CTFG_PRACTICE     1: practice after the end (see --practice)
   CTFG_FIRST_BLOOD_BONUS  first-blood bonus percents (see --first-blood-bonus)
   CTFG_SCORING      game-wide dynamic scoring (see --scoring)
+  CTFG_REGISTRATION, CTFG_REGISTRATION_POW_BITS  self-registration (see --registration)
+  CTFG_REGISTRATION_CODE  the code players enter to register in invite mode
   SENTRY_DSN        report internal errors to Sentry
   SENTRY_ENVIRONMENT  environment name attached to Sentry reports
 `
@@ -150,6 +159,8 @@ func newServeFlagSet(f *serveFlags, help *bool) *flag.FlagSet {
 	fs.Var(&f.play.practice, "practice", "")
 	fs.StringVar(&f.play.firstBlood, "first-blood-bonus", "", "")
 	fs.StringVar(&f.play.scoring, "scoring", "", "")
+	fs.StringVar(&f.play.registration, "registration", "", "")
+	fs.StringVar(&f.play.powBits, "registration-pow-bits", "", "")
 	fs.Int64Var(&f.minDiskFreeMiB, "min-disk-free", metrics.DefaultMinDiskFree>>20, "")
 	fs.BoolVar(help, "h", false, "")
 	fs.BoolVar(help, "help", false, "")
@@ -305,6 +316,7 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 		Practice:        play.Practice,
 		FirstBloodBonus: play.FirstBlood,
 		Scoring:         play.Scoring,
+		Registration:    play.Registration.appConfig(),
 		DatabaseURL:     database,
 		GameDir:         f.game,
 		ChallengesPath:  challenges,
@@ -334,6 +346,9 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 				}
 			}
 		},
+	}
+	if r := play.Registration; r.Mode != httpapi.RegistrationClosed {
+		log.Info("self-registration", "mode", r.Mode, "pow_bits", r.PoWBits)
 	}
 	srv, err := app.New(ctx, cfg)
 	if err != nil {
