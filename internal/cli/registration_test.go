@@ -15,7 +15,7 @@ func TestCheckPrintsRegistration(t *testing.T) {
 	const code = "secret-invite-code-9f2"
 	for _, tt := range []struct{ env, want string }{
 		{"", "Registration:    closed: only the players of credentials.csv\n"},
-		{"CTFG_REGISTRATION=open\n", "Registration:    open: anyone may create an account (proof of work of 18 bits), from CTFG_REGISTRATION\n"},
+		{"CTFG_REGISTRATION=open\n", "Registration:    open: anyone may create an account (proof of work of 16 bits), from CTFG_REGISTRATION\n"},
 		{"CTFG_REGISTRATION=Invite\nCTFG_REGISTRATION_CODE=" + code + "\nCTFG_REGISTRATION_POW_BITS=20\n",
 			"Registration:    invite: anyone with the code of CTFG_REGISTRATION_CODE may create an account (proof of work of 20 bits, from CTFG_REGISTRATION_POW_BITS), from CTFG_REGISTRATION\n"},
 	} {
@@ -95,7 +95,7 @@ func TestRegistrationFlagsWinOverVariables(t *testing.T) {
 		t.Fatalf("flags: %+v %v", r, err)
 	}
 	p, _ = resolvePlay(func(string) string { return "" }, playFlags{})
-	if p.Registration.Mode != "closed" || p.Registration.appConfig().Mode != "" || p.Registration.PoWBits != 18 {
+	if p.Registration.Mode != "closed" || p.Registration.appConfig().Mode != "" || p.Registration.PoWBits != 16 {
 		t.Errorf("defaults: %+v", p.Registration)
 	}
 }

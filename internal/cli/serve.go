@@ -68,7 +68,7 @@ Other flags:
                                   (env CTFG_REGISTRATION; default closed)
   --registration-pow-bits N       proof of work of each registration, in bits: 2^N hashes in the
                                   browser on average, 0 to 28 (env CTFG_REGISTRATION_POW_BITS;
-                                  default 18)
+                                  default 16)
   --database URL                  postgres://USER:PASSWORD@HOST:PORT/DB: keep the game in
                                   PostgreSQL, shared by several instances, instead of
                                   events.db in --dbdir (env CTFG_DATABASE_URL)

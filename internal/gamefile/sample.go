@@ -223,7 +223,7 @@ CTFG_ADMIN_TOKEN=%s
 # those of credentials.csv. Default: closed.
 # CTFG_REGISTRATION=invite
 # CTFG_REGISTRATION_CODE=a-code-you-hand-out
-# CTFG_REGISTRATION_POW_BITS=18
+# CTFG_REGISTRATION_POW_BITS=16
 
 # Optional error reporting to Sentry:
 # SENTRY_DSN=https://key@sentry.example.com/1
