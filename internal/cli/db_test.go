@@ -274,7 +274,7 @@ func TestDBCopyRefuses(t *testing.T) {
 	}
 	pg := pgtest.MustDatabase(t)
 	MustCopy(t, "--from", b, "--to", pg)
-	fails("is not empty: it holds 3 users", "--from", a, "--to", pg)
+	fails("is not empty: it holds 4 users", "--from", a, "--to", pg)
 	srv = ctftest.MustServer(t, ctftest.MustGameDir(t), func(c *app.Config) { c.DatabaseURL = pg })
 	mustServers(t, pg, 1)
 	fails("ctfg servers are connected to it", "--from", a, "--to", pg, "--force")
