@@ -555,6 +555,14 @@ func realAnswers(t *testing.T) map[string]any {
 		}
 	}
 
+	// Self-registration, on a server where it is open.
+	reg := ctftest.MustServer(t, ctftest.MustGameDir(t), ctftest.WithRegistration("open"))
+	newcomer := reg.NewClient()
+	do("GET /api/registration 200", newcomer, 200, "GET", "/api/registration", nil, nil)
+	do("GET /api/registration/challenge 200", newcomer, 200, "GET", "/api/registration/challenge", nil, nil)
+	do("POST /api/register 201", newcomer, 201, "POST", "/api/register",
+		map[string]any{"username": "newcomer", "password": "purple-otter-42", "pow": newcomer.MustSolve(t)}, nil)
+
 	// An unhealthy database: the same handler with a failing check.
 	down := httptest.NewServer(httpapi.New(httpapi.Config{Health: func(context.Context) error { return errors.New("down") }}))
 	defer down.Close()

@@ -345,6 +345,9 @@ func (s *State) Apply(evs ...Event) {
 			s.released[ev.ChallengeID] = true
 			s.live.version++
 			continue
+		case EventRegister:
+			s.addPlayerLocked(ev.UserID, ev.Name) // account.go
+			continue
 		case EventRemove:
 			s.removeLocked(ev.UserID)
 			continue
