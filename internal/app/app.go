@@ -103,6 +103,9 @@ type Config struct {
 	// TeamSize plays in teams players make and join, of at most TeamSize
 	// members (CTFG_TEAM_SIZE); 0: teams only from credentials.csv.
 	TeamSize int
+	// Registration is self-registration (CTFG_REGISTRATION); the zero
+	// value is closed (register.go).
+	Registration Registration
 }
 
 // Server is an assembled ctfg server.
@@ -277,7 +280,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	// Given every account's password, failed logins cost the same whether
 	// or not the username exists (see auth.Passwords).
-	s.Passwords = auth.NewPasswords(stored...)
+	s.Passwords = auth.NewPasswords(append(stored, cfg.Registration.dummyHashes()...)...)
 	dbSize, walSize, diskFree := storeGauges(s.Store)
 	logHead, reconnects, poolStats := sharedGauges(s.Store)
 	s.Metrics = metrics.New(metrics.Config{
@@ -378,6 +381,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		TrustProxy:       cfg.TrustProxy,
 		AllowedOrigins:   cfg.AllowedOrigins,
 		Limits:           cfg.Limits,
+		Registration:     s.registration(key),
 		Shared:           shared,
 		OnRequest:        s.Metrics.ObserveRequest,
 		OnLogin:          s.Metrics.Login,

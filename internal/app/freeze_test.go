@@ -25,7 +25,7 @@ func readPublic(t *testing.T, srv *ctftest.Server, watcher *ctftest.Client) publ
 	t.Helper()
 	v := publicView{}
 	anon := srv.NewClient()
-	for _, p := range []string{"/api/scoreboard", "/api/ctftime", "/api/announcements"} {
+	for _, p := range []string{"/api/scoreboard", "/api/ctftime", "/api/announcements", "/api/players/1", "/api/players/2", "/api/challenges/1/solvers", "/api/challenges/4/solvers"} {
 		status, body := anon.Do(t, "GET", p, nil)
 		if status != 200 {
 			t.Fatalf("%s: %d %s", p, status, body)

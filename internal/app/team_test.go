@@ -105,6 +105,32 @@ func TestTeams(t *testing.T) {
 	if status, body := dave.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"}); status != 403 || ctftest.MustJSON(t, body)["error"] != "no_team" {
 		t.Fatalf("dave without a team: %d %s", status, body)
 	}
+	// The team's page, a member's page and the challenge's solvers.
+	_, body = carol.Do(t, "GET", "/api/players/"+jsonNum(teamID), nil)
+	page := ctftest.MustJSON(t, body)
+	if page["team"] != true || page["rank"] != 1.0 || page["score"] != 140.0 || len(page["solves"].([]any)) != 2 || len(page["members"].([]any)) != 2 {
+		t.Fatalf("team page: %s", body)
+	}
+	_, body = carol.Do(t, "GET", "/api/players/1", nil)
+	page = ctftest.MustJSON(t, body)
+	if page["team_id"] != teamID || page["displayname"] != "Alice" || page["rank"] != 1.0 {
+		t.Fatalf("alice's page: %s", body)
+	}
+	solves := page["solves"].([]any)
+	if len(solves) == 0 || solves[0].(map[string]any)["challenge"] != "Warm Up" || solves[0].(map[string]any)["first_blood"] != 1.0 {
+		t.Fatalf("alice's solves: %s", body)
+	}
+	_, body = carol.Do(t, "GET", "/api/challenges/1/solvers", nil)
+	sv := ctftest.MustJSON(t, body)["solvers"].([]any)
+	if len(sv) != 1 || sv[0].(map[string]any)["displayname"] != "Crypto Cats" || sv[0].(map[string]any)["first_blood"] != 1.0 {
+		t.Fatalf("solvers: %s", body)
+	}
+	if status, _ := carol.Do(t, "GET", "/api/players/999", nil); status != 404 {
+		t.Fatalf("unknown page: %d", status)
+	}
+	if status, _ := srv.NewClient().Do(t, "GET", "/api/players/1", nil); status != 401 {
+		t.Fatalf("page without a session on a private board: %d", status)
+	}
 	feed := srv.NewClient()
 	resp := feed.Request(t, "GET", "/api/ctftime", nil, map[string][]string{"Authorization": {ctftest.APIToken}})
 	var ct struct {
@@ -228,5 +254,50 @@ func TestMakeAndJoinTeams(t *testing.T) {
 	}
 	if id, ok := again.App.Engine.State().TeamByCode(code); !ok || again.App.Engine.State().Scorer(3) != id {
 		t.Fatalf("carol's team after a restart: %v %v", id, ok)
+	}
+}
+
+// TestAdminRemovesAndDisbands: the admin lists teams and members,
+// disbands a team (it leaves the board, its members are without one) and
+// removes a player (who can no longer log in or play); a second removal
+// changes nothing; unknown ids are refused.
+func TestAdminRemovesAndDisbands(t *testing.T) {
+	srv := ctftest.MustServer(t, mustTeamGame(t))
+	alice, carol := srv.MustLogin(t, "alice"), srv.MustLogin(t, "carol")
+	alice.Do(t, "POST", "/api/submit", map[string]any{"id": 1, "flag": "flag{warm}"})
+	carol.Do(t, "POST", "/api/submit", map[string]any{"id": 3, "flag": "CTF{case}"})
+	status, body := doWith(t, srv.NewClient(), "GET", "/admin/api/teams", nil, bearer)
+	var list struct {
+		Teams []struct {
+			TeamID  int64 `json:"team_id"`
+			Team    string
+			Members []map[string]any
+		}
+	}
+	if err := json.Unmarshal(body, &list); status != 200 || err != nil || len(list.Teams) != 2 || len(list.Teams[0].Members) != 2 {
+		t.Fatalf("teams: %d %s", status, body)
+	}
+	cats := list.Teams[0].TeamID
+	watcher := dialStream(t, carol, "")
+	readFrame(t, watcher)
+	mustAdmin(t, srv, "/admin/api/teams/"+jsonNum(cats)+"/disband", nil)
+	if ev := readUntil(t, watcher, "snapshot"); len(ev["players"].([]any)) != 1 {
+		t.Fatalf("board after the disband: %v", ev["players"])
+	}
+	if status, body := alice.Do(t, "POST", "/api/submit", map[string]any{"id": 3, "flag": "CTF{case}"}); status != 403 || ctftest.MustJSON(t, body)["error"] != "no_team" {
+		t.Fatalf("a member of a disbanded team: %d %s", status, body)
+	}
+	mustAdmin(t, srv, "/admin/api/players/carol/remove", nil)
+	mustAdmin(t, srv, "/admin/api/players/carol/remove", nil) // nothing more
+	if status, _ := carol.Do(t, "GET", "/api/me", nil); status != 401 {
+		t.Fatalf("a removed player's session: %d", status)
+	}
+	if status, _ := srv.NewClient().Do(t, "POST", "/api/login", map[string]string{"username": "carol", "password": "carol-pw"}); status != 401 {
+		t.Fatalf("a removed player logs in: %d", status)
+	}
+	for _, p := range []string{"/admin/api/players/nobody/remove", "/admin/api/teams/1/disband", "/admin/api/players/" + jsonNum(cats) + "/remove"} {
+		if status, body := doWith(t, srv.NewClient(), "POST", p, nil, bearer); status != 404 {
+			t.Errorf("%s: %d %s", p, status, body)
+		}
 	}
 }

@@ -18,11 +18,12 @@ import (
 const dbUsage = `db copy --from SRC --to DST [--force]
 
 Copies a whole game from one database to another: SQLite to PostgreSQL,
-PostgreSQL to SQLite, or between two of a kind. Users, every event (resets
-included), display names, sessions, the submission log, server values (the
-scorestream secret) and shared rate-limit buckets, with every id as it
-was: players stay logged in and browsers resume the scorestream where
-they were, on the copy.
+PostgreSQL to SQLite, or between two of a kind. Users (registered
+accounts with their password hashes), every event (resets included),
+display names, sessions, the submission log, server values (the scorestream
+secret), shared rate-limit buckets and used registration proofs, with
+every id as it was: players stay logged in and browsers resume the
+scorestream where they were, on the copy.
 
 SRC and DST are each a postgres:// (or postgresql://) URL, or a SQLite
 database: a directory holding events.db (a game directory, a --dbdir) or
@@ -39,7 +40,7 @@ created if missing (its directory must exist).
 
 Afterwards the copy is counted and compared with the source (users,
 events, largest event id, names, sessions, submissions, server values,
-buckets), one line per table is printed, and the exit status is 1 if
+buckets, used proofs), one line per table is printed, and the exit status is 1 if
 anything differs. URLs are shown without user or password.
 
 Flags:
@@ -145,6 +146,7 @@ var copyCounts = []struct{ key, label string }{
 	{"submissions", "submissions"},
 	{"meta", "server values"},
 	{"limits", "limit buckets"},
+	{"used_once", "used proofs"},
 }
 
 func dbCopy(ctx context.Context, stdio IO, o *dbCopyOpts) error {

@@ -238,7 +238,7 @@ func TestDBCopyRefuses(t *testing.T) {
 			t.Errorf("db copy %q: exit %d, stdout %q, stderr %q; want exit 1 and %q", args, code, out, errOut, want)
 		}
 	}
-	fails("is not empty: it holds 3 users and", "--from", a, "--to", dst)
+	fails("is not empty: it holds 4 users and", "--from", a, "--to", dst) // 3 players and an account
 	fails("--force replaces", "--from", a, "--to", dstDir)
 	if diffs := storetest.SameDump(MustDumpOf(t, b), MustDumpOf(t, dst)); diffs != nil {
 		t.Fatalf("a refused copy changed the target: %v", diffs)
@@ -274,7 +274,7 @@ func TestDBCopyRefuses(t *testing.T) {
 	}
 	pg := pgtest.MustDatabase(t)
 	MustCopy(t, "--from", b, "--to", pg)
-	fails("is not empty: it holds 3 users", "--from", a, "--to", pg)
+	fails("is not empty: it holds 4 users", "--from", a, "--to", pg)
 	srv = ctftest.MustServer(t, ctftest.MustGameDir(t), func(c *app.Config) { c.DatabaseURL = pg })
 	mustServers(t, pg, 1)
 	fails("ctfg servers are connected to it", "--from", a, "--to", pg, "--force")

@@ -482,6 +482,8 @@ func realAnswers(t *testing.T) map[string]any {
 	do("GET /api/challenges 200", alice, 200, "GET", "/api/challenges", nil, nil)
 	do("GET /api/scoreboard 200", alice, 200, "GET", "/api/scoreboard", nil, nil)
 	do("GET /api/board 200", alice, 200, "GET", "/api/board", nil, nil)
+	do("GET /api/players/ 200", alice, 200, "GET", "/api/players/1", nil, nil)
+	do("GET /api/challenges/ 200", alice, 200, "GET", "/api/challenges/1/solvers", nil, nil)
 	do("GET /healthz 200 ok", anon, 200, "GET", "/healthz", nil, nil)
 	do("GET /api/clock 200", anon, 200, "GET", "/api/clock", nil, nil)
 	admin := http.Header{"Authorization": {"Bearer " + ctftest.AdminToken}}
@@ -504,6 +506,10 @@ func realAnswers(t *testing.T) map[string]any {
 	do("POST /api/teams/join 200", joiner, 200, "POST", "/api/teams/join", map[string]any{"code": code}, nil)
 	do("GET /api/teams/mine 200", maker, 200, "GET", "/api/teams/mine", nil, nil)
 	do("POST /api/teams/leave 200 ok", joiner, 200, "POST", "/api/teams/leave", nil, nil)
+	teamsAdmin := teams.NewClient()
+	do("GET /admin/api/teams 200", teamsAdmin, 200, "GET", "/admin/api/teams", nil, admin)
+	do("POST /admin/api/players/ 200 ok", teamsAdmin, 200, "POST", "/admin/api/players/bob/remove", nil, admin)
+	do("POST /admin/api/teams/ 200 ok", teamsAdmin, 200, "POST", "/admin/api/teams/"+fmt.Sprint(got["POST /api/teams 200"].(map[string]any)["team_id"])+"/disband", nil, admin)
 
 	// The live events of all that: a rename, scores, hints, the clock
 	// change, the pause and resume, the announcement.
@@ -548,6 +554,14 @@ func realAnswers(t *testing.T) map[string]any {
 			}
 		}
 	}
+
+	// Self-registration, on a server where it is open.
+	reg := ctftest.MustServer(t, ctftest.MustGameDir(t), ctftest.WithRegistration("open"))
+	newcomer := reg.NewClient()
+	do("GET /api/registration 200", newcomer, 200, "GET", "/api/registration", nil, nil)
+	do("GET /api/registration/challenge 200", newcomer, 200, "GET", "/api/registration/challenge", nil, nil)
+	do("POST /api/register 201", newcomer, 201, "POST", "/api/register",
+		map[string]any{"username": "newcomer", "password": "purple-otter-42", "pow": newcomer.MustSolve(t)}, nil)
 
 	// An unhealthy database: the same handler with a failing check.
 	down := httptest.NewServer(httpapi.New(httpapi.Config{Health: func(context.Context) error { return errors.New("down") }}))

@@ -16,6 +16,7 @@ import (
 	"github.com/ctfg/ctfg/internal/app"
 	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/gamefile"
+	"github.com/ctfg/ctfg/internal/httpapi"
 	"github.com/ctfg/ctfg/internal/metrics"
 	"github.com/ctfg/ctfg/internal/version"
 )
@@ -65,6 +66,12 @@ Other flags:
   --team-size N                    play in teams that players make and join (POST /api/teams),
                                   at most N members each (env CTFG_TEAM_SIZE; default: teams
                                   only from credentials.csv's team column)
+  --registration MODE             closed, open or invite: who may create an account besides the
+                                  players of credentials.csv; invite needs CTFG_REGISTRATION_CODE
+                                  (env CTFG_REGISTRATION; default closed)
+  --registration-pow-bits N       proof of work of each registration, in bits: 2^N hashes in the
+                                  browser on average, 0 to 28 (env CTFG_REGISTRATION_POW_BITS;
+                                  default 16)
   --database URL                  postgres://USER:PASSWORD@HOST:PORT/DB: keep the game in
                                   PostgreSQL, shared by several instances, instead of
                                   events.db in --dbdir (env CTFG_DATABASE_URL)
@@ -98,6 +105,8 @@ Environment (also read from GAME_DIR/.env; real environment variables win):
   CTFG_FIRST_BLOOD_BONUS  first-blood bonus percents (see --first-blood-bonus)
   CTFG_SCORING      game-wide dynamic scoring (see --scoring)
   CTFG_TEAM_SIZE    teams players make, and their size (see --team-size)
+  CTFG_REGISTRATION, CTFG_REGISTRATION_POW_BITS  self-registration (see --registration)
+  CTFG_REGISTRATION_CODE  the code players enter to register in invite mode
   SENTRY_DSN        report internal errors to Sentry
   SENTRY_ENVIRONMENT  environment name attached to Sentry reports
 `
@@ -155,6 +164,8 @@ func newServeFlagSet(f *serveFlags, help *bool) *flag.FlagSet {
 	fs.StringVar(&f.play.firstBlood, "first-blood-bonus", "", "")
 	fs.StringVar(&f.play.scoring, "scoring", "", "")
 	fs.StringVar(&f.play.teamSize, "team-size", "", "")
+	fs.StringVar(&f.play.registration, "registration", "", "")
+	fs.StringVar(&f.play.powBits, "registration-pow-bits", "", "")
 	fs.Int64Var(&f.minDiskFreeMiB, "min-disk-free", metrics.DefaultMinDiskFree>>20, "")
 	fs.BoolVar(help, "h", false, "")
 	fs.BoolVar(help, "help", false, "")
@@ -311,6 +322,7 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 		FirstBloodBonus: play.FirstBlood,
 		Scoring:         play.Scoring,
 		TeamSize:        play.TeamSize,
+		Registration:    play.Registration.appConfig(),
 		DatabaseURL:     database,
 		GameDir:         f.game,
 		ChallengesPath:  challenges,
@@ -340,6 +352,9 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 				}
 			}
 		},
+	}
+	if r := play.Registration; r.Mode != httpapi.RegistrationClosed {
+		log.Info("self-registration", "mode", r.Mode, "pow_bits", r.PoWBits)
 	}
 	srv, err := app.New(ctx, cfg)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 type playFlags struct {
 	reveal, firstBlood, scoring, teamSize string
 	practice                              optionalBool
+	registration, powBits                 string // registration.go
 }
 
 // playSettings are the configured rules of play, each with where it was
@@ -33,10 +34,11 @@ type playSettings struct {
 	// of at most TeamSize members; 0: teams only from credentials.csv.
 	TeamSize     int
 	TeamSizeFrom string
+	Registration   registrationSettings // registration.go
 }
 
-// resolvePlay reads CTFG_REVEAL, CTFG_PRACTICE, CTFG_FIRST_BLOOD_BONUS and
-// CTFG_SCORING, a flag winning over its variable (getenv: the
+// resolvePlay reads CTFG_REVEAL, CTFG_PRACTICE, CTFG_FIRST_BLOOD_BONUS,
+// CTFG_SCORING and the registration settings, a flag winning over its variable (getenv: the
 // environment, then .env). Errors name the flag or variable at fault.
 func resolvePlay(getenv func(string) string, f playFlags) (playSettings, error) {
 	var p playSettings
@@ -96,7 +98,9 @@ func resolvePlay(getenv func(string) string, f playFlags) (playSettings, error) 
 			p.Scoring, p.ScoringFrom = gs, from
 		}
 	}
-	return p, nil
+	var err error
+	p.Registration, err = resolveRegistration(getenv, f.registration, f.powBits)
+	return p, err
 }
 
 // parseSwitch reads an on/off value as the usual spellings.
@@ -217,6 +221,7 @@ func printPlay(w io.Writer, p playSettings, c clockSettings, chs []*game.Challen
 	default:
 		line("Scoring:", "static: every challenge is worth its points")
 	}
+	printRegistration(w, p.Registration)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if len(own) > 0 {
 		line("Dynamic:", "%d of %d challenges have their own \"scoring\":", len(own), len(chs))

@@ -2,6 +2,7 @@ package ctftest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -75,10 +76,40 @@ func remember(secret, what string) {
 // tokenRE finds stream tokens in websocket_url values.
 var tokenRE = regexp.MustCompile(`token=([A-Za-z0-9_\-]{16,})`)
 
+// nonceRE finds the proof-of-work nonces of registration challenges.
+var nonceRE = regexp.MustCompile(`"nonce":"([^"]{16,})"`)
+
+// rememberRegistration records the password, code and nonce a client
+// sends to POST /api/register: none may be logged.
+func rememberRegistration(req *http.Request) {
+	if req.URL.Path != "/api/register" || req.GetBody == nil {
+		return
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return
+	}
+	defer body.Close()
+	var r struct {
+		Password string `json:"password"`
+		Code     string `json:"code"`
+		PoW      struct {
+			Nonce string `json:"nonce"`
+		} `json:"pow"`
+	}
+	if json.NewDecoder(body).Decode(&r) != nil {
+		return
+	}
+	remember(r.Password, "registered password")
+	remember(r.Code, "registration code")
+	remember(r.PoW.Nonce, "proof-of-work nonce")
+}
+
 // auditTransport records the secrets servers send to clients.
 type auditTransport struct{ next http.RoundTripper }
 
 func (t auditTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	rememberRegistration(req)
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
 		return resp, err
@@ -94,6 +125,9 @@ func (t auditTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		for _, m := range tokenRE.FindAllSubmatch(b, -1) {
 			remember(string(m[1]), "stream token")
+		}
+		for _, m := range nonceRE.FindAllSubmatch(b, -1) {
+			remember(string(m[1]), "proof-of-work nonce")
 		}
 		resp.Body = io.NopCloser(bytes.NewReader(b))
 	}

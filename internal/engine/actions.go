@@ -92,11 +92,15 @@ func (e *Engine) judge(userID int64, challengeID int, guess string) (SubmitResul
 // scorer returns who userID's solves and hints belong to (the team in team
 // mode): game.ErrNoTeam for a player without one.
 func (e *Engine) scorer(userID int64) (int64, error) {
+	p, ok := e.st.Player(userID)
+	switch {
+	case !ok:
+		return 0, game.ErrUnknownUser
+	case p.Removed:
+		return 0, game.ErrRemoved
+	}
 	sid := e.st.Scorer(userID)
 	if sid == 0 {
-		if _, ok := e.st.Player(userID); !ok {
-			return 0, game.ErrUnknownUser
-		}
 		return 0, game.ErrNoTeam
 	}
 	return sid, nil
@@ -325,6 +329,14 @@ func (e *Engine) JoinTeam(ctx context.Context, playerID int64, code string) (int
 	}
 	_, err := e.do(ctx, &op{kind: opJoin, userID: playerID, team: team})
 	return team, err
+}
+
+// Remove removes a player (who can then no longer log in or play) or
+// disbands a team (its members are then without one); both leave the
+// board at once, on every instance. Errors: game.ErrUnknownUser.
+func (e *Engine) Remove(ctx context.Context, id int64) error {
+	_, err := e.do(ctx, &op{kind: opRemove, userID: id})
+	return err
 }
 
 // LeaveTeam takes the player out of their team; the team keeps its

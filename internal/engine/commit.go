@@ -27,6 +27,7 @@ const (
 	opRelease
 	opTeam
 	opJoin
+	opRemove
 )
 
 // op is one request to the committer. The reply channel has room for the
@@ -124,7 +125,7 @@ func (e *Engine) run(batch []*op) {
 	start := 0
 	for i, o := range batch {
 		switch o.kind {
-		case opReset, opReload, opPause, opResume, opClock, opAnnounce, opFreeze, opUnfreeze, opRelease, opTeam, opJoin:
+		case opReset, opReload, opPause, opResume, opClock, opAnnounce, opFreeze, opUnfreeze, opRelease, opTeam, opJoin, opRemove:
 			e.commit(batch[start:i])
 			e.special(o)
 			start = i + 1
@@ -168,7 +169,29 @@ func (e *Engine) special(o *op) {
 		e.releaseOp(o)
 	case opTeam, opJoin:
 		e.teamOp(o)
+	case opRemove:
+		e.removeOp(o)
 	}
+}
+
+// removeOp removes a player or disbands a team (o.userID); one already
+// removed writes nothing.
+func (e *Engine) removeOp(o *op) {
+	p, ok := e.st.Player(o.userID)
+	switch {
+	case !ok:
+		o.reply <- opResult{err: game.ErrUnknownUser}
+		return
+	case p.Removed:
+		o.reply <- opResult{}
+		return
+	}
+	ev, err := e.appendOne(game.Event{Type: game.EventRemove, UserID: o.userID, TS: e.now().UnixMilli()})
+	if err != nil {
+		o.reply <- opResult{err: fmt.Errorf("engine: remove: %w", err)}
+		return
+	}
+	o.reply <- opResult{ev: ev, inserted: true}
 }
 
 // teamOp makes a team (opTeam: o.name its name, o.team its id, o.code

@@ -73,6 +73,7 @@ type Engine struct {
 	log       *slog.Logger
 	now       func() time.Time
 	passwords map[int64]string
+	accts     *accounts // registered accounts (register.go)
 	feed      *feed.Feed
 	teams     []game.User // the teams of credentials.csv (IsTeam, Team: name)
 	subs      *submissionLog
@@ -133,6 +134,10 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	for _, t := range teams {
 		users = append(users, game.User{ID: ids[game.TeamUsername(t)], Username: game.TeamUsername(t), Team: t, IsTeam: true})
 	}
+	registered, err := cfg.Store.Accounts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	e := &Engine{
 		cfg:       cfg,
 		teams:     users[len(cfg.Users):],
@@ -140,6 +145,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		log:       cfg.Logger,
 		now:       cfg.Now,
 		passwords: passwords,
+		accts:     newAccounts(users, registered),
 		ops:       make(chan *op, 4*cfg.MaxBatch),
 		done:      make(chan struct{}),
 	}
@@ -224,12 +230,6 @@ func (e *Engine) State() *game.State { return e.st }
 
 // Placeholders returns the game's placeholder settings.
 func (e *Engine) Placeholders() *game.Placeholders { return &e.cfg.Placeholders }
-
-// Password returns the stored password (plain or bcrypt hash) of a user.
-func (e *Engine) Password(userID int64) (string, bool) {
-	p, ok := e.passwords[userID]
-	return p, ok
-}
 
 // Close stops the committer after the requests already queued are done,
 // writes the queued submissions and stops following the log. Call it

@@ -15,8 +15,9 @@ const (
 	EventHint   EventType = "hint"   // a hint purchase: Points = -cost
 	EventRename EventType = "rename" // a display name set or changed: Name
 	// EventReset is an admin reset, with no user (UserID 0). Committing
-	// it deletes every earlier event, display name, session and logged
-	// submission in the same transaction; the reset event itself stays, so
+	// it deletes every earlier event but register events (EventRegister),
+	// every display name, session and logged submission in the same
+	// transaction; the reset event itself stays, so
 	// every reader of the log (each instance's feed) clears its state at
 	// the same point, and a restart loads from it.
 	EventReset EventType = "reset"

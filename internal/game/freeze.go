@@ -101,9 +101,10 @@ func (g *Gate) Step(ev Event) Step {
 		}
 	}
 	switch ev.Type {
-	case EventPractice, EventLogout, EventJoin:
+	case EventPractice, EventLogout, EventJoin, EventRemove, EventRegister:
 		// Never shown: a logout only closes its own sockets, a join moves
-		// no score; neither may use up a public id.
+		// no score, a new account is no progress; none may use up a
+		// public id.
 		return st
 	case EventScore, EventHint, EventRename:
 		if g.frozen {

@@ -53,7 +53,7 @@ func TestFreezeByTime(t *testing.T) {
 		t.Fatalf("snapshot moved: %+v", snap)
 	}
 	views, _, _ := st.View(3, at)
-	if views[0].Solves != 1 || len(views[0].FirstBloods) != 1 || views[0].FirstBloods[0].DisplayName != "Alice" {
+	if _, fbs := st.FirstBloods(at); views[0].Solves != 1 || len(fbs[1]) != 1 || fbs[1][0].DisplayName != "Alice" {
 		t.Fatalf("public solve count and first bloods: %+v", views[0])
 	}
 	bob, _, _ := st.View(2, at)
@@ -147,7 +147,9 @@ func TestFirstBloodsAndBonus(t *testing.T) {
 		st.Apply(Event{ID: int64(i + 1), Type: EventScore, UserID: uid, ChallengeID: 1, Points: 100, TS: ms(time.Duration(i) * time.Minute)})
 	}
 	views, _, _ := st.View(1, f0)
-	fb := views[0].FirstBloods
+	_, fbs := st.FirstBloods(f0)
+	fb := fbs[1]
+	_ = views
 	if len(fb) != 3 || fb[0].PlayerID != 2 || fb[1].PlayerID != 3 || fb[2].PlayerID != 1 {
 		t.Fatalf("first bloods: %+v", fb)
 	}

@@ -23,6 +23,8 @@ type Player struct {
 	// Active is true once the player has set a name or has an event; only
 	// active players appear on the scoreboard.
 	Active bool
+	// Removed: the admin removed the player or disbanded the team.
+	Removed bool
 	// IsTeam marks a team (team mode): it holds the team's solves, hints
 	// and score; its members hold only their names.
 	IsTeam bool

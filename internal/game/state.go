@@ -103,6 +103,7 @@ type State struct {
 	teamMode bool
 	codes    map[string]int64 // invite code -> team made at run time
 	config   []User           // the users the state was made with
+	gen      uint64           // bumped by every Apply and SetCatalog
 }
 
 // ErrNoTeam is a solve or hint by a player without a team in team mode.
@@ -116,6 +117,8 @@ type Solver struct {
 	// Base is the points the solve was committed with (its event's
 	// Points): a challenge without dynamic scoring is worth that.
 	Base int
+	// By is the member who made a team's solve (team mode), else 0.
+	By int64
 }
 
 // board is one fold of the players' events (see State).
@@ -199,7 +202,7 @@ func (b *board) apply(p *Player, ev Event, catalog *Catalog, bonus []int) {
 		if n <= FirstBloods {
 			b.places[ev.ID] = n
 		}
-		b.solvers[ev.ChallengeID] = append(list, Solver{PlayerID: p.ID, TS: ev.TS, EventID: ev.ID, Base: ev.Points})
+		b.solvers[ev.ChallengeID] = append(list, Solver{PlayerID: p.ID, TS: ev.TS, EventID: ev.ID, Base: ev.Points, By: ev.By()})
 		scored := ev
 		scored.Points = worth(c, n, n, ev.Points, bonus)
 		p.Apply(scored)
@@ -226,7 +229,7 @@ func (b *board) standings() []Standing {
 	}
 	ps := make([]*Player, 0, len(b.players))
 	for _, p := range b.players {
-		if p.Active && p.IsTeam == b.teams {
+		if p.Active && !p.Removed && p.IsTeam == b.teams {
 			ps = append(ps, p)
 		}
 	}
@@ -307,6 +310,7 @@ func (s *State) SetCatalog(c *Catalog) {
 	s.catalog = c
 	s.live.version++
 	s.pub.version++
+	s.gen++
 	s.mu.Unlock()
 }
 
@@ -314,6 +318,7 @@ func (s *State) SetCatalog(c *Catalog) {
 func (s *State) Apply(evs ...Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.gen++
 	for _, ev := range evs {
 		if ev.ID > s.lastID {
 			s.lastID = ev.ID
@@ -340,6 +345,12 @@ func (s *State) Apply(evs ...Event) {
 			s.released[ev.ChallengeID] = true
 			s.live.version++
 			continue
+		case EventRegister:
+			s.addPlayerLocked(ev.UserID, ev.Name) // account.go
+			continue
+		case EventRemove:
+			s.removeLocked(ev.UserID)
+			continue
 		case EventJoin:
 			if team, ok := ev.JoinTeam(); ok {
 				s.joinLocked(ev.UserID, team)
@@ -364,6 +375,26 @@ func (s *State) Apply(evs ...Event) {
 	}
 }
 
+// removeLocked removes a player or disbands a team, on the live board and
+// on a frozen public one alike.
+func (s *State) removeLocked(id int64) {
+	for _, b := range []*board{s.live, s.pub} {
+		p := b.players[id]
+		if p == nil {
+			continue
+		}
+		p.Removed = true
+		if p.IsTeam {
+			for _, m := range b.players {
+				if m.TeamID == id {
+					m.TeamID = 0
+				}
+			}
+		}
+		b.version++
+	}
+}
+
 // addTeamLocked adds a team made at run time (its name comes with the
 // rename that made it).
 func (s *State) addTeamLocked(id int64, name, code string) {
@@ -384,7 +415,7 @@ func (s *State) joinLocked(playerID, team int64) {
 	if p == nil || p.IsTeam {
 		return
 	}
-	if t := s.live.players[team]; team != 0 && (t == nil || !t.IsTeam) {
+	if t := s.live.players[team]; team != 0 && (t == nil || !t.IsTeam || t.Removed) {
 		return
 	}
 	p.TeamID = team
@@ -393,12 +424,38 @@ func (s *State) joinLocked(playerID, team int64) {
 	}
 }
 
-// TeamByCode returns the team made at run time with that invite code.
+// TeamByCode returns the team made at run time with that invite code
+// (not a disbanded one).
 func (s *State) TeamByCode(code string) (int64, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	id, ok := s.codes[code]
+	if t := s.live.players[id]; ok && (t == nil || t.Removed) {
+		return 0, false
+	}
 	return id, ok
+}
+
+// Teams returns every team (not disbanded) with its members, in id order.
+func (s *State) Teams() []Profile {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Profile
+	for _, t := range s.live.players {
+		if !t.IsTeam || t.Removed {
+			continue
+		}
+		pr := Profile{ID: t.ID, DisplayName: t.Name, IsTeam: true, Score: t.Score}
+		for _, m := range s.live.players {
+			if !m.IsTeam && m.TeamID == t.ID {
+				pr.Members = append(pr.Members, TeamMember{PlayerID: m.ID, DisplayName: m.Name})
+			}
+		}
+		sort.Slice(pr.Members, func(i, j int) bool { return pr.Members[i].PlayerID < pr.Members[j].PlayerID })
+		out = append(out, pr)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // TeamCode returns the invite code of a team made at run time ("" for a
@@ -651,8 +708,37 @@ type ChallengeView struct {
 	Value int
 	// Solves is its number of solvers on the public board.
 	Solves int
-	// FirstBloods are its first solvers on the public board, in order.
-	FirstBloods []FirstBlood
+}
+
+// FirstBloods returns the first solvers of every challenge on the public
+// board at now, and a key that changes whenever they may have: callers
+// may cache what they make of them under the key (the hottest read,
+// GET /api/challenges, encodes them once per change, not per request).
+func (s *State) FirstBloods(now time.Time) (uint64, map[int][]FirstBlood) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, _ := s.publicLocked(now)
+	key := s.gen << 1
+	if b == s.live {
+		key |= 1
+	}
+	out := make(map[int][]FirstBlood, len(s.catalog.list))
+	for _, c := range s.catalog.list {
+		out[c.ID] = b.firstBloods(c.ID)
+	}
+	return key, out
+}
+
+// FirstBloodsKey returns the key FirstBloods would return now, cheaply.
+func (s *State) FirstBloodsKey(now time.Time) uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, _ := s.publicLocked(now)
+	key := s.gen << 1
+	if b == s.live {
+		key |= 1
+	}
+	return key
 }
 
 // value is the current value of c on board b.
@@ -710,7 +796,7 @@ func (s *State) View(playerID int64, now time.Time) ([]ChallengeView, Player, bo
 		v := ChallengeView{
 			Challenge: c, Solved: p.Solved(c.ID), Practice: p.Practiced(c.ID),
 			Bought: make([]bool, len(c.Hints)),
-			Value:  pub.value(c), Solves: len(pub.solvers[c.ID]), FirstBloods: pub.firstBloods(c.ID),
+			Value:  pub.value(c), Solves: len(pub.solvers[c.ID]),
 		}
 		v.Pending = v.Solved && (pp == nil || !pp.Solved(c.ID))
 		for i, h := range c.Hints {
@@ -812,8 +898,9 @@ type SolveDetail struct {
 	ChallengeID int
 	EventID     int64
 	TS          int64
-	Points      int // what the solve is worth now (value + first-blood bonus)
-	Place       int // 1-based place among the challenge's solvers
+	Points      int   // what the solve is worth now (value + first-blood bonus)
+	Place       int   // 1-based place among the challenge's solvers
+	By          int64 // the member who made a team's solve, else 0
 }
 
 // Solves returns every player's solves, keyed by player id, each list in
@@ -829,7 +916,7 @@ func (s *State) Solves(now time.Time, live bool) map[int64][]SolveDetail {
 	for cid, list := range b.solvers {
 		c, _ := s.catalog.Get(cid)
 		for i, sv := range list {
-			out[sv.PlayerID] = append(out[sv.PlayerID], SolveDetail{ChallengeID: cid, EventID: sv.EventID, TS: sv.TS, Place: i + 1,
+			out[sv.PlayerID] = append(out[sv.PlayerID], SolveDetail{ChallengeID: cid, EventID: sv.EventID, TS: sv.TS, Place: i + 1, By: sv.By,
 				Points: worth(c, len(list), i+1, sv.Base, s.rules.FirstBloodBonus)})
 		}
 	}
@@ -888,4 +975,86 @@ func (s *State) scorerLocked(playerID int64) int64 {
 		return p.TeamID
 	}
 	return 0
+}
+
+// Profile is one scorer (a player, or a team in team mode) as the public
+// board has it: a player's or a team's page.
+type Profile struct {
+	ID          int64
+	DisplayName string
+	IsTeam      bool
+	TeamID      int64 // a member's team (team mode), 0 otherwise
+	Rank        int   // 0: not on the board
+	Score       int
+	Solves      []SolveDetail
+	Series      [][2]int64
+	Members     []TeamMember // a team's members
+}
+
+// Profile returns the page of player or team id as everyone sees it at
+// now (as at the freeze while one is on).
+func (s *State) Profile(id int64, now time.Time) (Profile, bool) {
+	solves := s.Solves(now, false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, _ := s.publicLocked(now)
+	p := b.players[id]
+	if p == nil {
+		if p = s.live.players[id]; p == nil {
+			return Profile{}, false
+		}
+	}
+	out := Profile{ID: id, DisplayName: p.Name, IsTeam: p.IsTeam, TeamID: p.TeamID, Score: p.Score,
+		Solves: solves[id], Series: append([][2]int64(nil), p.series...)}
+	scorer := id
+	if s.teamMode && !p.IsTeam {
+		// A member's page: the solves they made for their team, and the
+		// team's rank, score and series.
+		out.Solves, out.Score, out.Series, scorer = nil, 0, nil, p.TeamID
+		for _, sd := range solves[p.TeamID] {
+			if sd.By == id {
+				out.Solves = append(out.Solves, sd)
+			}
+		}
+		if t := b.players[p.TeamID]; t != nil {
+			out.Score, out.Series = t.Score, append([][2]int64(nil), t.series...)
+		}
+	}
+	for _, st := range b.standings() {
+		if st.PlayerID == scorer {
+			out.Rank = st.Rank
+			break
+		}
+	}
+	if p.IsTeam {
+		for _, m := range s.live.players {
+			if !m.IsTeam && m.TeamID == id {
+				out.Members = append(out.Members, TeamMember{PlayerID: m.ID, DisplayName: b.nameOf(m.ID)})
+			}
+		}
+		sort.Slice(out.Members, func(i, j int) bool { return out.Members[i].PlayerID < out.Members[j].PlayerID })
+	}
+	return out, true
+}
+
+// nameOf is a player's display name on b ("" if unknown there).
+func (b *board) nameOf(id int64) string {
+	if p := b.players[id]; p != nil {
+		return p.Name
+	}
+	return ""
+}
+
+// ChallengeSolvers returns the solvers of challenge id on the public
+// board at now, in order, with what each solve is worth.
+func (s *State) ChallengeSolvers(id int, now time.Time) []FirstBlood {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, _ := s.publicLocked(now)
+	list := b.solvers[id]
+	out := make([]FirstBlood, 0, len(list))
+	for _, sv := range list {
+		out = append(out, FirstBlood{PlayerID: sv.PlayerID, DisplayName: b.nameOf(sv.PlayerID), TS: sv.TS})
+	}
+	return out
 }

@@ -8,6 +8,16 @@ import "encoding/json"
 // never shown to the public (no frame, no public id).
 const EventJoin EventType = "join"
 
+// EventRemove is the admin removing a player or disbanding a team
+// (UserID): a removed player can no longer log in or play and leaves the
+// board; a disbanded team leaves the board and its members are without a
+// team. It shows at once, also during a freeze (moderation is not a
+// solve).
+const EventRemove EventType = "remove"
+
+// ErrRemoved is a request of a player the admin removed.
+var ErrRemoved = NewError(KindForbidden, "removed")
+
 // The errors of teams.
 var (
 	// ErrTeamsOff: the game is not played in teams.

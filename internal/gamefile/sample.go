@@ -217,6 +217,14 @@ CTFG_ADMIN_TOKEN=%s
 # rctf (rCTF's curve; decay: solvers until the minimum).
 # CTFG_SCORING=logarithmic:minimum=20%%,decay=30
 
+# Optional self-registration: "open" lets anyone create an account (a
+# username and a password, after a proof of work their browser computes);
+# "invite" asks for the code below too. Registered players play beside
+# those of credentials.csv. Default: closed.
+# CTFG_REGISTRATION=invite
+# CTFG_REGISTRATION_CODE=a-code-you-hand-out
+# CTFG_REGISTRATION_POW_BITS=16
+
 # Optional error reporting to Sentry:
 # SENTRY_DSN=https://key@sentry.example.com/1
 `, api, admin), nil

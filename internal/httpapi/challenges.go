@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ctfg/ctfg/internal/game"
 )
@@ -39,20 +40,6 @@ func jsonString(s string) []byte {
 	enc.SetEscapeHTML(false)
 	enc.Encode(s) // a string always encodes
 	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
-}
-
-// appendJSONString appends s as a JSON string: display names are short
-// and mostly plain ASCII, written as they are; anything else goes through
-// the encoder.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return append(b, jsonString(s)...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
 
 func buildFrags(c *game.Challenge) *challengeFrags {
@@ -91,8 +78,44 @@ func buildFrags(c *game.Challenge) *challengeFrags {
 	return f
 }
 
+// fbCache holds the encoded first bloods of every challenge (a JSON
+// array each) under the state's key.
+type fbCache struct {
+	key  uint64
+	byID map[int][]byte
+}
+
+// firstBloods returns the encoded first bloods as of now, made once per
+// change of the public board.
+func (e *challengeEncoder) firstBloods(st *game.State, now time.Time) map[int][]byte {
+	if c := e.fb.Load(); c != nil && c.key == st.FirstBloodsKey(now) {
+		return c.byID
+	}
+	key, all := st.FirstBloods(now)
+	c := &fbCache{key: key, byID: make(map[int][]byte, len(all))}
+	for id, fbs := range all {
+		b := []byte{'['}
+		for k, fb := range fbs {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"player_id":`...)
+			b = strconv.AppendInt(b, fb.PlayerID, 10)
+			b = append(b, `,"displayname":`...)
+			b = append(b, jsonString(fb.DisplayName)...)
+			b = append(b, `,"ts":`...)
+			b = strconv.AppendInt(b, fb.TS, 10)
+			b = append(b, '}')
+		}
+		c.byID[id] = append(b, ']')
+	}
+	e.fb.Store(c)
+	return c.byID
+}
+
 // challengeEncoder holds the fragments of the current catalog.
 type challengeEncoder struct {
+	fb   atomic.Pointer[fbCache]
 	cur  atomic.Pointer[fragCache]
 	mu   sync.Mutex
 	pool sync.Pool
@@ -130,6 +153,7 @@ func (s *Server) handleChallenges(w http.ResponseWriter, r *http.Request, player
 	}
 	ph := s.cfg.Engine.Placeholders()
 	fc := s.chal.frags(st.Catalog())
+	fbs := s.chal.firstBloods(st, s.now())
 	bp, _ := s.chal.pool.Get().(*[]byte)
 	if bp == nil {
 		b := make([]byte, 0, 16<<10)
@@ -152,20 +176,12 @@ func (s *Server) handleChallenges(w http.ResponseWriter, r *http.Request, player
 		b = strconv.AppendBool(b, v.Solved)
 		b = append(b, `,"solves":`...)
 		b = strconv.AppendInt(b, int64(v.Solves), 10)
-		b = append(b, `,"first_bloods":[`...)
-		for k, fb := range v.FirstBloods {
-			if k > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"player_id":`...)
-			b = strconv.AppendInt(b, fb.PlayerID, 10)
-			b = append(b, `,"displayname":`...)
-			b = appendJSONString(b, fb.DisplayName)
-			b = append(b, `,"ts":`...)
-			b = strconv.AppendInt(b, fb.TS, 10)
-			b = append(b, '}')
+		b = append(b, `,"first_bloods":`...)
+		if f, ok := fbs[v.Challenge.ID]; ok {
+			b = append(b, f...)
+		} else {
+			b = append(b, "[]"...) // catalog swapped in between: next time
 		}
-		b = append(b, ']')
 		if v.Pending {
 			b = append(b, `,"pending":true`...)
 		}

@@ -285,6 +285,8 @@ func (s *Server) handleAdminGameOp(done string, op func(r *http.Request) error) 
 			switch {
 			case errors.Is(err, game.ErrUnknownChallenge):
 				msg, status = "No such challenge.", http.StatusBadRequest
+			case errors.Is(err, game.ErrUnknownUser):
+				msg, status = "No such player or team.", http.StatusBadRequest
 			case errors.As(err, &ge) && ge.Kind == game.KindInvalid:
 				msg, status = "Not done: "+ge.Code+" (times are RFC 3339 with a zone, start before freeze before end).", http.StatusBadRequest
 			default:
@@ -332,6 +334,9 @@ func (s *Server) adminGameOps() map[string]http.HandlerFunc {
 			}
 			_, err := eng.SetClock(r.Context(), ch)
 			return err
+		}),
+		"/admin/game/remove": s.handleAdminGameOp("Removed", func(r *http.Request) error {
+			return s.removeScorer(r, strings.TrimSpace(r.PostFormValue("id")), r.PostFormValue("team") == "1")
 		}),
 		"/admin/game/release": s.handleAdminGameOp("Challenge released", func(r *http.Request) error {
 			id, err := strconv.Atoi(r.PostFormValue("id"))

@@ -57,6 +57,8 @@ type AdminStats struct {
 	// on, else the same.
 	LiveBoard   []game.Standing `json:"live_board"`
 	PublicBoard []game.Standing `json:"public_board"`
+	// Teams are every team and its members (team mode), else empty.
+	Teams []AdminTeam `json:"teams"`
 }
 
 // MinuteSolves is the number of solves in the minute starting at StartMS.
@@ -138,6 +140,7 @@ func (s *Server) computeStats(ctx context.Context, now time.Time) *AdminStats {
 		LastEventID:   lastID,
 		LiveBoard:     board[:min(len(board), dashboardBoard)],
 	}
+	out.Teams = adminTeams(st)
 	public, _ := st.Scoreboard(now)
 	out.PublicBoard = public[:min(len(public), dashboardBoard)]
 	src := s.cfg.Admin

@@ -109,9 +109,19 @@ func (s *Server) checkLogin(w http.ResponseWriter, r *http.Request, username, pa
 		return game.Player{}, false
 	}
 	p, known := s.cfg.Engine.State().PlayerByUsername(username)
+	known = known && !p.Removed && !p.IsTeam
 	stored := ""
 	if known {
-		stored, _ = s.cfg.Engine.Password(p.ID)
+		// A registered account's hash may need a read of the store (an
+		// account made on another instance); its failure is not the
+		// client's, so nothing stays charged.
+		var err error
+		if stored, _, err = s.cfg.Engine.Password(r.Context(), p.ID); err != nil {
+			lease.refund()
+			s.returnShared("login_user", userKey, s.cfg.Limits.LoginUser)
+			s.fail(w, r, err)
+			return game.Player{}, false
+		}
 	}
 	// An unknown username is checked too (against a dummy), so a failure
 	// takes as long whether or not the account exists.

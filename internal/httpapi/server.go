@@ -63,6 +63,9 @@ type Config struct {
 	AllowedOrigins []string
 	// Limits are the rate limits; zero fields take the defaults.
 	Limits Limits
+	// Registration configures self-registration (register.go); the zero
+	// value is closed.
+	Registration Registration
 	// Shared, when set (several instances on one database), also charges
 	// the guessing budgets — wrong flags per player, password checks per
 	// username, admin token checks per address — to buckets in the shared
@@ -104,6 +107,8 @@ type Config struct {
 // Limits are the rate limit settings (burst, then one token every Every).
 type Limits struct {
 	Submit, Hint, SetName, Award, LoginUser, LoginAddr, Admin, Request Limit
+	// Register is per client address: what one address may create.
+	Register Limit
 }
 
 // Limit is one token bucket shape.
@@ -125,6 +130,8 @@ var DefaultLimits = Limits{
 	LoginAddr: Limit{60, time.Second},
 	Admin:     Limit{10, 6 * time.Second},
 	Request:   Limit{200, 10 * time.Millisecond},
+	// A room behind one NAT registers 20 at once, then 10 a minute.
+	Register: Limit{20, 6 * time.Second},
 }
 
 func (l *Limits) fill() {
@@ -132,7 +139,7 @@ func (l *Limits) fill() {
 	for _, p := range []struct{ dst, def *Limit }{
 		{&l.Submit, &d.Submit}, {&l.Hint, &d.Hint}, {&l.SetName, &d.SetName},
 		{&l.Award, &d.Award}, {&l.LoginUser, &d.LoginUser}, {&l.LoginAddr, &d.LoginAddr},
-		{&l.Admin, &d.Admin}, {&l.Request, &d.Request},
+		{&l.Admin, &d.Admin}, {&l.Request, &d.Request}, {&l.Register, &d.Register},
 	} {
 		if p.dst.Burst == 0 {
 			*p.dst = *p.def
@@ -162,6 +169,7 @@ type limiters struct {
 	// loginSpare is each address's allowance, shaped like loginAddr, for
 	// checks while its loginAddr bucket is empty (see reserveLogin).
 	loginSpare *ratelimit.Limiter
+	register   *ratelimit.Limiter // per address (register.go)
 }
 
 func newLimiter(l Limit, now func() time.Time) *ratelimit.Limiter {
@@ -185,6 +193,7 @@ func New(cfg Config) *Server {
 		loginUser: newLimiter(l.LoginUser, cfg.Now), loginAddr: newLimiter(l.LoginAddr, cfg.Now),
 		admin: newLimiter(l.Admin, cfg.Now), request: newLimiter(l.Request, cfg.Now),
 		loginSpare: newLimiter(l.LoginAddr, cfg.Now),
+		register:   newLimiter(l.Register, cfg.Now),
 	}
 	s.origins = newCrossOrigin(cfg.AllowedOrigins, s.log)
 	s.handler = s.routes()
@@ -219,7 +228,7 @@ func (s *Server) Apply(evs []game.Event) {
 
 // Limiters returns every limiter so the server can sweep idle buckets.
 func (s *Server) Limiters() []*ratelimit.Limiter {
-	return []*ratelimit.Limiter{s.limits.submit, s.limits.hint, s.limits.setName, s.limits.award, s.limits.loginUser, s.limits.loginAddr, s.limits.admin, s.limits.request, s.limits.loginSpare}
+	return []*ratelimit.Limiter{s.limits.submit, s.limits.hint, s.limits.setName, s.limits.award, s.limits.loginUser, s.limits.loginAddr, s.limits.admin, s.limits.request, s.limits.loginSpare, s.limits.register}
 }
 
 // route is one API endpoint.
@@ -240,6 +249,9 @@ func (s *Server) routes() http.Handler {
 	table := []route{
 		{"POST", "/api/login", s.jsonBody(s.handleLogin)},
 		{"POST", "/api/logout", s.authed(s.handleLogout)},
+		{"GET", "/api/registration", s.handleRegistration},
+		{"GET", "/api/registration/challenge", s.handleRegistrationChallenge},
+		{"POST", "/api/register", s.jsonBody(s.handleRegister)},
 		{"GET", "/api/me", s.handleMe},
 		{"POST", "/api/set-name", s.jsonBody(s.authed(s.handleSetName))},
 		{"GET", "/api/challenges", s.authed(s.handleChallenges)},
@@ -248,6 +260,8 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/api/award", s.handleAward},
 		{"GET", "/api/scoreboard", s.handleScoreboard},
 		{"GET", "/api/teams/mine", s.authed(s.handleMyTeam)},
+		{"GET", "/api/players/{id}", s.handlePlayerPage},
+		{"GET", "/api/challenges/{id}/solvers", s.handleChallengeSolvers},
 		{"POST", "/api/teams", s.jsonBody(s.authed(s.handleCreateTeam))},
 		{"POST", "/api/teams/join", s.jsonBody(s.authed(s.handleJoinTeam))},
 		{"POST", "/api/teams/leave", s.authed(s.handleLeaveTeam)},
@@ -264,6 +278,10 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/admin/api/pause", s.handleAdminPause},
 		{"POST", "/admin/api/resume", s.handleAdminResume},
 		{"POST", "/admin/api/freeze", s.handleAdminFreeze},
+		{"GET", "/admin/api/teams", s.handleAdminTeams},
+		{"POST", "/admin/api/players/{id}/remove", s.handleAdminRemove(false)},
+		{"POST", "/admin/api/teams/{id}/disband", s.handleAdminRemove(true)},
+		{"POST", "/admin/game/remove", ops["/admin/game/remove"]},
 		{"POST", "/admin/api/unfreeze", s.handleAdminUnfreeze},
 		{"POST", "/admin/api/challenges/{id}/release", s.handleAdminRelease},
 		{"GET", "/api/ctftime", s.handleCTFtime},

@@ -22,8 +22,9 @@ func (s *Server) sessionUser(r *http.Request) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, ok := s.cfg.Engine.State().Player(id); !ok {
-		// A user removed from credentials.csv since the login.
+	if p, ok := s.cfg.Engine.State().Player(id); !ok || p.Removed {
+		// A user removed from credentials.csv, or by the admin, since the
+		// login.
 		return 0, auth.ErrNoSession
 	}
 	return id, nil

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/ctfg/ctfg/internal/game"
 )
@@ -103,4 +104,75 @@ func (s *Server) handleLeaveTeam(w http.ResponseWriter, r *http.Request, player 
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"result": "ok"})
+}
+
+// AdminTeam is one team in GET /admin/api/teams.
+type AdminTeam struct {
+	TeamID  int64             `json:"team_id"`
+	Team    string            `json:"team"`
+	Score   int               `json:"score"`
+	Members []game.TeamMember `json:"members"`
+}
+
+func adminTeams(st *game.State) []AdminTeam {
+	out := []AdminTeam{}
+	for _, t := range st.Teams() {
+		at := AdminTeam{TeamID: t.ID, Team: t.DisplayName, Score: t.Score, Members: t.Members}
+		if at.Members == nil {
+			at.Members = []game.TeamMember{}
+		}
+		out = append(out, at)
+	}
+	return out
+}
+
+// handleAdminTeams is GET /admin/api/teams: every team and its members.
+func (s *Server) handleAdminTeams(w http.ResponseWriter, r *http.Request) {
+	if !s.adminAPIAuth(w, r) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"teams": adminTeams(s.cfg.Engine.State())})
+}
+
+// handleAdminRemove is POST /admin/api/players/{id}/remove and
+// /admin/api/teams/{id}/disband (team: the id must be a team's).
+func (s *Server) handleAdminRemove(team bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.adminAPIAuth(w, r) {
+			return
+		}
+		if err := s.removeScorer(r, r.PathValue("id"), team); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.forgetStats()
+		writeJSON(w, http.StatusOK, map[string]any{"result": "ok"})
+	}
+}
+
+// removeScorer removes the player (team: disbands the team) named by id,
+// a number or, for a player, a username.
+func (s *Server) removeScorer(r *http.Request, id string, team bool) error {
+	st := s.cfg.Engine.State()
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil && !team {
+		p, ok := st.PlayerByUsername(id)
+		if !ok {
+			return game.ErrUnknownUser
+		}
+		n, err = p.ID, nil
+	}
+	p, ok := st.Player(n)
+	if err != nil || !ok || p.IsTeam != team {
+		return game.ErrUnknownUser
+	}
+	if err := s.cfg.Engine.Remove(r.Context(), n); err != nil {
+		return err
+	}
+	what := "admin removed a player"
+	if team {
+		what = "admin disbanded a team"
+	}
+	s.log.Warn(what, "id", n, "request_id", requestID(r), "addr", s.clientAddr(r))
+	return nil
 }

@@ -32,6 +32,7 @@ type Dump struct {
 	Submissions []Submission // with their ids, in id order
 	Meta        []MetaRow
 	Limits      []LimitRow
+	UsedOnce    []UsedOnceRow
 }
 
 // Rows of the tables a Dump holds, each with every column of its table.
@@ -41,6 +42,9 @@ type (
 		ID        int64
 		Username  string
 		CreatedMS int64
+		// PasswordHash is the bcrypt hash of a registered account, ""
+		// for a credentials.csv user.
+		PasswordHash string
 	}
 	// NameRow is a row of names: a player's current display name and
 	// its key (game.NameKey, or a key the backend chose for a name that
@@ -65,6 +69,11 @@ type (
 	LimitRow struct {
 		Key string
 		Bucket
+	}
+	// UsedOnceRow is a one-time value already used (Store.UseOnce).
+	UsedOnceRow struct {
+		Key       string
+		ExpiresMS int64
 	}
 )
 
@@ -95,12 +104,15 @@ type DumpTable struct {
 // here (or the backend's own bookkeeping).
 var DumpTables = []DumpTable{
 	{
-		Name: "users", Columns: []string{"id", "username", "created_ms"},
+		Name: "users", Columns: []string{"id", "username", "created_ms", "password_hash"},
 		Len: func(d *Dump) int { return len(d.Users) },
-		Row: func(d *Dump, i int) []any { u := d.Users[i]; return []any{u.ID, u.Username, u.CreatedMS} },
+		Row: func(d *Dump, i int) []any {
+			u := d.Users[i]
+			return []any{u.ID, u.Username, u.CreatedMS, u.PasswordHash}
+		},
 		Scan: func(d *Dump) ([]any, func()) {
 			var u UserRow
-			return []any{&u.ID, &u.Username, &u.CreatedMS}, func() { d.Users = append(d.Users, u) }
+			return []any{&u.ID, &u.Username, &u.CreatedMS, &u.PasswordHash}, func() { d.Users = append(d.Users, u) }
 		},
 	},
 	{
@@ -185,6 +197,15 @@ var DumpTables = []DumpTable{
 		Scan: func(d *Dump) ([]any, func()) {
 			var l LimitRow
 			return []any{&l.Key, &l.Tokens, &l.UpdatedMS}, func() { d.Limits = append(d.Limits, l) }
+		},
+	},
+	{
+		Name: "used_once", Columns: []string{"key", "expires_ms"}, TextKey: true,
+		Len: func(d *Dump) int { return len(d.UsedOnce) },
+		Row: func(d *Dump, i int) []any { return []any{d.UsedOnce[i].Key, d.UsedOnce[i].ExpiresMS} },
+		Scan: func(d *Dump) ([]any, func()) {
+			var u UsedOnceRow
+			return []any{&u.Key, &u.ExpiresMS}, func() { d.UsedOnce = append(d.UsedOnce, u) }
 		},
 	},
 }

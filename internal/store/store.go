@@ -115,6 +115,29 @@ type Store interface {
 	// id of every user known to the store. Existing ids never change.
 	SyncUsers(ctx context.Context, usernames []string) (map[string]int64, error)
 
+	// CreateAccount creates a self-registered account: a user (the next
+	// id after every existing one, as SyncUsers assigns them) with the
+	// bcrypt hash of its password, and its register event
+	// (game.EventRegister, Name = username), in one transaction, so every
+	// instance's feed adds the player. It returns game.ErrUsernameTaken
+	// when a user of that name exists, compared ignoring ASCII case
+	// (callers pass usernames normalized by game.NormalizeUsername).
+	// Accounts are not game events: a reset deletes neither them nor
+	// their register events.
+	CreateAccount(ctx context.Context, username, hash string) (int64, error)
+	// AccountHash returns the password hash of a registered account, or
+	// ErrNotFound (also for a credentials.csv user).
+	AccountHash(ctx context.Context, userID int64) (string, error)
+	// Accounts returns every registered account in id order, with its
+	// hash as Password.
+	Accounts(ctx context.Context) ([]game.User, error)
+	// UseOnce records key until expires and reports whether it was new:
+	// false when key was recorded before and has not expired, so a
+	// one-time value (a registration proof of work) is accepted once,
+	// on every instance. Expired keys are forgotten as it goes. A reset
+	// does not forget them.
+	UseOnce(ctx context.Context, key string, expires, now time.Time) (bool, error)
+
 	// Events calls fn for every event with ID > after, in ID order. It
 	// stops at and returns the first error fn returns.
 	Events(ctx context.Context, after int64, fn func(game.Event) error) error
@@ -128,8 +151,9 @@ type Store interface {
 	// sets TS. A rename event also sets the user's current display name.
 	// A reset event (game.EventReset, UserID 0) deletes, in the same
 	// transaction, every event with a smaller id (events before it in the
-	// same batch included), every display name, session, submission and
-	// shared rate-limit bucket; it stays in the log. Other types are
+	// same batch included) except register events (accounts are not game
+	// events: they outlive a reset), every display name, session,
+	// submission and shared rate-limit bucket; it stays in the log. Other types are
 	// stored as they are (a lowercase identifier; UserID 0 for none).
 	// Concurrent calls may share one transaction (group commit). An error
 	// means nothing of evs was committed.

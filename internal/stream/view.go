@@ -65,6 +65,13 @@ func (v *View) Apply(evs []game.Event) {
 			clear(v.solves)
 			v.hub.Reset()
 			continue
+		case game.EventRemove:
+			// A player removed or a team disbanded by the admin leaves the
+			// board: everyone gets the board without them at once.
+			v.hub.Publish(out...)
+			out = out[:0]
+			v.skipTo = v.hub.Resnapshot()
+			continue
 		case game.EventLogout:
 			// The session's sockets close on every instance; Data is the
 			// session key in hex, the hub knows it as raw bytes.

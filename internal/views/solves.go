@@ -82,6 +82,10 @@ func (s *SolveStats) Apply(evs []game.Event) {
 			s.resetLocked()
 			continue
 		}
+		if ev.Type == game.EventRegister && s.known != nil {
+			s.known[ev.UserID] = true // a self-registered player counts from now on
+			continue
+		}
 		if ev.Type != game.EventScore || (s.known != nil && !s.known[ev.UserID]) {
 			continue
 		}

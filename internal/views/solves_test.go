@@ -78,3 +78,16 @@ func TestSolveStatsKnownUsers(t *testing.T) {
 		t.Errorf("summary %+v, want 2 solves of known users", sum)
 	}
 }
+
+// A self-registered player counts from their register event on.
+func TestSolveStatsRegisteredUsers(t *testing.T) {
+	t0 := time.Now()
+	s := NewSolveStats(1)
+	s.Apply([]game.Event{
+		{ID: 1, Type: game.EventRegister, UserID: 7, Name: "newbie", TS: t0.UnixMilli()},
+		score(2, 7, 1, t0),
+	})
+	if sum := s.Summary(t0); sum.Total != 1 || sum.Challenges[1].FirstPlayer != 7 {
+		t.Errorf("summary %+v, want the registered player's solve", sum)
+	}
+}

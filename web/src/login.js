@@ -2,6 +2,7 @@
 
 import { api } from './api.js';
 import { h, replace } from './dom.js';
+import { offerRegistration } from './register.js';
 
 export function bannerImage(cls = 'banner') {
   return h('img', { src: '/images/banner', alt: '', class: cls, decoding: 'async' });
@@ -49,6 +50,8 @@ export function renderLogin(root, { notice = '', title = 'Log in to play', extra
     button);
   replace(root, h('main', { class: 'center-page' }, form));
   username.focus();
+  // "Create an account" when the server takes registrations (register.js).
+  offerRegistration(form, { root, onSuccess, onBack: () => renderLogin(root, { title, onSuccess }) });
 
   async function submit(ev) {
     ev.preventDefault();

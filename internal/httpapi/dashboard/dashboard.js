@@ -41,18 +41,34 @@
     if (cls) td.className = cls;
     return td;
   }
-  // releaseForm is the "Release now" button of a challenge not out yet,
-  // with the page's form token.
-  function releaseForm(id) {
+  // removeForm is a team's Disband button, with the page's form token.
+  function removeForm(id) {
+    var f = hiddenForm('/admin/game/remove', [['team', '1'], ['id', String(id)]]);
+    var b = document.createElement('button');
+    b.type = 'submit'; b.textContent = 'Disband';
+    f.appendChild(b);
+    return f;
+  }
+
+  // hiddenForm is a POST form to action with the page's form token and
+  // the hidden fields given.
+  function hiddenForm(action, fields) {
     var f = document.createElement('form');
     f.method = 'post';
-    f.action = '/admin/game/release';
+    f.action = action;
     var token = document.querySelector('input[name=csrf]');
-    [['csrf', token ? token.value : ''], ['id', String(id)]].forEach(function (kv) {
+    [['csrf', token ? token.value : '']].concat(fields).forEach(function (kv) {
       var i = document.createElement('input');
       i.type = 'hidden'; i.name = kv[0]; i.value = kv[1];
       f.appendChild(i);
     });
+    return f;
+  }
+
+  // releaseForm is the "Release now" button of a challenge not out yet,
+  // with the page's form token.
+  function releaseForm(id) {
+    var f = hiddenForm('/admin/game/release', [['id', String(id)]]);
     var b = document.createElement('button');
     b.type = 'submit'; b.textContent = 'Release now';
     f.appendChild(b);
@@ -96,6 +112,10 @@
     var banner = $('freeze-banner');
     if (banner) banner.hidden = !s.clock.frozen;
     var board = function (p) { return [cell(p.rank, 'n'), cell(p.displayname), cell(p.score, 'n'), cell(p.solves, 'n')]; };
+    fill('teams', (s.teams || []).map(function (t) {
+      var names = t.members.map(function (m) { return m.player_id + ': ' + m.displayname; }).join(', ');
+      return [cell(t.team_id, 'n'), cell(t.team), cell(t.score, 'n'), cell(names), cell(removeForm(t.team_id))];
+    }));
     fill('live-board', (s.live_board || []).map(board));
     fill('public-board', (s.public_board || []).map(board));
     var maxMin = 1;

@@ -108,11 +108,12 @@ SELECT (SELECT id FROM ins)`
 
 	// qInsertReset logs a reset and deletes what it clears: the events
 	// before it (earlier events of the same batch included: they were
-	// inserted by earlier statements), names, sessions, submissions and
+	// inserted by earlier statements) but register events (accounts
+	// outlive a reset), names, sessions, submissions and
 	// shared buckets. It returns the new id and how many game events
 	// (not earlier resets) it deleted.
 	qInsertReset = `WITH gone AS (
-  DELETE FROM events WHERE id < (SELECT last_id - $1::bigint + $2::bigint FROM log_head) RETURNING type
+  DELETE FROM events WHERE id < (SELECT last_id - $1::bigint + $2::bigint FROM log_head) AND type <> 'register' RETURNING type
 ), dn AS (
   DELETE FROM names
 ), ds AS (

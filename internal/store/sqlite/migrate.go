@@ -30,6 +30,14 @@ func migrate(ctx context.Context, w *sql.DB, now func() time.Time, log *slog.Log
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	return migrateWith(ctx, w, ms, now, log)
+}
+
+// migrateWith applies the migrations of ms not yet recorded, in version
+// order. Versions may have gaps, and a database may lack a version below
+// one it has (two branches numbered their migrations apart): whatever is
+// missing is applied.
+func migrateWith(ctx context.Context, w *sql.DB, ms []migration, now func() time.Time, log *slog.Logger) error {
 	if _, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER NOT NULL PRIMARY KEY,
     name       TEXT    NOT NULL,

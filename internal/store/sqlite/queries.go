@@ -24,8 +24,10 @@ RETURNING id`
 
 	// qResetBefore deletes the log before a reset event. Earlier reset
 	// events go too but are not counted: Removed counts game events.
-	qResetCount  = `SELECT count(*) FROM events WHERE id < ? AND type <> 'reset'`
-	qResetBefore = `DELETE FROM events WHERE id < ?`
+	// Register events stay: accounts outlive a reset (they are not game
+	// events), and every reader of the log must keep finding them.
+	qResetCount  = `SELECT count(*) FROM events WHERE id < ? AND type NOT IN ('reset', 'register')`
+	qResetBefore = `DELETE FROM events WHERE id < ? AND type <> 'register'`
 
 	// qNameOwner finds who holds a display name key.
 	qNameOwner = `SELECT user_id FROM names WHERE name_key = ?`

@@ -31,7 +31,7 @@ const playBatch = 64
 // JSON payload and a duplicate solve, then a reset, then as many again,
 // plus submissions, sessions (hashes of "session-USERNAME"), a meta
 // value and a shared rate-limit bucket after the reset (which clears
-// them). It returns the ids of the players. Every table of
+// them), a registered account and a used one-time value. It returns the ids of the players. Every table of
 // store.DumpTables ends up with rows.
 func MustPlay(tb testing.TB, s store.Store, players []string, n int) map[string]int64 {
 	tb.Helper()
@@ -39,6 +39,10 @@ func MustPlay(tb testing.TB, s store.Store, players []string, n int) map[string]
 	ids, err := s.SyncUsers(ctx, players)
 	if err != nil {
 		tb.Fatalf("SyncUsers: %v", err)
+	}
+	// A registered account (its register event outlives the reset).
+	if _, err := s.CreateAccount(ctx, "registered."+players[0], testHash(players[0])); err != nil {
+		tb.Fatalf("CreateAccount: %v", err)
 	}
 	ts := int64(1_700_000_000_000)
 	half := func(round int) {
@@ -93,6 +97,9 @@ func MustPlay(tb testing.TB, s store.Store, players []string, n int) map[string]
 	if _, _, err := s.TakeToken(ctx, "wrong:"+players[0], 5, time.Minute, time.UnixMilli(ts)); err != nil {
 		tb.Fatalf("TakeToken: %v", err)
 	}
+	if _, err := s.UseOnce(ctx, "pow:"+players[0], time.UnixMilli(ts+600_000), time.UnixMilli(ts)); err != nil {
+		tb.Fatalf("UseOnce: %v", err)
+	}
 	return ids
 }
 
@@ -132,6 +139,7 @@ func SameDump(a, b *store.Dump) []string {
 		"users": {a.Users, b.Users}, "events": {a.Events, b.Events}, "log head": {a.LogHead, b.LogHead},
 		"names": {a.Names, b.Names}, "sessions": {a.Sessions, b.Sessions}, "meta": {a.Meta, b.Meta},
 		"submissions": {a.Submissions, b.Submissions}, "limits": {a.Limits, b.Limits},
+		"used_once": {a.UsedOnce, b.UsedOnce},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			diffs = append(diffs, name)
@@ -158,7 +166,8 @@ func testDumpLoad(t *testing.T, open Opener) {
 	if len(c) != len(store.DumpTables)+2 {
 		t.Errorf("Counts has %d entries for %d tables", len(c), len(store.DumpTables))
 	}
-	if d.Events[0].Type != game.EventReset || c["max event id"] > d.LogHead {
+	// The register event outlives the reset, which comes next.
+	if d.Events[0].Type != game.EventRegister || d.Events[1].Type != game.EventReset || c["max event id"] > d.LogHead {
 		t.Errorf("first event %+v, max id %d, head %d", d.Events[0], c["max event id"], d.LogHead)
 	}
 	if again := MustDump(t, src); SameDump(d, again) != nil {

@@ -83,6 +83,7 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 	tests = append(tests, limitTests...)
 	tests = append(tests, concurrencyTests...)
 	tests = append(tests, dumpTests...)
+	tests = append(tests, accountTests...)
 	if o.shared {
 		tests = append(tests, struct {
 			name string
@@ -1082,6 +1083,16 @@ func storeCalls(ctx context.Context, s store.Store, user int64, newUser string) 
 		},
 		"ReturnToken": func() error { return s.ReturnToken(ctx, "k", 1, time.Second, time.UnixMilli(1)) },
 		"Ping":        func() error { return s.Ping(ctx) },
+		"CreateAccount": func() error {
+			_, err := s.CreateAccount(ctx, newUser+".acct", "$2a$04$x")
+			return err
+		},
+		"AccountHash": func() error { _, err := s.AccountHash(ctx, user); return err },
+		"Accounts":    func() error { _, err := s.Accounts(ctx); return err },
+		"UseOnce": func() error {
+			_, err := s.UseOnce(ctx, "once", time.UnixMilli(2), time.UnixMilli(1))
+			return err
+		},
 	}
 }
 
@@ -1110,6 +1121,12 @@ func testCancelledContext(t *testing.T, open Opener) {
 	}
 	if _, err := s.Meta(bg, "k"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("cancelled SetMeta committed: %v", err)
+	}
+	if as, err := s.Accounts(bg); err != nil || len(as) != 0 {
+		t.Errorf("cancelled CreateAccount committed: %v %v", as, err)
+	}
+	if ok, err := s.UseOnce(bg, "once", time.UnixMilli(2), time.UnixMilli(1)); err != nil || !ok {
+		t.Errorf("cancelled UseOnce committed: %v %v", ok, err)
 	}
 }
 
