@@ -8,6 +8,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   buildServer, writeGame, startServer, launchBrowser, newPlayer, login, loginAs, openChallenge, submitFlag,
   withShots, ADMIN_TOKEN, PLAYERS, CHALLENGES,
@@ -19,7 +21,10 @@ let browser;
 
 before(async () => {
   const bin = buildServer();
-  server = await startServer(bin, writeGame());
+  // Registration by invite: the login page offers it, its form has every field.
+  const game = writeGame();
+  appendFileSync(join(game, '.env'), 'CTFG_REGISTRATION=invite\nCTFG_REGISTRATION_CODE=a11y-invite-code\nCTFG_REGISTRATION_POW_BITS=8\n');
+  server = await startServer(bin, game);
   browser = await launchBrowser();
 });
 
@@ -51,6 +56,25 @@ const VIEWS = [
     name: 'login', player: 'anon',
     open: async (page) => {
       await page.goto('/');
+      await page.getByPlaceholder('Username').waitFor();
+      await page.getByRole('button', { name: 'Create an account' }).waitFor();
+    },
+  },
+  {
+    name: 'registration form', player: 'anon',
+    open: async (page) => {
+      await page.getByRole('button', { name: 'Create an account' }).click();
+      await page.getByRole('heading', { name: 'Create an account', level: 1 }).waitFor();
+      await page.getByLabel('Registration code').waitFor();
+    },
+  },
+  {
+    name: 'registration form with an error', player: 'anon',
+    open: async (page) => {
+      await page.getByLabel('Username').fill('x');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.locator('#register-username[aria-invalid="true"]').waitFor();
+      await page.getByRole('button', { name: 'Back to login' }).click();
       await page.getByPlaceholder('Username').waitFor();
     },
   },

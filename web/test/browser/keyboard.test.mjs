@@ -266,6 +266,7 @@ test('the whole game by keyboard alone, with visible focus and spoken notices', 
     await tabTo(page, banners.getByRole('button', { name: 'Dismiss this announcement' }), { back: true });
     await page.keyboard.press('Enter');
     await banners.getByText('Lunch is served.').waitFor({ state: 'detached' });
+    await expectFocus(page.locator('main#view'), 'the main view (the last banner is gone)');
 
     // On the announcements list (no banner there) a new one is spoken.
     await tabTo(page, page.getByRole('button', { name: /^Announcements/ }), { back: true });
