@@ -106,7 +106,7 @@ async function expectFocus(locator, what) {
   await locator.first().waitFor();
   // The focus may move once a redraw is done.
   const el = await locator.first().elementHandle();
-  await locator.page().waitForFunction((e) => e === document.activeElement, el, { timeout: 2000 }).catch(() => {});
+  await locator.page().waitForFunction((e) => e === document.activeElement, el, { timeout: 5000 }).catch(() => {});
   assert.ok(await isFocused(locator), `the focus is on ${what}, not on ${JSON.stringify(await focused(locator.page()))}`);
 }
 
