@@ -7,6 +7,7 @@ import { h, replace, formatPoints, formatClock } from './dom.js';
 import { renderInto } from './markdown.js';
 import { bannerImage } from './login.js';
 import { clockRefusal } from './clock.js';
+import { NO_TEAM_REASON } from './team.js';
 
 const BLOOD_LABELS = ['First blood', 'Second solver', 'Third solver'];
 
@@ -86,9 +87,10 @@ function challengeCard(ch, meId) {
 /**
  * renderChallengeList fills el with the cards. opts.meId marks the
  * player's first bloods; opts.waiting (a node, e.g. the countdown to the
- * start) stands in for an empty list.
+ * start) stands in for an empty list; opts.notice (a node) goes above the
+ * cards.
  */
-export function renderChallengeList(el, list, { meId = null, waiting = null } = {}) {
+export function renderChallengeList(el, list, { meId = null, waiting = null, notice = null } = {}) {
   const solved = list.filter((c) => c.solved).length;
   const sections = [];
   for (const [cat, items] of groupByCategory(list)) {
@@ -103,6 +105,7 @@ export function renderChallengeList(el, list, { meId = null, waiting = null } = 
     h('div', { class: 'page-head' },
       h('h1', { text: 'Challenges' }),
       h('p', { class: 'muted', text: `${solved} of ${list.length} solved` })),
+    notice,
     list.length ? sections : empty);
 }
 
@@ -115,6 +118,7 @@ function submitMessage(err) {
     case 0:
       return 'Cannot reach the server. Check your connection and try again.';
     case 403:
+      if (err.code === 'no_team') return NO_TEAM_REASON;
       return clockRefusal(err.code) || 'This challenge is locked: solve the challenges it requires first.';
     case 429: {
       const wait = retryWait(err);
@@ -134,6 +138,7 @@ function hintMessage(err, hint, total) {
     case 402:
       return `You need at least ${formatPoints(hint.cost)} to buy this hint (you have ${formatPoints(total)}).`;
     case 403:
+      if (err.code === 'no_team') return NO_TEAM_REASON;
       return clockRefusal(err.code) || 'Reveal the earlier hints first.';
     case 429:
       return 'Too many requests. Wait a moment and try again.';
