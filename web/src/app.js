@@ -621,9 +621,11 @@ export function startApp(root) {
         total: () => s.total,
         setTotal,
         onBack: back,
-        onSolved: () => {
+        onSolved: (solved) => {
           // New challenges may have unlocked; refresh the list quietly.
-          loadChallenges(true).catch(() => {});
+          // The detail learns from it whether the solve is pending (a
+          // freeze that began a moment ago).
+          return loadChallenges(true).then((list) => list.find((c) => c.id === solved.id) || null, () => null);
         },
         reload: () => {
           s.challenges = null;

@@ -17,6 +17,14 @@ export function bloodRank(ch, playerId) {
   return playerId == null ? -1 : fb.findIndex((b) => b && b.player_id === playerId);
 }
 
+/**
+ * isSolved says whether the player solved ch: a practice solve (after the
+ * end) comes as "solved": false (it never scored) with "practice": true.
+ */
+export function isSolved(ch) {
+  return ch.solved === true || ch.practice === true;
+}
+
 /** solvedLabel says how a solved challenge counts. */
 export function solvedLabel(ch) {
   if (ch.practice) return '✓ Solved (practice, not scored)';
@@ -34,7 +42,7 @@ function metaLine(ch, meId) {
     h('span', { class: 'pts', text: formatPoints(ch.points) }),
     typeof ch.solves === 'number' ? h('span', { class: 'solves muted', text: plural(ch.solves, 'solve') }) : null,
     rank >= 0 ? h('span', { class: `blood-mark place-${rank + 1}`, text: BLOOD_LABELS[rank] }) : null,
-    ch.solved ? h('span', { class: `solved-mark${ch.pending ? ' pending' : ''}`, text: solvedLabel(ch) }) : null);
+    isSolved(ch) ? h('span', { class: `solved-mark${ch.pending ? ' pending' : ''}`, text: solvedLabel(ch) }) : null);
 }
 
 function difficultyClass(d) {
@@ -70,7 +78,7 @@ function challengeCard(ch, meId) {
     location.hash = href;
   };
   return h('div', {
-    class: `card cursor-pointer${ch.solved ? ' solved' : ''}`,
+    class: `card cursor-pointer${isSolved(ch) ? ' solved' : ''}`,
     role: 'link', tabindex: 0, 'aria-labelledby': titleId, 'data-challenge-id': ch.id,
     onClick: open,
     onKeydown: (ev) => {
@@ -91,7 +99,7 @@ function challengeCard(ch, meId) {
  * cards.
  */
 export function renderChallengeList(el, list, { meId = null, waiting = null, notice = null } = {}) {
-  const solved = list.filter((c) => c.solved).length;
+  const solved = list.filter(isSolved).length;
   const sections = [];
   for (const [cat, items] of groupByCategory(list)) {
     sections.push(h('section', { class: 'category' },
@@ -171,7 +179,8 @@ const OPEN_GATE = () => ({ open: true, practice: false, reason: null });
 
 /**
  * renderChallengeDetail fills el with one challenge. ctx: {total(),
- * setTotal(n), onSolved(ch), onBack(), reload(), and optionally gate()
+ * setTotal(n), onSolved(ch) (may return a promise of the server's fresh
+ * entry of ch), onBack(), reload(), and optionally gate()
  * → {open, reason, practice} (whether the clock lets flags in),
  * onGate(fn) to hear when that changes, clockRefused() after a 403 of
  * the clock, frozen() (the board is frozen), meId}.
@@ -295,7 +304,7 @@ export function renderChallengeDetail(el, ch, ctx) {
   }
 
   function renderFlag(extra) {
-    if (ch.solved) {
+    if (isSolved(ch)) {
       onGate = null;
       let note = extra;
       if (!note && ch.practice) note = 'Practice mode: not scored.';
@@ -356,8 +365,19 @@ export function renderChallengeDetail(el, ch, ctx) {
           const frozen = ctx.frozen ? ctx.frozen() : false;
           if (frozen) ch.pending = true;
           const pts = `+${formatPoints(reply.points ?? ch.points)}`;
-          renderFlag(frozen ? `${pts} — not on the board yet: the scoreboard is frozen.` : pts);
-          ctx.onSolved(ch);
+          const pendingNote = `${pts} — not on the board yet: the scoreboard is frozen.`;
+          renderFlag(frozen ? pendingNote : pts);
+          // The freeze may have begun a moment ago, before our clock knew:
+          // the refetched list says whether this solve waits for the board.
+          const fresh = ctx.onSolved(ch);
+          if (!frozen && fresh && typeof fresh.then === 'function') {
+            fresh.then((f) => {
+              if (f && f.pending && !ch.pending && flagBox.isConnected) {
+                ch.pending = true;
+                renderFlag(pendingNote);
+              }
+            }, () => {});
+          }
           return;
         }
         if (reply.result === 'practice') {
