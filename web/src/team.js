@@ -127,7 +127,7 @@ export function renderTeamView(el, ctx) {
         },
       });
       invite = h('section', { class: 'panel invite', 'aria-labelledby': 'invite-title' },
-        h('h2', { id: 'invite-title', text: 'Invite code' }),
+        h('h2', { id: 'invite-title', text: 'Invite your teammates' }),
         h('p', { id: 'invite-help', class: 'muted', text: 'Teammates join with this code on their Team page. Share it only with them.' }),
         h('label', { for: 'invite-code', text: 'Invite code' }),
         h('div', { class: 'flag-row' }, field, copy),
@@ -177,7 +177,7 @@ export function renderTeamView(el, ctx) {
   }
 
   function noTeamPanels() {
-    const form = (id, title, label, placeholder, button, send, extra) => {
+    const form = ({ id, title, label, placeholder, button, empty, send, extra }) => {
       const input = h('input', {
         id: `${id}-input`, name: id, placeholder, autocomplete: 'off', spellcheck: 'false', required: true,
         maxlength: 60, ...extra,
@@ -189,7 +189,7 @@ export function renderTeamView(el, ctx) {
         error.textContent = '';
         const value = input.value.trim();
         if (!value) {
-          error.textContent = `Enter ${label.toLowerCase()} first.`;
+          error.textContent = empty;
           input.focus();
           return;
         }
@@ -220,14 +220,22 @@ export function renderTeamView(el, ctx) {
       h('section', { class: 'panel notice-panel', 'aria-labelledby': 'team-name' },
         h('h2', { id: 'team-name', tabindex: '-1', text: 'You are not in a team yet' }),
         h('p', { text: 'This game is played in teams: solving challenges and buying hints needs one. Make a team and share its invite code with your teammates, or join a team with the code a teammate gave you.' })),
-      form('make-team', 'Make a team', 'Team name', 'e.g. Crypto Cats', 'Make team', async (name) => {
-        const team = await api.createTeam(name);
-        changed(team, `You made ${team.team}. Share the invite code with your teammates.`, '#team-title');
-      }, { autocomplete: 'off' }),
-      form('join-team', 'Join a team', 'Invite code', 'e.g. 7K3QXW2M9PZ4TB6R', 'Join team', async (code) => {
-        const team = await api.joinTeam(code);
-        changed(team, `You joined ${team.team}.`, '#team-title');
-      }, { autocapitalize: 'characters' }),
+      form({
+        id: 'make-team', title: 'Make a team', label: 'Team name', placeholder: 'e.g. Crypto Cats',
+        button: 'Make team', empty: 'Enter a name for the team first.',
+        send: async (name) => {
+          const team = await api.createTeam(name);
+          changed(team, `You made ${team.team}. Share the invite code with your teammates.`, '#team-title');
+        },
+      }),
+      form({
+        id: 'join-team', title: 'Join a team', label: 'Invite code', placeholder: 'e.g. 7K3QXW2M9PZ4TB6R',
+        button: 'Join team', empty: 'Enter the invite code a teammate gave you first.', extra: { autocapitalize: 'characters' },
+        send: async (code) => {
+          const team = await api.joinTeam(code);
+          changed(team, `You joined ${team.team}.`, '#team-title');
+        },
+      }),
     ];
   }
 }
