@@ -48,6 +48,15 @@ export function announcementItem(a, { challengeTitle = () => null, linkChallenge
     body);
 }
 
+/** announcementSpeech is an announcement as one line of plain text, for a live region. */
+export function announcementSpeech(a, challengeTitle = () => null) {
+  const body = h('div');
+  renderInto(body, a.message);
+  const text = body.textContent.replace(/\s+/g, ' ').trim();
+  const about = a.challenge_id ? ` About ${challengeTitle(a.challenge_id) || `challenge ${a.challenge_id}`}:` : '';
+  return `New announcement.${about} ${text}`;
+}
+
 /**
  * Banners shows new announcements in a polite live region at the top of
  * the app, each until dismissed. The region stays in the page, empty, so

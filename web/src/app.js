@@ -16,7 +16,8 @@ import { showScoreboard } from './scoreboard.js';
 import { Scoreboard } from './model.js';
 import { ScoreStream, backoffDelay } from './stream.js';
 import { ClockWatcher, describe, formatDuration, gate, phase } from './clock.js';
-import { Banners, markSeen, renderAnnouncementList, seenTs } from './announce.js';
+import { Banners, announcementSpeech, markSeen, renderAnnouncementList, seenTs } from './announce.js';
+import { announce, liveRegions, watchRank } from './live.js';
 import { StandingsRefresher } from './standings.js';
 import { NO_TEAM_REASON, boardId, renderTeamView, teamMode } from './team.js';
 
@@ -61,10 +62,14 @@ export function startApp(root) {
     banners: null,
     bannerChecked: false, // the snapshot's newest announcement was considered
     missing: false, // the detail view shows "not available"
+    unwatchRank: null, // stops the "you moved to rank N" notices
+    lastOpened: null, // the challenge last opened: its card gets the focus back
   };
 
   // Dynamic scoring: refetch the scoreboard after value frames.
   s.standings = new StandingsRefresher({ model: s.model, fetch: api.scoreboard, onLoaded: boardChanged });
+  liveRegions();
+
   s.clock = new ClockWatcher({ fetch: api.clock, onChange: onClock });
   s.clock.refresh();
   setInterval(tick, TICK_MS);
@@ -191,8 +196,11 @@ export function startApp(root) {
       return;
     }
     startStream(wsUrl);
+    s.unwatchRank = watchRank(s.model, () => s.me && s.me.player_id);
     renderShell();
     route();
+    // Out of the login form or the name dialog: the keyboard goes on in the app.
+    s.shell.view.focus({ preventScroll: true });
   }
 
   function startStream(initialUrl) {
@@ -268,8 +276,11 @@ export function startApp(root) {
     if (release) spread(refreshChallenges);
     if (news.length) {
       // The list, when open, shows it already; elsewhere a banner does.
-      if (currentRoute().name === 'announcements') showAnnouncements(false);
-      else if (s.banners) for (const a of news) s.banners.show(a);
+      // (The banners are a live region; the list is not: say them.)
+      if (currentRoute().name === 'announcements') {
+        showAnnouncements(false);
+        for (const a of news) announce(announcementSpeech(a, challengeTitle));
+      } else if (s.banners) for (const a of news) s.banners.show(a);
       updateAnnouncementNav();
     }
     const id = myId();
@@ -402,6 +413,20 @@ export function startApp(root) {
         h('a', { href: '#team', text: 'make one or join one on the Team page' }), '.'));
   }
 
+  /**
+   * keepFocus puts the keyboard focus back in the view when what had it
+   * was redrawn away (a card opened with Enter, a Back button): on the
+   * card of the challenge just left, else on the view itself.
+   */
+  function keepFocus() {
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    const el = s.shell.view;
+    const card = s.lastOpened !== null && el.querySelector(`[data-challenge-id="${s.lastOpened}"]`);
+    if (card) card.focus();
+    else el.focus({ preventScroll: true });
+  }
+
   /** waitingPanel is the countdown shown instead of an empty list before the start. */
   function waitingPanel() {
     const c = s.clock.clock;
@@ -456,6 +481,8 @@ export function startApp(root) {
     }
     if (s.stream) s.stream.stop();
     s.stream = null;
+    if (s.unwatchRank) s.unwatchRank();
+    s.unwatchRank = null;
     if (s.view) s.view.destroy();
     s.view = null;
     s.gateHooks.clear();
@@ -559,6 +586,10 @@ export function startApp(root) {
     s.missing = false;
     let r = currentRoute();
     if (r.name === 'team' && !teamMode(s.me)) r = { name: 'challenges' };
+    // A solve seen on the stream before the submit's reply redraws the
+    // challenge under the player's flag field: the focus follows.
+    const active = document.activeElement;
+    const inFlagBox = !!(active && active.closest && active.closest('.flag-box'));
     for (const b of s.shell.nav.querySelectorAll('button')) {
       const active = b.dataset.route === r.name || (r.name === 'challenge' && b.dataset.route === 'challenges');
       if (active) b.setAttribute('aria-current', 'page');
@@ -573,6 +604,7 @@ export function startApp(root) {
         mine: () => ({ total: s.total, board: boardScore() }),
         freezeTime: () => (s.clock.clock ? s.clock.clock.freeze : null),
       });
+      keepFocus();
       return;
     }
     if (r.name === 'team' && teamMode(s.me)) {
@@ -584,6 +616,7 @@ export function startApp(root) {
     if (r.name === 'announcements') {
       document.title = 'Announcements · ctfg';
       showAnnouncements(true);
+      keepFocus();
       window.scrollTo(0, 0);
       return;
     }
@@ -598,6 +631,7 @@ export function startApp(root) {
       if (r.name === 'challenges') {
         document.title = 'Challenges · ctfg';
         showList();
+        keepFocus();
         return;
       }
       const ch = list.find((c) => c.id === r.id);
@@ -607,11 +641,13 @@ export function startApp(root) {
         replace(el,
           h('button', { id: 'back-btn', type: 'button', class: 'ghost', onClick: back }, '← Back'),
           h('div', { class: 'panel' },
-            h('h2', { text: 'Challenge not available' }),
+            h('h1', { text: 'Challenge not available' }),
             h('p', { text: 'This challenge does not exist or is still locked: solve the challenges it requires first.' })));
+        keepFocus();
         return;
       }
       document.title = `${ch.title} · ctfg`;
+      s.lastOpened = ch.id;
       renderChallengeDetail(el, ch, {
         meId: myId(),
         gate: currentGate,
@@ -632,6 +668,9 @@ export function startApp(root) {
           route();
         },
       });
+      const banner = inFlagBox && el.querySelector('.solved-banner');
+      if (banner) banner.focus();
+      keepFocus();
     }, (err) => {
       if (seq !== s.seq || err.status === 401) return;
       replace(el, h('div', { class: 'panel' },

@@ -8,6 +8,7 @@ import { renderInto } from './markdown.js';
 import { bannerImage } from './login.js';
 import { clockRefusal } from './clock.js';
 import { NO_TEAM_REASON } from './team.js';
+import { announce } from './live.js';
 
 const BLOOD_LABELS = ['First blood', 'Second solver', 'Third solver'];
 
@@ -68,18 +69,19 @@ export function groupByCategory(list) {
  * class cursor-pointer around the title heading. The old engine's browser
  * test suite finds it by exactly that shape (heading → ancestor
  * div[contains(@class,"cursor-pointer")]; see docs/API.md, "Compatibility
- * with the old engine's browser tests"), so keep both. As a link with the
- * title as its name it stays reachable with Tab and opens with Enter.
+ * with the old engine's browser tests"), so keep both. As a link it stays
+ * reachable with Tab and opens with Enter; its name is its whole text,
+ * title first (what a speech user says), then the badges (WCAG 2.5.3:
+ * the visible text is part of the name).
  */
 function challengeCard(ch, meId) {
   const href = `#challenge/${ch.id}`;
-  const titleId = `challenge-title-${ch.id}`;
   const open = () => {
     location.hash = href;
   };
   return h('div', {
     class: `card cursor-pointer${isSolved(ch) ? ' solved' : ''}`,
-    role: 'link', tabindex: 0, 'aria-labelledby': titleId, 'data-challenge-id': ch.id,
+    role: 'link', tabindex: 0, 'data-challenge-id': ch.id,
     onClick: open,
     onKeydown: (ev) => {
       if (ev.key === 'Enter') {
@@ -88,7 +90,7 @@ function challengeCard(ch, meId) {
       }
     },
   },
-  h('h3', { id: titleId, text: ch.title }),
+  h('h3', { text: ch.title }),
   metaLine(ch, meId));
 }
 
@@ -225,7 +227,11 @@ export function renderChallengeDetail(el, ch, ctx) {
   renderHints();
   renderFlag();
 
-  function renderHints() {
+  /**
+   * renderHints redraws the hints; focusHint (an id) gets the keyboard
+   * focus, so that a screen reader reads the hint just revealed.
+   */
+  function renderHints(focusHint = null) {
     const hints = [...(ch.hints || [])].sort((a, b) => a.id - b.id);
     if (!hints.length) {
       hintsBox.replaceChildren();
@@ -241,7 +247,7 @@ export function renderChallengeDetail(el, ch, ctx) {
       if (bought) {
         const body = h('div', { class: 'prose hint-text' });
         renderInto(body, hint.text);
-        items.push(h('li', { class: 'hint open' },
+        items.push(h('li', { class: 'hint open', 'data-hint-id': hint.id, tabindex: hint.id === focusHint ? -1 : null },
           h('div', { class: 'hint-head' }, h('strong', { text: `Hint ${n}` }), h('span', { class: 'muted', text: cost })),
           body));
       } else if (earlierBought) {
@@ -249,39 +255,64 @@ export function renderChallengeDetail(el, ch, ctx) {
           h('div', { class: 'hint-head' }, h('strong', { text: `Hint ${n}` }), h('span', { class: 'muted', text: cost })),
           buyControls(hint, n, error)));
       } else {
-        items.push(h('li', { class: 'hint locked', 'aria-disabled': 'true' },
+        items.push(h('li', { class: 'hint locked' },
           h('div', { class: 'hint-head' }, h('strong', { text: `Hint ${n}` }), h('span', { class: 'muted', text: cost })),
           h('p', { class: 'muted', text: `Locked: reveal hint ${n - 1} first.` })));
       }
       earlierBought = earlierBought && bought;
     });
     replace(hintsBox, h('h3', { id: 'hints-title', text: 'Hints' }), h('ol', { class: 'hint-list' }, items), error);
+    if (focusHint !== null) {
+      const li = hintsBox.querySelector(`[data-hint-id="${focusHint}"]`);
+      if (li) li.focus();
+    }
   }
 
   function buyControls(hint, n, error) {
     const box = h('div', { class: 'hint-buy' });
     const free = !(hint.cost > 0);
-    const ask = () => {
+    // The buttons replace each other: the focus moves along with them
+    // (else it would fall back to the top of the page).
+    const hadFocus = () => box.contains(document.activeElement);
+    const ask = (focus = hadFocus()) => {
       const g = gate();
-      replace(box, h('button', {
+      const button = h('button', {
         type: 'button', class: 'secondary', disabled: !g.open,
         'aria-describedby': g.open ? null : 'flag-gate',
         text: free ? `Reveal hint ${n}` : `Buy hint ${n} for ${formatPoints(hint.cost)}`,
-        onClick: free ? buy : confirm,
-      }));
+        onClick: free ? buy : () => confirm(),
+      });
+      replace(box, button);
+      if (focus) button.focus();
     };
-    const confirm = () => replace(box,
-      h('span', { class: 'muted', text: `Spend ${formatPoints(hint.cost)} of your ${formatPoints(ctx.total())}?` }),
-      h('button', { type: 'button', class: 'primary', text: `Confirm: spend ${formatPoints(hint.cost)}`, onClick: buy }),
-      h('button', { type: 'button', class: 'ghost', text: 'Cancel', onClick: ask }));
+    const confirm = () => {
+      const q = `hint-confirm-${hint.id}`;
+      const ok = h('button', {
+        type: 'button', class: 'primary', text: `Confirm: spend ${formatPoints(hint.cost)}`, 'aria-describedby': q, onClick: buy,
+      });
+      replace(box,
+        h('span', { id: q, class: 'muted', text: `Spend ${formatPoints(hint.cost)} of your ${formatPoints(ctx.total())}?` }),
+        ok,
+        h('button', { type: 'button', class: 'ghost', text: 'Cancel', onClick: () => ask() }));
+      ok.focus();
+    };
+    // Escape backs out of the confirmation, like Cancel.
+    box.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape' && box.querySelector('button.ghost')) {
+        ev.preventDefault();
+        ask(true);
+      }
+    });
     async function buy(ev) {
+      // A disabled button loses the focus: remember who had it.
+      const focus = hadFocus();
       ev.currentTarget.disabled = true;
       error.textContent = '';
       try {
         const reply = await api.hint(ch.id, hint.id);
         hint.text = typeof reply.text === 'string' ? reply.text : '';
         if (typeof reply.total === 'number') ctx.setTotal(reply.total);
-        renderHints();
+        renderHints(hint.id);
       } catch (err) {
         if (err.status === 401) return;
         if (err.code === 'already_purchased') {
@@ -290,15 +321,16 @@ export function renderChallengeDetail(el, ch, ctx) {
         }
         error.textContent = hintMessage(err, hint, ctx.total());
         if (clockRefusal(err.code) && ctx.clockRefused) ctx.clockRefused();
-        ask();
+        ask(focus);
       }
     }
     ask();
     return box;
   }
 
+  // Not a live region: the solve is announced (live.js) as it happens.
   function solvedBanner(extra) {
-    return h('div', { class: 'solved-banner', role: 'status' },
+    return h('div', { class: 'solved-banner', tabindex: -1 },
       h('strong', { text: 'Challenge Solved!' }),
       extra ? h('span', { text: extra }) : null);
   }
@@ -309,7 +341,11 @@ export function renderChallengeDetail(el, ch, ctx) {
       let note = extra;
       if (!note && ch.practice) note = 'Practice mode: not scored.';
       else if (!note && ch.pending) note = 'Solved during the freeze: not on the board yet.';
-      replace(flagBox, solvedBanner(note));
+      // The form that had the focus is gone: the banner takes it.
+      const focus = flagBox.contains(document.activeElement);
+      const banner = solvedBanner(note);
+      replace(flagBox, banner);
+      if (focus) banner.focus();
       return;
     }
     const input = h('input', {
@@ -317,6 +353,8 @@ export function renderChallengeDetail(el, ch, ctx) {
       autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false',
     });
     const button = h('button', { type: 'submit', class: 'primary', text: 'Submit', 'aria-describedby': 'flag-gate' });
+    // A live region from the start: each answer is spoken, a repeated one
+    // too ("Checking…" comes between).
     const feedback = h('p', { class: 'feedback', role: 'status', 'aria-live': 'polite' });
     // Why the form is closed (or what practice mode means); the header's
     // status line announces the change itself.
@@ -364,8 +402,12 @@ export function renderChallengeDetail(el, ch, ctx) {
           // During a freeze the solve counts but the board shows it later.
           const frozen = ctx.frozen ? ctx.frozen() : false;
           if (frozen) ch.pending = true;
-          const pts = `+${formatPoints(reply.points ?? ch.points)}`;
+          const points = reply.points ?? ch.points;
+          const pts = `+${formatPoints(points)}`;
           const pendingNote = `${pts} — not on the board yet: the scoreboard is frozen.`;
+          // The form (and its live region) gives way to the banner: the
+          // app-wide region says it.
+          announce(`Correct flag: ${ch.title} solved, ${points} points${frozen ? ', on the board when it is unfrozen' : ''}.`);
           renderFlag(frozen ? pendingNote : pts);
           // The freeze may have begun a moment ago, before our clock knew:
           // the refetched list says whether this solve waits for the board.
@@ -383,12 +425,14 @@ export function renderChallengeDetail(el, ch, ctx) {
         if (reply.result === 'practice') {
           ch.solved = true;
           ch.practice = true;
+          announce(`Correct flag: ${ch.title} solved in practice mode, not scored.`);
           renderFlag('Correct — practice mode: solves are not scored.');
           ctx.onSolved(ch);
           return;
         }
         if (reply.result === 'already_solved') {
           ch.solved = true;
+          announce(`Correct flag: ${ch.title} was already solved.`);
           renderFlag('You had already solved this one.');
           ctx.onSolved(ch);
           return;
@@ -399,6 +443,14 @@ export function renderChallengeDetail(el, ch, ctx) {
       } catch (err) {
         if (err.status === 401) return;
         say(err.status === 429 ? 'warn' : 'err', submitMessage(err));
+        // Back to the field, the guess selected (Enter sends it again,
+        // typing replaces it), unless the player went elsewhere; the
+        // Submit button that had the focus was disabled and lost it.
+        const active = document.activeElement;
+        if (!active || active === document.body || active === input) {
+          input.focus();
+          input.select();
+        }
         // Refused by the clock: our idea of it is stale; the fresh one
         // closes the form (or reopens it) through onGate.
         if (clockRefusal(err.code) && ctx.clockRefused) ctx.clockRefused();

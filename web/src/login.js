@@ -101,18 +101,35 @@ export function renderNameDialog(root, { onDone, onLogout }) {
   });
   const error = h('p', { class: 'form-error', role: 'alert', id: 'name-error' });
   const button = h('button', { type: 'submit', class: 'primary wide', text: 'Save & Continue' });
-  const form = h('form', {
-    class: 'panel login-card', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'name-title',
-    novalidate: true, onSubmit: submit,
-  },
+  const form = h('form', { novalidate: true, onSubmit: submit },
   h('h1', { id: 'name-title', text: 'Choose your display name' }),
   h('p', { id: 'name-help', class: 'muted', text: 'Everyone sees this name on the scoreboard: 2–30 letters, digits, spaces or -_.,\'!?@#().' }),
   h('label', { for: 'display-name', text: 'Display name' }), input,
   error,
   button,
   h('button', { type: 'button', class: 'link', text: 'Logout', onClick: onLogout }));
-  replace(root, h('main', { class: 'center-page' }, form));
+  // A modal dialog (the only thing on the page): the focus starts in it
+  // and Tab cycles through it.
+  const dialog = h('div', {
+    class: 'panel login-card', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'name-title',
+    'aria-describedby': 'name-help', onKeydown: trapTab,
+  }, form);
+  replace(root, h('main', { class: 'center-page' }, dialog));
   input.focus();
+
+  function trapTab(ev) {
+    if (ev.key !== 'Tab') return;
+    const stops = [...dialog.querySelectorAll('input, button:not(:disabled)')];
+    const first = stops[0];
+    const last = stops[stops.length - 1];
+    if (ev.shiftKey && document.activeElement === first) {
+      ev.preventDefault();
+      last.focus();
+    } else if (!ev.shiftKey && document.activeElement === last) {
+      ev.preventDefault();
+      first.focus();
+    }
+  }
 
   async function submit(ev) {
     ev.preventDefault();

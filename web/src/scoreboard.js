@@ -2,7 +2,7 @@
 // both following the live model.
 
 import { h, replace, formatPoints, formatClock } from './dom.js';
-import { ScoreChart } from './scorechart.js';
+import { ScoreChart, chartTable } from './scorechart.js';
 import { byLine } from './team.js';
 
 /** rankTable renders the ranked players; limit cuts the list (board). */
@@ -87,14 +87,35 @@ export function showScoreboard(el, model, meId, opts = {}) {
   const tableBox = h('div', { class: 'table-box' });
   const canvas = h('canvas', { role: 'img', 'aria-label': 'Score over time of the top 10 players' });
   const status = h('p', { class: 'muted live-note' });
+  // The chart's table alternative, drawn only while shown. A scrolling
+  // region that the keyboard can reach (Tab, then the arrow keys).
+  const chartTableBox = h('div', {
+    id: 'chart-table', class: 'chart-table-box', hidden: true, tabindex: 0, role: 'region', 'aria-label': 'Score over time, as a table',
+  });
+  const toggle = h('button', {
+    type: 'button', class: 'ghost chart-toggle', 'aria-expanded': 'false', 'aria-controls': 'chart-table',
+    text: 'Show the chart as a table',
+    onClick: () => {
+      const show = chartTableBox.hidden;
+      chartTableBox.hidden = !show;
+      toggle.setAttribute('aria-expanded', String(show));
+      toggle.textContent = show ? 'Hide the table' : 'Show the chart as a table';
+      drawTable();
+    },
+  });
+  const drawTable = () => {
+    if (chartTableBox.hidden) chartTableBox.replaceChildren();
+    else replace(chartTableBox, chartTable(chart.series));
+  };
   // Present from the start (empty), so that screen readers hear it fill.
   const frozen = h('div', { class: 'frozen-note', role: 'status' });
   replace(el,
     h('div', { class: 'page-head' }, h('h1', { text: 'Scoreboard' }), status),
     frozen,
     h('section', { class: 'panel chart-panel', 'aria-label': 'Score over time' },
-      h('h2', { text: 'Top 10 over time' }),
-      h('div', { class: 'chart-box' }, canvas)),
+      h('div', { class: 'chart-head' }, h('h2', { text: 'Top 10 over time' }), toggle),
+      h('div', { class: 'chart-box' }, canvas),
+      chartTableBox),
     h('section', { class: 'panel', 'aria-label': 'Ranking' }, tableBox));
   const chart = new ScoreChart(canvas, model);
   const draw = () => {
@@ -106,6 +127,7 @@ export function showScoreboard(el, model, meId, opts = {}) {
     else if (frozen.textContent !== note.textContent) replace(frozen, note);
     replace(tableBox, n ? rankTable(model, { meId, you: opts.teams ? ' (your team)' : ' (you)' }) : h('p', { class: 'empty', text: model.ready ? 'No scores yet.' : 'Loading…' }));
     chart.update();
+    drawTable();
   };
   draw();
   const schedule = throttled(draw, () => (model.players.size > 1000 ? 1000 : 250));

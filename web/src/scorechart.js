@@ -55,7 +55,8 @@ export class ScoreChart {
   }
 
   update() {
-    const { start, end, lines } = this.model.chartSeries(10);
+    this.series = this.model.chartSeries(10);
+    const { start, end, lines } = this.series;
     // The canvas's fallback content says in text what the chart draws.
     const canvas = this.chart.canvas;
     canvas.replaceChildren(h('ul', {}, lines.map((line) => h('li', {
@@ -80,4 +81,29 @@ export class ScoreChart {
   destroy() {
     this.chart.destroy();
   }
+}
+
+/**
+ * chartTable is the chart's series as a table, for who cannot see the
+ * chart: a row for each time a line steps (oldest first), a column for
+ * each player, each cell the player's score at that time ("–" before the
+ * chart knows it).
+ */
+export function chartTable({ start, end, lines }, caption = 'Score over time of the top 10 players') {
+  const times = [...new Set(lines.flatMap((l) => l.points.map((p) => p.x)))]
+    .filter((x) => x !== start && x !== end)
+    .sort((a, b) => a - b);
+  const cursor = lines.map(() => -1); // per line: its last point at or before the row's time
+  const rows = times.map((t) => h('tr', {},
+    h('th', { scope: 'row' }, h('time', { datetime: new Date(t).toISOString(), text: formatClock(t, true) })),
+    lines.map((line, i) => {
+      while (cursor[i] + 1 < line.points.length && line.points[cursor[i] + 1].x <= t) cursor[i]++;
+      return h('td', { class: 'num', text: cursor[i] >= 0 ? String(line.points[cursor[i]].y) : '–' });
+    })));
+  return h('table', { class: 'chart-table' },
+    h('caption', { text: caption }),
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col', text: 'Time' }),
+      lines.map((line) => h('th', { scope: 'col', class: 'num', text: line.label })))),
+    h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: lines.length + 1, text: 'No scores yet.' }))));
 }

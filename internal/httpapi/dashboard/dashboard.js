@@ -31,6 +31,8 @@
   function meter(value, max) {
     var el = document.createElement('meter');
     el.min = 0; el.max = Math.max(max, 1); el.value = value;
+    // The number is in the cell beside it: the bar is for the eye only.
+    el.setAttribute('aria-hidden', 'true');
     return el;
   }
   function cell(v, cls) {
@@ -40,10 +42,12 @@
     return td;
   }
   // removeForm is a team's Disband button, with the page's form token.
-  function removeForm(id) {
+  // Its name says which team: a screen reader hears each row's button apart.
+  function removeForm(id, team) {
     var f = hiddenForm('/admin/game/remove', [['team', '1'], ['id', String(id)]]);
     var b = document.createElement('button');
     b.type = 'submit'; b.textContent = 'Disband';
+    b.setAttribute('aria-label', 'Disband ' + team);
     f.appendChild(b);
     return f;
   }
@@ -65,10 +69,11 @@
 
   // releaseForm is the "Release now" button of a challenge not out yet,
   // with the page's form token.
-  function releaseForm(id) {
+  function releaseForm(id, title) {
     var f = hiddenForm('/admin/game/release', [['id', String(id)]]);
     var b = document.createElement('button');
     b.type = 'submit'; b.textContent = 'Release now';
+    b.setAttribute('aria-label', 'Release now: ' + title);
     f.appendChild(b);
     return f;
   }
@@ -112,7 +117,7 @@
     var board = function (p) { return [cell(p.rank, 'n'), cell(p.displayname), cell(p.score, 'n'), cell(p.solves, 'n')]; };
     fill('teams', (s.teams || []).map(function (t) {
       var names = t.members.map(function (m) { return m.player_id + ': ' + m.displayname; }).join(', ');
-      return [cell(t.team_id, 'n'), cell(t.team), cell(t.score, 'n'), cell(names), cell(removeForm(t.team_id))];
+      return [cell(t.team_id, 'n'), cell(t.team), cell(t.score, 'n'), cell(names), cell(removeForm(t.team_id, t.team))];
     }));
     fill('live-board', (s.live_board || []).map(board));
     fill('public-board', (s.public_board || []).map(board));
@@ -124,7 +129,7 @@
     fill('challenges', s.challenges.map(function (c) {
       return [cell(c.id, 'n'), cell(c.title), cell(c.category), cell(c.points, 'n'), cell(c.solves, 'n'),
         cell(meter(c.solves, s.players_active)), cell(c.first_solver), cell(clock(c.first_solve_ms)),
-        cell(c.waiting ? releaseForm(c.id) : (c.release || ''))];
+        cell(c.waiting ? releaseForm(c.id, c.title) : (c.release || ''))];
     }));
   }
 

@@ -91,7 +91,9 @@ test('the challenge card is a keyboard control named by its title', async () => 
     await card.waitFor();
     // The element the old suite clicks is the one a keyboard user reaches.
     assert.equal(await card.evaluate((el) => el.tagName), 'DIV');
-    const control = page.getByRole('link', { name: first.title, exact: true });
+    // Its name is its text, the title first (then the badges).
+    const title = first.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const control = page.getByRole('link', { name: new RegExp(`^${title} `) });
     assert.ok(await control.evaluate((el, c) => el === c, await card.elementHandle()), 'the card is the link');
     for (let i = 0; i < 40 && !(await control.evaluate((el) => el === document.activeElement)); i++) {
       await page.keyboard.press('Tab');
