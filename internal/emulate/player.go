@@ -686,12 +686,12 @@ func (p *player) maybeBuyHint(ctx context.Context, list []listedChallenge) {
 		if !ok || int64(h.Cost) > total {
 			continue
 		}
-		a.buy(int64(h.Cost))
+		at := a.buy(int64(h.Cost))
 		rep := p.do(ctx, epHint, "POST", "/api/hint", map[string]int{"id": c.ID, "hint_id": h.ID}, false)
 		if rep == nil {
 			// The purchase may or may not have happened; assume it did so
 			// that later purchases stay affordable.
-			a.paid(c.ID, h.ID, int64(h.Cost))
+			a.paid(c.ID, h.ID, int64(h.Cost), at)
 			return
 		}
 		if rep.status == http.StatusPaymentRequired {
@@ -709,7 +709,7 @@ func (p *player) maybeBuyHint(ctx context.Context, list []listedChallenge) {
 			p.shapeErr(epHint, rep, fmt.Errorf("want result ok, text, total: %v", err))
 			return
 		}
-		lo, hi := a.paid(c.ID, h.ID, int64(h.Cost))
+		lo, hi := a.paid(c.ID, h.ID, int64(h.Cost), at)
 		if t := integer(obj, "total"); t < lo || t > hi {
 			p.r.fail("POST /api/hint: wrong total", fmt.Sprintf("%s → total %d, expected %d..%d", rep.desc, t, lo, hi))
 		}

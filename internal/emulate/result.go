@@ -129,7 +129,7 @@ func (r *runner) result(wall time.Duration, cpuUser, cpuSys time.Duration, nofil
 		InFlight: r.cfg.InFlight, Challenges: len(r.cfg.Challenges), Seed: r.cfg.Seed,
 		WSCompression: !r.cfg.NoCompression,
 		TeamSize:      r.cfg.TeamSize, Teams: r.teamCount(), TeamSolved: r.teamSolved.Load(),
-		Started:       r.start, WallSec: wall.Seconds(),
+		Started: r.start, WallSec: wall.Seconds(),
 		Flags: r.flags.Load(), Hints: r.hints.Load(), Requests: r.requests.Load(),
 		Errors: map[string]int{}, ErrorSamples: map[string]string{},
 		WSConnect:      r.lat[epWSConnect].stats(),

@@ -91,23 +91,28 @@ func (a *account) nextHint(c listedChallenge) (listedHint, bool) {
 	return nextHint(c, a.bought)
 }
 
-// buy notes that a purchase of a hint costing cost is in flight.
-func (a *account) buy(cost int64) {
+// buy notes that a purchase of a hint costing cost is in flight and
+// returns what was acknowledged when it was sent.
+func (a *account) buy(cost int64) launchState {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	a.buying = cost
-	a.mu.Unlock()
+	return launchState{total: a.total, spent: a.spent}
 }
 
-// paid acknowledges (or, when the reply was lost, assumes) a purchase
-// and returns the range the reply's total must lie in.
-func (a *account) paid(challenge, hint int, cost int64) (lo, hi int64) {
+// paid acknowledges (or, when the reply was lost, assumes) a purchase sent
+// at at and returns the range the reply's total must lie in: no other
+// purchase can land in between (hintMu), but solves may, and in team mode
+// a teammate may have had solves acknowledged that the purchase came
+// before.
+func (a *account) paid(challenge, hint int, cost int64, at launchState) (lo, hi int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.buying = 0
 	a.total -= cost
 	a.spent += cost
 	a.bought[[2]int{challenge, hint}] = true
-	return a.total, a.total + a.pending
+	return at.total - cost, a.total + a.pending
 }
 
 // refused notes that a purchase was not made.
