@@ -368,7 +368,7 @@ func (p *player) fetchMe(ctx context.Context, first bool) bool {
 			p.r.fail("GET /api/me: the server plays in teams", fmt.Sprintf("%s → %s: run with --team-size", rep.desc, abbreviate(rep.body, 200)))
 			return false
 		}
-		p.acct = newAccount(integer(obj, "total"))
+		p.acct = newAccount(integer(obj, "total"), len(p.r.instances), false, p.inst.idx)
 		return true
 	}
 	if id := integer(obj, "player_id"); id != p.playerID {
@@ -443,7 +443,7 @@ func (p *player) solveAll(ctx context.Context) ([]listedChallenge, bool) {
 		if cfg.Think > 0 {
 			think = cfg.Think/2 + time.Duration(p.rng.Int64N(int64(cfg.Think)+1))
 		}
-		pending[id] = p.acct.launch(int64(c.Points))
+		pending[id] = p.acct.launch(int64(c.Points), p.inst.idx)
 		attempts[id]++
 		inflight++
 		go func() {
@@ -543,7 +543,7 @@ func (p *player) handleSubmit(res subResult, c *game.Challenge, known map[int]bo
 		if pts := integer(obj, "points"); pts != int64(c.Points) {
 			p.r.fail("POST /api/submit: wrong points", fmt.Sprintf("%s → points %d, challenge %d is worth %d", rep.desc, pts, c.ID, c.Points))
 		}
-		lo, hi, n := p.acct.solved(c.ID, int64(c.Points), at)
+		lo, hi, n := p.acct.solved(c.ID, int64(c.Points), at, p.inst.idx)
 		if t := integer(obj, "total"); t < lo || t > hi {
 			p.r.fail("POST /api/submit: wrong total", fmt.Sprintf("%s → total %d, expected %d..%d", rep.desc, t, lo, hi))
 		}
@@ -682,11 +682,14 @@ func (p *player) maybeBuyHint(ctx context.Context, list []listedChallenge) {
 			continue
 		}
 		h, ok := a.nextHint(c)
-		total, _ := a.acknowledged()
+		through, total := a.canBuyThrough(p.inst.idx)
+		if !through {
+			return // a teammate on the team's buying instance buys
+		}
 		if !ok || int64(h.Cost) > total {
 			continue
 		}
-		at := a.buy(int64(h.Cost))
+		at := a.buy(int64(h.Cost), p.inst.idx)
 		rep := p.do(ctx, epHint, "POST", "/api/hint", map[string]int{"id": c.ID, "hint_id": h.ID}, false)
 		if rep == nil {
 			// The purchase may or may not have happened; assume it did so
@@ -730,28 +733,30 @@ func (p *player) finish(ctx context.Context, list []listedChallenge) {
 		case <-ctx.Done():
 			return
 		}
-		var ok bool
-		if list, ok = p.listChallenges(ctx, nil); !ok {
-			return
+		// The listing again, now that the team's score is final; on
+		// several instances, until this one has folded what the others
+		// committed.
+		deadline := time.Now().Add(p.r.cfg.SettleTimeout)
+		for {
+			var ok bool
+			if list, ok = p.listChallenges(ctx, nil); !ok {
+				return
+			}
+			caughtUp := allSolved(list, len(p.r.cfg.Challenges)) && listedScore(list) == p.acct.acknowledged()
+			if caughtUp || !p.r.multi() || time.Now().After(deadline) || !sleep(ctx, 50*time.Millisecond) {
+				break
+			}
 		}
 		if !allSolved(list, len(p.r.cfg.Challenges)) {
 			p.r.fail("team: solve not shown", fmt.Sprintf("%s: the team's listing shows %d of %d challenges solved", p.user.Username, countSolved(list), len(p.r.cfg.Challenges)))
 			return
 		}
 	}
-	var expected int64
-	for _, c := range list {
-		expected += int64(c.Points)
-		for _, h := range c.Hints {
-			if h.Text != nil {
-				expected -= int64(h.Cost)
-			}
-		}
-	}
+	expected := listedScore(list)
 	p.expected = expected
 	p.solves = len(list)
 	if p.team == nil || p.team.check(expected, len(list)) {
-		if total, _ := p.acct.acknowledged(); total != expected {
+		if total := p.acct.acknowledged(); total != expected {
 			p.r.fail("score: replies disagree with listing", fmt.Sprintf("%s: totals from replies end at %d, the listing gives %d", p.who(), total, expected))
 		}
 	}
@@ -764,6 +769,23 @@ func (p *player) finish(ctx context.Context, list []listedChallenge) {
 	}
 	p.r.done.Add(1)
 	p.inst.playersRun.Add(1)
+}
+
+// listedScore is the score a listing shows: the points of its solved
+// challenges minus the cost of its bought hints.
+func listedScore(list []listedChallenge) int64 {
+	var score int64
+	for _, c := range list {
+		if c.Solved {
+			score += int64(c.Points)
+		}
+		for _, h := range c.Hints {
+			if h.Text != nil {
+				score -= int64(h.Cost)
+			}
+		}
+	}
+	return score
 }
 
 // scoreboard fetches /api/scoreboard for the end-of-run checks.

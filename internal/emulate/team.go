@@ -34,6 +34,17 @@ type account struct {
 	// solve counted twice.
 	correct map[int]int
 
+	// lag is set for a team whose members play on several instances: an
+	// instance may not have folded yet what another committed, so total
+	// bounds what one instance answers only through what was acknowledged
+	// through it: base plus solvedOn[instance] minus every purchase. All
+	// purchases then go through one instance, buyer, which therefore
+	// folds them in order.
+	lag      bool
+	base     int64
+	solvedOn []int64
+	buyer    int
+
 	// hintMu makes an account's purchases one at a time, so that no
 	// unacknowledged purchase can make total overstate what is left to
 	// spend (one player buys from its own loop; a team's members would
@@ -41,17 +52,29 @@ type account struct {
 	hintMu sync.Mutex
 }
 
-func newAccount(total int64) *account {
-	return &account{total: total, bought: map[[2]int]bool{}, correct: map[int]int{}}
+// newAccount opens an account at total for a run on instances servers;
+// lag (see account) when the account's members use several of them,
+// buying through instance buyer.
+func newAccount(total int64, instances int, lag bool, buyer int) *account {
+	return &account{total: total, bought: map[[2]int]bool{}, correct: map[int]int{},
+		lag: lag, base: total, solvedOn: make([]int64, instances), buyer: buyer}
 }
 
-// launch notes a submission of a challenge worth points and returns what
-// was acknowledged when it was sent.
-func (a *account) launch(points int64) launchState {
+// low is the acknowledged total that instance inst is sure to have folded.
+func (a *account) low(inst int) int64 {
+	if !a.lag {
+		return a.total
+	}
+	return a.base + a.solvedOn[inst] - a.spent
+}
+
+// launch notes a submission through instance inst of a challenge worth
+// points and returns what was acknowledged when it was sent.
+func (a *account) launch(points int64, inst int) launchState {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.pending += points
-	return launchState{total: a.total, spent: a.spent}
+	return launchState{total: a.low(inst), spent: a.spent}
 }
 
 // land notes that a submission's reply is in.
@@ -61,27 +84,40 @@ func (a *account) land(points int64) {
 	a.mu.Unlock()
 }
 
-// solved acknowledges a correct flag for challenge id worth points sent at
-// at, and returns the range the reply's total must lie in and how many
-// correct replies the challenge has had on this account. The reply counts
-// this solve and everything acknowledged before it was sent, and possibly
-// solves and hints that completed while it was in flight, solves still in
-// flight, and a purchase in flight.
-func (a *account) solved(id int, points int64, at launchState) (lo, hi int64, correct int) {
+// solved acknowledges a correct flag for challenge id worth points sent
+// through instance inst at at, and returns the range the reply's total
+// must lie in and how many correct replies the challenge has had on this
+// account. The reply counts this solve and everything acknowledged before
+// it was sent, and possibly solves and hints that completed while it was
+// in flight, solves still in flight, and a purchase in flight; with lag,
+// also none of the purchases acknowledged before it was sent.
+func (a *account) solved(id int, points int64, at launchState, inst int) (lo, hi int64, correct int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.total += points
+	a.solvedOn[inst] += points
 	a.correct[id]++
 	lo = at.total + points - (a.spent - at.spent) - a.buying
 	hi = a.total + a.pending + (a.spent - at.spent)
+	if a.lag {
+		hi += at.spent
+	}
 	return lo, hi, a.correct[id]
 }
 
-// acknowledged returns the acknowledged total and the points in flight.
-func (a *account) acknowledged() (total, pending int64) {
+// acknowledged returns the acknowledged total.
+func (a *account) acknowledged() int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.total, a.pending
+	return a.total
+}
+
+// canBuyThrough reports whether purchases may go through instance inst,
+// and the total that instance is sure to have folded.
+func (a *account) canBuyThrough(inst int) (bool, int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return !a.lag || inst == a.buyer, a.low(inst)
 }
 
 // nextHint returns the next hint of c to buy (see nextHint).
@@ -91,13 +127,13 @@ func (a *account) nextHint(c listedChallenge) (listedHint, bool) {
 	return nextHint(c, a.bought)
 }
 
-// buy notes that a purchase of a hint costing cost is in flight and
-// returns what was acknowledged when it was sent.
-func (a *account) buy(cost int64) launchState {
+// buy notes that a purchase of a hint costing cost is in flight through
+// instance inst and returns what was acknowledged when it was sent.
+func (a *account) buy(cost int64, inst int) launchState {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.buying = cost
-	return launchState{total: a.total, spent: a.spent}
+	return launchState{total: a.low(inst), spent: a.spent}
 }
 
 // paid acknowledges (or, when the reply was lost, assumes) a purchase sent
@@ -170,7 +206,8 @@ func (p *player) joinTeam(rep *reply, obj map[string]json.RawMessage, total int6
 	r.teamsMu.Lock()
 	t := r.teams[id]
 	if t == nil {
-		t = &team{id: id, name: name, acct: newAccount(total)}
+		// The first member's instance buys the team's hints.
+		t = &team{id: id, name: name, acct: newAccount(total, len(r.instances), r.multi(), p.inst.idx)}
 		r.teams[id] = t
 	}
 	r.teamsMu.Unlock()

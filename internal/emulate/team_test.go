@@ -22,7 +22,7 @@ func teamRunner(t *testing.T) (*runner, []*player) {
 		tid := int64(100 + 100*(i/2))
 		t := r.teams[tid]
 		if t == nil {
-			t = &team{id: tid, name: fmt.Sprintf("Team %d", tid), acct: newAccount(0)}
+			t = &team{id: tid, name: fmt.Sprintf("Team %d", tid), acct: newAccount(0, 2, true, 0)}
 			r.teams[tid] = t
 		}
 		t.members = append(t.members, p)
@@ -125,14 +125,14 @@ func TestTeamScorers(t *testing.T) {
 // teammate had acknowledged meanwhile, and a solve's reply may include a
 // teammate's purchase that is not acknowledged yet.
 func TestAccountBounds(t *testing.T) {
-	a := newAccount(100)
-	at := a.launch(50) // member A submits a 50-point flag
+	a := newAccount(100, 1, false, 0)
+	at := a.launch(50, 0) // member A submits a 50-point flag
 	a.hintMu.Lock()
-	buy := a.buy(30) // member B buys a 30-point hint
+	buy := a.buy(30, 0) // member B buys a 30-point hint
 	// Member C's 200-point solve is acknowledged in between.
-	a.launch(200)
+	a.launch(200, 0)
 	a.land(200)
-	a.solved(2, 200, launchState{total: 100})
+	a.solved(2, 200, launchState{total: 100}, 0)
 	lo, hi := a.paid(1, 1, 30, buy)
 	a.hintMu.Unlock()
 	// The purchase may have been committed before C's solve: 100 − 30.
@@ -140,25 +140,62 @@ func TestAccountBounds(t *testing.T) {
 		t.Errorf("purchase range %d..%d, want 70..320", lo, hi)
 	}
 	a.land(50)
-	lo, hi, n := a.solved(3, 50, at)
+	lo, hi, n := a.solved(3, 50, at, 0)
 	// A's solve counts itself and what was acknowledged at its launch, and
 	// may come after B's purchase: 100 + 50 − 30; at most everything.
 	if lo != 120 || hi != 320+30 || n != 1 {
 		t.Errorf("solve range %d..%d (%d correct), want 120..350", lo, hi, n)
 	}
-	if _, _, n := a.solved(3, 50, at); n != 2 {
+	if _, _, n := a.solved(3, 50, at, 0); n != 2 {
 		t.Errorf("a second correct reply counted %d", n)
 	}
 	// A purchase in flight lowers what a solve's reply may show.
-	at = a.launch(10)
-	a.buy(20)
+	at = a.launch(10, 0)
+	a.buy(20, 0)
 	a.land(10)
-	if lo, _, _ := a.solved(4, 10, at); lo != at.total+10-20 {
+	if lo, _, _ := a.solved(4, 10, at, 0); lo != at.total+10-20 {
 		t.Errorf("solve during a purchase: low bound %d, want %d", lo, at.total+10-20)
 	}
 	// nextHint skips hints bought in the run that a listing does not show.
 	c := listedChallenge{ID: 1, Hints: []listedHint{{ID: 2, Cost: 5}, {ID: 1, Cost: 30}}}
 	if h, ok := a.nextHint(c); !ok || h.ID != 2 {
 		t.Errorf("next hint %+v %v, want hint 2 (hint 1 bought in the run)", h, ok)
+	}
+}
+
+// With members on two instances, an instance is only sure to have folded
+// what went through it: the low bound of a reply, and what may be spent,
+// count only its own solves; purchases go through the buying instance.
+func TestAccountOnSeveralInstances(t *testing.T) {
+	a := newAccount(0, 2, true, 1)
+	at0 := a.launch(100, 0)
+	a.land(100)
+	a.solved(1, 100, at0, 0) // acknowledged through instance 1 (index 0)
+	if ok, low := a.canBuyThrough(0); ok || low != 100 {
+		t.Errorf("instance 0: buys %v, sure of %d; want no purchases there, 100", ok, low)
+	}
+	if ok, low := a.canBuyThrough(1); !ok || low != 0 {
+		t.Errorf("instance 1: buys %v, sure of %d; want purchases, but only 0 (the solve went through instance 0)", ok, low)
+	}
+	at1 := a.launch(50, 1)
+	if at1.total != 0 {
+		t.Fatalf("launch through instance 1 at %d, want 0", at1.total)
+	}
+	a.land(50)
+	lo, hi, _ := a.solved(2, 50, at1, 1)
+	if lo != 50 || hi != 150 {
+		t.Errorf("solve through instance 1: %d..%d, want 50..150", lo, hi)
+	}
+	buy := a.buy(30, 1)
+	lo, hi = a.paid(1, 1, 30, buy)
+	if lo != 20 || hi != 120 {
+		t.Errorf("purchase through instance 1: %d..%d, want 20..120", lo, hi)
+	}
+	// A purchase acknowledged before a solve's launch may not be folded on
+	// the solve's instance: the reply may be that much higher.
+	at0 = a.launch(10, 0)
+	a.land(10)
+	if lo, hi, _ := a.solved(3, 10, at0, 0); lo != 100-30+10 || hi != 130+30 {
+		t.Errorf("solve through instance 0 after a purchase: %d..%d, want 80..160", lo, hi)
 	}
 }
