@@ -3,9 +3,11 @@
 # a bare net/http JSON handler measured in the same run with the same load
 # tool (the reference for every ratio). Runs, in order:
 #   1. wrk -t2 -c64 on the bare handler, GET /api/challenges, POST /api/submit
-#   2. ctfg emulate: 200 players jitter 10; 200 jitter 0; 200 jitter 0
-#      --think 0; 2,000 jitter 0; 5,000 jitter 30 (scorestream without
-#      compression) — each on a fresh server
+#   2. ctfg emulate: 200 players jitter 10; 200 jitter 0 (then again in
+#      teams of 4); 200 jitter 0 --think 0; 2,000 jitter 0 (then again in
+#      teams of 4); 5,000 jitter 30 (scorestream without compression) —
+#      each on a fresh server; a team-mode table puts each team run next
+#      to its individual run (errors, submit p99 and their ratio)
 #   3. the scorestream fan-out benchmark (10,000 sockets)
 # and writes the results between the markers of docs/BENCHMARKS.md.
 #   bash scripts/bench.sh              everything (about 6 minutes)
@@ -98,6 +100,10 @@ kill "$PID"; wait "$PID" 2>/dev/null || true
 
 # --- 2. the emulator -------------------------------------------------------
 "$T/ctfg-bench" game -dir "$T/emu-game" -players 5000 -challenges 15 >/dev/null
+# The same game in teams of TEAM_SIZE consecutive players (credentials.csv
+# with the team column), for the team-mode rows.
+TEAM_SIZE=${TEAM_SIZE:-4}
+"$T/ctfg-bench" game -dir "$T/emu-team" -players 2000 -challenges 15 -team-size "$TEAM_SIZE" >/dev/null
 {
   echo
   echo "### Load emulator (\`ctfg emulate\`, 15 challenges, fresh server each run)"
@@ -105,10 +111,10 @@ kill "$PID"; wait "$PID" 2>/dev/null || true
   echo "| run | errors | wall | flags | flags/s over the wall | flags/s first→last flag | submit p50 / p99 ms (emulator) | submit p99 in the server | login p50 / p99 ms | event delivery p50 / p99 ms | emulator CPU | server CPU | players done |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } >> "$OUT"
-emu() { # label players jitter [emulate flags...]
+emu() { # label players jitter [emulate flags...]; GAME= another game; sets LAST_OUT, LAST_SRV
   local label=$1 n=$2 jitter=$3; shift 3
   echo "== emulate: $label"
-  rm -rf "$T/g" && cp -r "$T/emu-game" "$T/g"
+  rm -rf "$T/g" && cp -r "${GAME:-$T/emu-game}" "$T/g"
   # Thousands of players connect at once: the accept queue of
   # docs/OPERATIONS.md's advice, not the old engine's default of 512.
   start_ctfg "$T/g" emu --ws-backlog 4096
@@ -119,16 +125,31 @@ emu() { # label players jitter [emulate flags...]
   srv=$("$T/ctfg-bench" srvlat -url "$URL" -route "POST /api/submit" || echo "–")
   kill "$PID"; wait "$PID" 2>/dev/null || true
   sed -n '1,3p' "$T/emu.txt"
-  if [ -s "$T/out-$n-$jitter$*/metrics.json" ]; then
-    "$T/ctfg-bench" emurow -label "$label" -metrics "$T/out-$n-$jitter$*/metrics.json" -server-cpu "$cpu" -server-submit "$srv" >> "$OUT"
+  LAST_OUT="$T/out-$n-$jitter$*/metrics.json" LAST_SRV=$srv
+  if [ -s "$LAST_OUT" ]; then
+    "$T/ctfg-bench" emurow -label "$label" -metrics "$LAST_OUT" -server-cpu "$cpu" -server-submit "$srv" >> "$OUT"
   else
     echo "| $label | emulator failed (exit $code): $(tail -1 "$T/emu.txt") |" >> "$OUT"
   fi
 }
+# team_pair LABEL PLAYERS: the individual run just made, then the same in
+# teams right after it (same machine state, as near in time as can be);
+# the comparison row goes to $T/teams.md.
+team_pair() {
+  local solo=$LAST_OUT solo_srv=$LAST_SRV
+  GAME="$T/emu-team" emu "$1 in teams of $TEAM_SIZE, jitter 0" "$2" 0 --team-size "$TEAM_SIZE"
+  if [ -s "$solo" ] && [ -s "$LAST_OUT" ]; then
+    "$T/ctfg-bench" teamrow -label "$1" -solo "$solo" -team "$LAST_OUT" -solo-server "$solo_srv" -team-server "$LAST_SRV" >> "$T/teams.md"
+  else
+    echo "| $1 | a run failed (see the table above) |" >> "$T/teams.md"
+  fi
+}
 emu "200 players, jitter 10" 200 10
 emu "200 players, jitter 0" 200 0
+team_pair "200 players" 200
 emu "200 players, jitter 0, --think 0" 200 0 --think 0
 emu "2,000 players, jitter 0" 2000 0
+team_pair "2,000 players" 2000
 if [ -z "${QUICK:-}" ]; then
   # Without permessage-deflate: inflating the ~40 GB of events that 5,000
   # sockets receive would take the emulator minutes of the shared CPU.
@@ -162,6 +183,14 @@ if [ -n "${MULTI_URLS:-}" ]; then
 fi
 echo >> "$OUT"
 echo "Latencies are as the emulated players saw them (the emulator runs on the same cores); CPU is seconds of user+system time." >> "$OUT"
+{
+  echo
+  echo "### Team mode (\`ctfg emulate --team-size $TEAM_SIZE\`: $TEAM_SIZE consecutive players per team, each run right after its individual run above)"
+  echo
+  echo "| players, jitter 0 | errors individual / team | players done individual / team | submissions individual / team | submit p99 ms individual / team (emulator) | ratio team / individual | submit p99 in the server individual / team | target: 0 errors, ratio ≤ 1.2 |"
+  echo "|---|---|---|---|---|---|---|---|"
+  cat "$T/teams.md"
+} >> "$OUT"
 
 # --- 3. scorestream fan-out ------------------------------------------------
 if [ -z "${QUICK:-}" ]; then

@@ -2,10 +2,11 @@
 // scripts/bench.sh:
 //
 //	ctfg-bench bare -addr 127.0.0.1:0 -port-file F    a bare net/http JSON handler (the reference)
-//	ctfg-bench game -dir D -players N -challenges M   a game sized for the benchmarks
+//	ctfg-bench game -dir D -players N -challenges M [-team-size K]   a game sized for the benchmarks (in teams of K)
 //	ctfg-bench sessions -url U -players N -out F      log N players in, one session cookie per line
 //	ctfg-bench solves -url U                          total solves on the scoreboard
 //	ctfg-bench emurow -label L -metrics F -server-cpu S   a table row from ctfg emulate's metrics.json
+//	ctfg-bench teamrow -label L -solo F -team F       a team-mode table row: an individual and a team run's metrics.json
 //	ctfg-bench srvlat -url U -route R                 server-side latency of a route from /metrics
 //	ctfg-bench splice -file F -section S              replace F's generated section with S
 package main
@@ -29,7 +30,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: ctfg-bench bare|game|sessions|solves|emurow|srvlat|splice [flags]")
+		fmt.Fprintln(os.Stderr, "usage: ctfg-bench bare|game|sessions|solves|emurow|teamrow|srvlat|splice [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -44,6 +45,8 @@ func main() {
 		err = solves(os.Args[2:])
 	case "emurow":
 		err = emuRow(os.Args[2:])
+	case "teamrow":
+		err = teamRow(os.Args[2:])
 	case "srvlat":
 		err = srvLat(os.Args[2:])
 	case "splice":
@@ -82,17 +85,20 @@ func writeGame(args []string) error {
 	dir := fs.String("dir", "", "game directory to create")
 	players := fs.Int("players", 2000, "players")
 	challenges := fs.Int("challenges", 100, "challenges")
+	teamSize := fs.Int("team-size", 0, "play in teams of this many consecutive players (credentials.csv gains the team column); 0: no teams")
 	fs.Parse(args)
 	if *dir == "" {
 		return fmt.Errorf("-dir is required")
 	}
+	if *teamSize < 0 {
+		return fmt.Errorf("-team-size must be ≥ 0")
+	}
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return err
 	}
-	var creds bytes.Buffer
-	creds.WriteString("username,password\n")
-	for i := 0; i < *players; i++ {
-		fmt.Fprintf(&creds, "p%d,pw%d\n", i, i)
+	creds, err := credentials(*players, *teamSize)
+	if err != nil {
+		return err
 	}
 	chs := make([]game.Challenge, *challenges)
 	for i := range chs {
@@ -110,7 +116,7 @@ func writeGame(args []string) error {
 		return err
 	}
 	files := map[string][]byte{
-		"credentials.csv": creds.Bytes(),
+		"credentials.csv": creds,
 		"challenges.json": js,
 		".env":            []byte("CTFG_API_TOKEN=bench-api-token\nCTFG_ADMIN_TOKEN=bench-admin-token\n"),
 	}
@@ -120,6 +126,40 @@ func writeGame(args []string) error {
 		}
 	}
 	return nil
+}
+
+// credentials writes credentials.csv for players p0..pN-1 (password
+// pwI); with teamSize > 0 it has the team column, and players
+// teamSize·k … teamSize·k+teamSize−1 make team k.
+func credentials(players, teamSize int) ([]byte, error) {
+	var b bytes.Buffer
+	if teamSize == 0 {
+		b.WriteString("username,password\n")
+		for i := 0; i < players; i++ {
+			fmt.Fprintf(&b, "p%d,pw%d\n", i, i)
+		}
+		return b.Bytes(), nil
+	}
+	b.WriteString("username,password,team\n")
+	for i := 0; i < players; i++ {
+		name, err := teamName(i / teamSize)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&b, "p%d,pw%d,%s\n", i, i, name)
+	}
+	return b.Bytes(), nil
+}
+
+// teamName names team k by the display-name rules, which forbid a
+// character repeated five times in a row (team 11111).
+func teamName(k int) (string, error) {
+	for _, name := range []string{fmt.Sprintf("Team %d", k), fmt.Sprintf("Team %d-%d", k/1000, k%1000)} {
+		if n, err := game.ValidateName(name); err == nil && n == name {
+			return name, nil
+		}
+	}
+	return "", fmt.Errorf("no valid name for team %d", k)
 }
 
 func sessions(args []string) error {

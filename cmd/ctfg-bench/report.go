@@ -66,6 +66,69 @@ func emuRow(args []string) error {
 	return nil
 }
 
+// teamRatioTarget is issue 13's bound: team mode's submit p99 within
+// this factor of individual mode's, measured in the same run.
+const teamRatioTarget = 1.2
+
+// teamRow prints one row of the team-mode table: an individual run and
+// the same run in teams, errors and submit p99 side by side, and the
+// ratio of the p99s against the target.
+func teamRow(args []string) error {
+	fs := flag.NewFlagSet("teamrow", flag.ExitOnError)
+	label := fs.String("label", "", "first cell of the row")
+	solo := fs.String("solo", "", "metrics.json of the individual run")
+	team := fs.String("team", "", "metrics.json of the team run")
+	soloSrv := fs.String("solo-server", "–", "server-side submit latency of the individual run (from srvlat)")
+	teamSrv := fs.String("team-server", "–", "server-side submit latency of the team run (from srvlat)")
+	fs.Parse(args)
+	row, err := teamRowText(*label, *solo, *team, *soloSrv, *teamSrv)
+	if err != nil {
+		return err
+	}
+	fmt.Println(row)
+	return nil
+}
+
+func teamRowText(label, soloPath, teamPath, soloSrv, teamSrv string) (string, error) {
+	read := func(path string) (*emulate.Result, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		var r emulate.Result
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return &r, nil
+	}
+	solo, err := read(soloPath)
+	if err != nil {
+		return "", err
+	}
+	team, err := read(teamPath)
+	if err != nil {
+		return "", err
+	}
+	s, _ := solo.Endpoint("POST /api/submit")
+	t, _ := team.Endpoint("POST /api/submit")
+	verdict := "–"
+	ratio := "–"
+	if s.P99MS > 0 && t.P99MS > 0 {
+		q := t.P99MS / s.P99MS
+		ratio = fmt.Sprintf("%.2f", q)
+		verdict = fmt.Sprintf("met (≤ %.1f)", teamRatioTarget)
+		if q > teamRatioTarget {
+			verdict = fmt.Sprintf("**missed** (> %.1f)", teamRatioTarget)
+		}
+	}
+	if solo.ErrorCount() > 0 || team.ErrorCount() > 0 {
+		verdict = "**missed** (errors)"
+	}
+	return fmt.Sprintf("| %s | %d / %d | %d / %d | %d / %d (%d already solved by a teammate) | %.1f / %.1f | %s | %s / %s | %s |",
+		label, solo.ErrorCount(), team.ErrorCount(), solo.PlayersDone, team.PlayersDone,
+		s.Count, t.Count, team.TeamSolved, s.P99MS, t.P99MS, ratio, soloSrv, teamSrv, verdict), nil
+}
+
 // Markers delimit the generated part of docs/BENCHMARKS.md; the text
 // around them is written by hand.
 const (

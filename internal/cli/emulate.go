@@ -15,7 +15,7 @@ import (
 	"github.com/ctfg/ctfg/internal/gamefile"
 )
 
-const emulateUsage = `emulate --url URL[,URL...] --players N [--jitter SECONDS] [--think MS|0] [--credentials FILE] [--challenges FILE] [--out DIR] [--game DIR]
+const emulateUsage = `emulate --url URL[,URL...] --players N [--team-size N] [--jitter SECONDS] [--think MS|0] [--credentials FILE] [--challenges FILE] [--out DIR] [--game DIR]
 
 Plays N emulated players against a running ctfg server the way browsers do
 (page and assets, login, display name, scorestream, challenges, hints,
@@ -26,12 +26,18 @@ to stdout; exits with status 1 on any error.
 With several comma-separated URLs (instances sharing one database), player i
 uses the (i mod n)-th URL for everything, and the summary adds each
 instance's players, requests and scorestream completeness, and event
-delivery split into same-instance and cross-instance.`
+delivery split into same-instance and cross-instance.
+
+With --team-size N the server plays in teams (credentials.csv with a team
+column): each player plays for the team /api/me names, teams of at most N
+emulated members score, a teammate's earlier solve answers a submission
+with "already_solved" (counted, not an error), and the scoreboard and
+every scorestream must end with each team's solves once.`
 
 // emulateOpts are emulate's flags.
 type emulateOpts struct {
 	url, gameDir, credentials, challenges, out, cpuProfile string
-	players, think, inFlight                               int
+	players, think, inFlight, teamSize                     int
 	jitter, hintChance                                     float64
 	timeout, settle                                        time.Duration
 	noCompression                                          bool
@@ -44,6 +50,7 @@ func newEmulateFlagSet(stdio IO) (*flag.FlagSet, *emulateOpts) {
 	fs := newFlagSet("emulate", emulateUsage, stdio)
 	fs.StringVar(&o.url, "url", "", "base URL of the running server, e.g. http://127.0.0.1:8080, or a comma-separated list of instances sharing one database (required)")
 	fs.IntVar(&o.players, "players", 10, "number of players to emulate (the first N of the credentials)")
+	fs.IntVar(&o.teamSize, "team-size", 0, "play a server in team mode, with at most `N` emulated players per team (0: players score alone)")
 	fs.Float64Var(&o.jitter, "jitter", 0, "spread player start times uniformly over this many `seconds`; 0 starts all at once")
 	fs.IntVar(&o.think, "think", int(emulate.DefaultThink/time.Millisecond), "mean think time in `ms` before each submission (uniform in [ms/2, 3ms/2]) and between rounds; 0 removes every pause")
 	fs.IntVar(&o.inFlight, "in-flight", emulate.DefaultInFlight, "submissions in flight per player")
@@ -93,6 +100,8 @@ func runEmulate(ctx context.Context, stdio IO, args []string) error {
 		return errors.New("--in-flight must be at least 1")
 	case *hintChance < 0 || *hintChance > 1:
 		return errors.New("--hint-chance must be between 0 and 1")
+	case o.teamSize < 0:
+		return errors.New("--team-size must be ≥ 0")
 	}
 	if *credentials == "" {
 		*credentials = filepath.Join(*gameDir, gamefile.CredentialsFile)
@@ -120,6 +129,7 @@ func runEmulate(ctx context.Context, stdio IO, args []string) error {
 	cfg.SettleTimeout = *settle
 	cfg.Seed = *seed
 	cfg.NoCompression = *noCompression
+	cfg.TeamSize = o.teamSize
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

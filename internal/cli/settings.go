@@ -34,7 +34,7 @@ type playSettings struct {
 	// of at most TeamSize members; 0: teams only from credentials.csv.
 	TeamSize     int
 	TeamSizeFrom string
-	Registration   registrationSettings // registration.go
+	Registration registrationSettings // registration.go
 }
 
 // resolvePlay reads CTFG_REVEAL, CTFG_PRACTICE, CTFG_FIRST_BLOOD_BONUS,

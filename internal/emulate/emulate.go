@@ -80,6 +80,13 @@ type Config struct {
 	// Seed makes think times, hint choices and start offsets repeatable;
 	// 0 picks a random seed.
 	Seed uint64
+	// TeamSize > 0 plays a server in team mode (docs/API.md, "Teams")
+	// whose teams have at most this many emulated members: each player's
+	// team is the one /api/me names (checked against Users' Team when
+	// set); teams, not players, must end on the scoreboard and every
+	// scorestream, and a teammate's "already_solved" is an answer like
+	// any other. 0 plays individuals.
+	TeamSize int
 }
 
 // DefaultConfig returns the command line's defaults for url and players.
@@ -137,6 +144,18 @@ type runner struct {
 	delaySame, delayCross *shardedHistogram
 	pidInst               *playerInstances
 	checks                []instanceCheck // end-of-run socket check, per instance
+
+	// Team mode: the teams by id, each emulated player's team id (for
+	// the scorestream's "by"), and the submissions a teammate's solve
+	// made "already_solved".
+	teamsMu    sync.Mutex
+	teams      map[int64]*team
+	pidTeam    *playerInstances
+	teamSolved atomic.Int64
+	// solvingLeft counts the players still solving; allOver is closed
+	// when it reaches 0 (see player.finish).
+	solvingLeft atomic.Int64
+	allOver     chan struct{}
 
 	loggedIn    atomic.Int64
 	socketsOpen atomic.Int64
@@ -243,11 +262,19 @@ func newRunner(cfg Config) (*runner, error) {
 	if cfg.HintChance < 0 || cfg.HintChance > 1 {
 		return nil, errors.New("hint chance must be between 0 and 1")
 	}
+	if cfg.TeamSize < 0 {
+		return nil, errors.New("team size must not be negative")
+	}
 	bases, err := ParseURLs(cfg.URL)
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, byID: map[int]*game.Challenge{}, errs: map[string]int{}, samples: map[string]string{}}
+	r := &runner{cfg: cfg, byID: map[int]*game.Challenge{}, errs: map[string]int{}, samples: map[string]string{},
+		teams: map[int64]*team{}, allOver: make(chan struct{})}
+	r.solvingLeft.Store(int64(cfg.Players))
+	if r.teamMode() {
+		r.pidTeam = newPlayerInstances(cfg.Players*4 + 4096)
+	}
 	for i, b := range bases {
 		r.instances = append(r.instances, &instance{idx: i, base: b})
 	}
@@ -367,10 +394,11 @@ func (r *runner) play(ctx context.Context) []*player {
 // catch up with the last event, closes the sockets and checks what each
 // saw.
 func (r *runner) settle(ctx context.Context, players []*player) {
-	boards, lastID := r.finalBoards(ctx, players)
+	sc := r.scorers(players)
+	boards, lastID := r.finalBoards(ctx, players, sc)
 	for i, b := range boards {
 		if b != nil {
-			r.checkBoard(players, b, r.instances[i])
+			r.checkBoard(sc, b, r.instances[i])
 		}
 	}
 
@@ -403,7 +431,7 @@ func (r *runner) settle(ctx context.Context, players []*player) {
 		r.fail("interrupted", "the run was interrupted before it finished")
 		return
 	}
-	r.checkStreams(players, boards, lastID)
+	r.checkStreams(players, sc, boards, lastID)
 }
 
 // finalBoards fetches /api/scoreboard from each instance through its
@@ -413,7 +441,7 @@ func (r *runner) settle(ctx context.Context, players []*player) {
 // yet, so those behind the highest last_id, or disagreeing with what the
 // players were acknowledged, are fetched again until they catch up or
 // SettleTimeout passes; whatever remains is then reported as an error.
-func (r *runner) finalBoards(ctx context.Context, players []*player) ([][]standing, int64) {
+func (r *runner) finalBoards(ctx context.Context, players []*player, sc []scorer) ([][]standing, int64) {
 	n := len(r.instances)
 	boards := make([][]standing, n)
 	ids := make([]int64, n)
@@ -440,7 +468,7 @@ func (r *runner) finalBoards(ctx context.Context, players []*player) ([][]standi
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		lagging := false
 		for i, p := range readers {
-			if boards[i] == nil || (ids[i] >= lastID && len(r.boardMismatches(players, boards[i])) == 0) {
+			if boards[i] == nil || (ids[i] >= lastID && len(r.boardMismatches(sc, boards[i])) == 0) {
 				continue
 			}
 			lagging = true
@@ -464,36 +492,42 @@ func (r *runner) finalBoards(ctx context.Context, players []*player) ([][]standi
 // boardMismatch is one way a final scoreboard disagrees with a player.
 type boardMismatch struct{ kind, detail string }
 
-// boardMismatches compares a final scoreboard with what each player earned.
-func (r *runner) boardMismatches(players []*player, board []standing) []boardMismatch {
+// boardMismatches compares a final scoreboard with what each player (or
+// team) earned.
+func (r *runner) boardMismatches(sc []scorer, board []standing) []boardMismatch {
 	byID := make(map[int64]standing, len(board))
 	for _, s := range board {
 		byID[s.PlayerID] = s
 	}
 	var out []boardMismatch
-	for _, p := range players {
-		if !p.finished {
-			continue
-		}
-		s, ok := byID[p.playerID]
+	for _, p := range sc {
+		s, ok := byID[p.id]
 		switch {
 		case !ok:
-			out = append(out, boardMismatch{"scoreboard: player missing", fmt.Sprintf("player_id %d (%s) is not on /api/scoreboard", p.playerID, p.user.Username)})
+			out = append(out, boardMismatch{"scoreboard: " + r.scorerNoun() + " missing", fmt.Sprintf("player_id %d (%s) is not on /api/scoreboard", p.id, p.who)})
 		case s.Score != p.expected:
-			out = append(out, boardMismatch{"scoreboard: wrong score", fmt.Sprintf("player_id %d: scoreboard says %d, expected %d", p.playerID, s.Score, p.expected)})
+			out = append(out, boardMismatch{"scoreboard: wrong score", fmt.Sprintf("player_id %d: scoreboard says %d, expected %d", p.id, s.Score, p.expected)})
 		case s.Solves != len(r.cfg.Challenges):
-			out = append(out, boardMismatch{"scoreboard: wrong solves", fmt.Sprintf("player_id %d: scoreboard says %d solves, expected %d", p.playerID, s.Solves, len(r.cfg.Challenges))})
+			out = append(out, boardMismatch{"scoreboard: wrong solves", fmt.Sprintf("player_id %d: scoreboard says %d solves, expected %d", p.id, s.Solves, len(r.cfg.Challenges))})
 		case s.DisplayName != p.name:
-			out = append(out, boardMismatch{"scoreboard: wrong displayname", fmt.Sprintf("player_id %d: scoreboard says %q, expected %q", p.playerID, s.DisplayName, p.name)})
+			out = append(out, boardMismatch{"scoreboard: wrong displayname", fmt.Sprintf("player_id %d: scoreboard says %q, expected %q", p.id, s.DisplayName, p.name)})
 		}
 	}
 	return out
 }
 
+// scorerNoun is what scores: "player", or "team" in team mode.
+func (r *runner) scorerNoun() string {
+	if r.teamMode() {
+		return "team"
+	}
+	return "player"
+}
+
 // checkBoard counts every disagreement of instance in's final scoreboard
 // with what the players earned.
-func (r *runner) checkBoard(players []*player, board []standing, in *instance) {
-	for _, m := range r.boardMismatches(players, board) {
+func (r *runner) checkBoard(sc []scorer, board []standing, in *instance) {
+	for _, m := range r.boardMismatches(sc, board) {
 		detail := m.detail
 		if r.multi() {
 			detail = "/api/scoreboard" + in.where(r) + ": " + detail
@@ -502,13 +536,14 @@ func (r *runner) checkBoard(players []*player, board []standing, in *instance) {
 	}
 }
 
-// checkStreams verifies that every scorestream saw every player's solves,
-// wherever they were committed: for each emulated player, the count of
-// its solves in the snapshot plus the score events after it (deduplicated
-// by id) must equal its final solve count, and the sums over everyone must
-// match the final scoreboard of the socket's instance. It also tallies,
-// per instance, how many sockets ended up complete.
-func (r *runner) checkStreams(players []*player, boards [][]standing, lastID int64) {
+// checkStreams verifies that every scorestream saw every player's (in
+// team mode every team's) solves, wherever they were committed: for each
+// scorer, the count of its solves in the snapshot plus the score events
+// after it (deduplicated by id) must equal its final solve count, and the
+// sums over everyone must match the final scoreboard of the socket's
+// instance. It also tallies, per instance, how many sockets ended up
+// complete.
+func (r *runner) checkStreams(players []*player, sc []scorer, boards [][]standing, lastID int64) {
 	type totals struct{ solves, score int64 }
 	sums := make([]totals, len(boards))
 	for i, board := range boards {
@@ -518,10 +553,8 @@ func (r *runner) checkStreams(players []*player, boards [][]standing, lastID int
 		}
 	}
 	var expected int64
-	for _, b := range players {
-		if b.finished {
-			expected += int64(b.solves)
-		}
+	for _, b := range sc {
+		expected += int64(b.solves)
 	}
 	for i := range r.checks {
 		r.checks[i].expected = expected
@@ -533,19 +566,17 @@ func (r *runner) checkStreams(players []*player, boards [][]standing, lastID int
 		}
 		in := a.inst
 		var seen int64
-		for _, b := range players {
-			if b.finished {
-				seen += int64(min(s.solvesOf(b.playerID), b.solves))
-			}
+		for _, b := range sc {
+			seen += int64(min(s.solvesOf(b.id), b.solves))
 		}
-		ok := r.checkStream(a, players, boards[in.idx] != nil, sums[in.idx].solves, sums[in.idx].score, lastID)
+		ok := r.checkStream(a, sc, boards[in.idx] != nil, sums[in.idx].solves, sums[in.idx].score, lastID)
 		r.checks[in.idx].add(seen, ok)
 	}
 }
 
 // checkStream checks player a's scorestream at the end of the run and
 // reports whether it had everything.
-func (r *runner) checkStream(a *player, players []*player, haveBoard bool, boardSolves, boardScore, lastID int64) bool {
+func (r *runner) checkStream(a *player, sc []scorer, haveBoard bool, boardSolves, boardScore, lastID int64) bool {
 	s, in := a.stream, a.inst
 	where := in.where(r)
 	if !s.synced {
@@ -558,19 +589,16 @@ func (r *runner) checkStream(a *player, players []*player, haveBoard bool, board
 	}
 	missed := 0
 	var example string
-	for _, b := range players {
-		if !b.finished {
-			continue
-		}
-		if got := s.solvesOf(b.playerID); got != b.solves {
+	for _, b := range sc {
+		if got := s.solvesOf(b.id); got != b.solves {
 			missed++
 			if example == "" {
-				example = fmt.Sprintf("%s's scorestream%s counted %d solves of player_id %d%s, who has %d", a.user.Username, where, got, b.playerID, b.inst.where(r), b.solves)
+				example = fmt.Sprintf("%s's scorestream%s counted %d solves of player_id %d%s, who has %d", a.user.Username, where, got, b.id, b.inst.where(r), b.solves)
 			}
 		}
 	}
 	if missed > 0 {
-		r.fail(r.instanceKind("stream: missed or duplicated solves", in), fmt.Sprintf("%s (and %d other players)", example, missed-1))
+		r.fail(r.instanceKind("stream: missed or duplicated solves", in), fmt.Sprintf("%s (and %d other %ss)", example, missed-1, r.scorerNoun()))
 		return false
 	}
 	if haveBoard && (s.sumSolves != boardSolves || s.sumScore != boardScore) {

@@ -174,3 +174,128 @@ func TestRunTwoInstancesOfOneServer(t *testing.T) {
 	}
 	t.Logf("summary:\n%s", summary.String())
 }
+
+// TestRunTeamsAgainstServer plays 22 players in teams of 4 (the last of
+// 2) against a real team-mode server: teammates race for the same flags
+// and hints, yet every team must solve each challenge once, with zero
+// deviations, and every scorestream must end with every team's solves.
+func TestRunTeamsAgainstServer(t *testing.T) {
+	bin := emutest.MustBuild(t)
+	const players, size, teams = 22, 4, 6
+	dir := emutest.MustTeamGameDir(t, players, size)
+	srv := emutest.MustServer(t, bin, dir)
+
+	cfg := mustConfig(t, srv.URL, dir, players)
+	cfg.TeamSize = size
+	cfg.Think = 0
+	cfg.HintChance = 0.5
+	cfg.SettleTimeout = 10 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := emulate.Run(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summary strings.Builder
+	_ = res.WriteSummary(&summary)
+	if n := res.ErrorCount(); n != 0 {
+		t.Fatalf("%d errors:\n%s", n, summary.String())
+	}
+	nch := len(emutest.Challenges())
+	if res.PlayersDone != players || res.Teams != teams || res.TeamSize != size || res.Flags != int64(teams*nch) {
+		t.Fatalf("done %d, teams %d of %d, flags %d; want %d, %d of %d, %d\n%s",
+			res.PlayersDone, res.Teams, res.TeamSize, res.Flags, players, teams, size, teams*nch, summary.String())
+	}
+	// Members start together with no think time: they meet on the same
+	// flags, and the later ones hear "already_solved".
+	submit, _ := res.Endpoint("POST /api/submit")
+	if res.TeamSolved == 0 || int64(submit.Count) < res.Flags+res.TeamSolved {
+		t.Errorf("%d submissions, %d correct, %d already solved by a teammate", submit.Count, res.Flags, res.TeamSolved)
+	}
+	if res.Hints == 0 {
+		t.Errorf("no hint was bought with a hint chance of 0.5")
+	}
+	if !strings.Contains(summary.String(), "  teams           6 teams of up to 4 players; ") {
+		t.Errorf("summary does not say the teams:\n%s", summary.String())
+	}
+	if !strings.Contains(res.HTML(), "22 players in teams of 4") {
+		t.Errorf("report does not say the team size")
+	}
+}
+
+// TestRunTeamsTwoInstancesOfOneServer spreads the members of each team
+// over two "instances" (the same server twice): event delivery is split
+// by the instance of the member who made the event ("by"), not of the
+// team, which has none.
+func TestRunTeamsTwoInstancesOfOneServer(t *testing.T) {
+	bin := emutest.MustBuild(t)
+	const players, size = 16, 4
+	dir := emutest.MustTeamGameDir(t, players, size)
+	srv := emutest.MustServer(t, bin, dir)
+
+	cfg := mustConfig(t, srv.URL+","+srv.URL, dir, players)
+	cfg.TeamSize = size
+	cfg.Think = 0
+	cfg.SettleTimeout = 10 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := emulate.Run(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summary strings.Builder
+	_ = res.WriteSummary(&summary)
+	if n := res.ErrorCount(); n != 0 || res.PlayersDone != players {
+		t.Fatalf("%d errors, %d players done:\n%s", n, res.PlayersDone, summary.String())
+	}
+	same, cross := res.EventDelaySame, res.EventDelayCross
+	if same.Count == 0 || cross.Count == 0 || same.Count+cross.Count != res.EventDelay.Count {
+		t.Errorf("delivery: all %+v, same %+v, cross %+v", res.EventDelay, same, cross)
+	}
+	nch := int64(len(emutest.Challenges()))
+	for i, in := range res.Instances {
+		if in.Sockets != players/2 || in.SocketsComplete != in.Sockets || in.SolvesExpected != players/size*nch {
+			t.Errorf("instance %d: %+v", i+1, in)
+		}
+	}
+}
+
+// TestRunTeamModeMismatch: the emulator says so when its mode is not the
+// server's, and when a team has more emulated members than --team-size.
+func TestRunTeamModeMismatch(t *testing.T) {
+	bin := emutest.MustBuild(t)
+	teamDir := emutest.MustTeamGameDir(t, 4, 4)
+	teamSrv := emutest.MustServer(t, bin, teamDir)
+	soloDir := emutest.MustGameDir(t, 2)
+	soloSrv := emutest.MustServer(t, bin, soloDir)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, c := range []struct {
+		name      string
+		url, dir  string
+		players   int
+		teamSize  int
+		kind      string
+		count     int
+		completes bool
+	}{
+		{"individual emulator, team server", teamSrv.URL, teamDir, 2, 0, "GET /api/me: the server plays in teams", 2, false},
+		{"team emulator, individual server", soloSrv.URL, soloDir, 2, 3, "GET /api/me: no team_id", 2, false},
+		{"teams larger than --team-size", teamSrv.URL, teamDir, 4, 2, "team: more members than --team-size", 2, true},
+	} {
+		cfg := mustConfig(t, c.url, c.dir, c.players)
+		cfg.TeamSize = c.teamSize
+		cfg.Think = 0
+		cfg.HintChance = 0
+		cfg.SettleTimeout = 5 * time.Second
+		res, err := emulate.Run(ctx, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Errors[c.kind] != c.count || res.ErrorCount() != c.count || (res.PlayersDone == c.players) != c.completes {
+			var summary strings.Builder
+			_ = res.WriteSummary(&summary)
+			t.Errorf("%s: want %d × %q:\n%s", c.name, c.count, c.kind, summary.String())
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // streamEvent is what the emulator reads from one scorestream event
@@ -19,6 +20,7 @@ type streamEvent struct {
 	HintID      int64
 	Event       string // system events: "reset"
 	FirstBlood  int64  // score events: 1, 2 or 3 for a challenge's first solvers
+	By          int64  // team mode: the member who made a team's solve or hint
 
 	seen uint16 // bit set of evField present with the right kind
 	bad  string // first field with a wrong kind
@@ -40,6 +42,8 @@ const (
 	fEvent
 	fMessage
 	fFirstBlood
+	fBy
+	fByName
 )
 
 var evFieldNames = []struct {
@@ -59,6 +63,8 @@ var evFieldNames = []struct {
 	{"event", fEvent, kString},
 	{"message", fMessage, kString},
 	{"first_blood", fFirstBlood, kInt},
+	{"by", fBy, kInt},
+	{"by_name", fByName, kString},
 }
 
 // fieldIndex returns the index of key in evFieldNames, or -1. A switch
@@ -89,6 +95,10 @@ func fieldIndex(key []byte) int {
 		return 10
 	case "first_blood":
 		return 11
+	case "by":
+		return 12
+	case "by_name":
+		return 13
 	}
 	return -1
 }
@@ -149,6 +159,23 @@ func (ev *streamEvent) checkShape() error {
 		}
 		if ev.FirstBlood < 1 || ev.FirstBlood > 3 {
 			return fmt.Errorf("score event with first_blood %d (want 1, 2 or 3)", ev.FirstBlood)
+		}
+	}
+	if evField(ev.seen)&(fBy|fByName) != 0 && ev.Type != "score" && ev.Type != "hint" {
+		return fmt.Errorf("%s event with by", ev.Type)
+	}
+	return nil
+}
+
+// checkTeamShape reports how a checked event of a team-mode game deviates
+// from the contract: a team's solve or hint names the member who made it.
+func (ev *streamEvent) checkTeamShape() error {
+	if ev.Type != "score" && ev.Type != "hint" {
+		return nil
+	}
+	for _, f := range []evField{fBy, fByName} {
+		if evField(ev.seen)&f == 0 {
+			return fmt.Errorf("team %s event without %q", ev.Type, evFieldNames[bits.TrailingZeros16(uint16(f))].name)
 		}
 	}
 	return nil
@@ -326,6 +353,8 @@ func (p *frameParser) member(ev *streamEvent, key []byte) error {
 			ev.HintID = n
 		case fFirstBlood:
 			ev.FirstBlood = n
+		case fBy:
+			ev.By = n
 		}
 		return nil
 	default:

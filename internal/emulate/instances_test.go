@@ -171,7 +171,7 @@ func TestCheckStreamsPerInstance(t *testing.T) {
 				}
 			}
 		}
-		r.checkStreams(players, make([][]standing, len(r.instances)), -1)
+		r.checkStreams(players, r.scorers(players), make([][]standing, len(r.instances)), -1)
 		kind := "stream: missed or duplicated solves"
 		if r.multi() {
 			kind += " (instance 2)"
@@ -253,10 +253,10 @@ func TestFinalBoardsWaitForLaggingInstance(t *testing.T) {
 			players := finishedPlayers(r, 2)
 			ctx := context.Background()
 			t0 := time.Now()
-			boards, lastID := r.finalBoards(ctx, players)
+			boards, lastID := r.finalBoards(ctx, players, r.scorers(players))
 			for i, bd := range boards {
 				if bd != nil {
-					r.checkBoard(players, bd, r.instances[i])
+					r.checkBoard(r.scorers(players), bd, r.instances[i])
 				}
 			}
 			if aCalls.Load() != 1 {

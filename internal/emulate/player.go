@@ -43,14 +43,12 @@ type player struct {
 	loggedIn bool
 	playerID int64
 	wsURL    string
-	// total is the score the server has acknowledged so far: the initial
-	// total plus replied solves minus replied hints. Solves still in
-	// flight can only add to it, so it is a lower bound of the server's
-	// figure, and spending at most this much never causes a 402.
-	total int64
-	// spent is the cost of every hint bought so far.
-	spent  int64
+	// acct is what the server has acknowledged of the score: the
+	// player's own, or in team mode the team's, shared by its members.
+	acct   *account
+	team   *team // team mode: the player's team
 	stream *streamClient
+	over   bool // solvingOver was called
 
 	finished bool  // solved everything and passed the final checks
 	solves   int   // final number of solved challenges
@@ -217,6 +215,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // run plays the whole game as one browser would.
 func (p *player) run(ctx context.Context) {
+	defer p.solvingOver()
 	if !sleep(ctx, p.offset) {
 		return
 	}
@@ -359,14 +358,24 @@ func (p *player) fetchMe(ctx context.Context, first bool) bool {
 	}
 	if first {
 		p.playerID = integer(obj, "player_id")
-		p.total = integer(obj, "total")
 		if p.r.pidInst != nil {
 			p.r.pidInst.set(p.playerID, p.inst.idx)
 		}
+		if p.r.teamMode() {
+			return p.joinTeam(rep, obj, integer(obj, "total"))
+		}
+		if _, ok := obj["team_id"]; ok {
+			p.r.fail("GET /api/me: the server plays in teams", fmt.Sprintf("%s → %s: run with --team-size", rep.desc, abbreviate(rep.body, 200)))
+			return false
+		}
+		p.acct = newAccount(integer(obj, "total"), len(p.r.instances), false, p.inst.idx)
 		return true
 	}
 	if id := integer(obj, "player_id"); id != p.playerID {
 		p.shapeErr(epMe, rep, fmt.Errorf("player_id changed from %d to %d", p.playerID, id))
+	}
+	if p.team != nil && integer(obj, "team_id") != p.team.id {
+		p.r.fail("GET /api/me: team changed", fmt.Sprintf("%s → %s, expected team_id %d", rep.desc, abbreviate(rep.body, 200), p.team.id))
 	}
 	if str(obj, "displayname") != p.name || boolean(obj, "needs_name") {
 		p.r.fail("GET /api/me: display name not kept", fmt.Sprintf("%s → %s, expected displayname %q", rep.desc, abbreviate(rep.body, 200), p.name))
@@ -426,7 +435,6 @@ func (p *player) solveAll(ctx context.Context) ([]listedChallenge, bool) {
 	pending := map[int]launchState{}
 	attempts := map[int]int{}
 	known := map[int]bool{} // solves acknowledged to this player
-	var pendingPoints int64
 	inflight, idle, listFailures := 0, 0, 0
 
 	launch := func(id int) {
@@ -435,9 +443,8 @@ func (p *player) solveAll(ctx context.Context) ([]listedChallenge, bool) {
 		if cfg.Think > 0 {
 			think = cfg.Think/2 + time.Duration(p.rng.Int64N(int64(cfg.Think)+1))
 		}
-		pending[id] = launchState{total: p.total, spent: p.spent}
+		pending[id] = p.acct.launch(int64(c.Points), p.inst.idx)
 		attempts[id]++
-		pendingPoints += int64(c.Points)
 		inflight++
 		go func() {
 			var rep *reply
@@ -452,9 +459,9 @@ func (p *player) solveAll(ctx context.Context) ([]listedChallenge, bool) {
 		c := p.r.byID[res.id]
 		at := pending[res.id]
 		delete(pending, res.id)
-		pendingPoints -= int64(c.Points)
+		p.acct.land(int64(c.Points))
 		inflight--
-		return p.handleSubmit(res, c, known, at, pendingPoints)
+		return p.handleSubmit(res, c, known, at)
 	}
 
 	for {
@@ -479,7 +486,7 @@ func (p *player) solveAll(ctx context.Context) ([]listedChallenge, bool) {
 			}
 			return list, true
 		}
-		p.maybeBuyHint(ctx, list, pendingPoints)
+		p.maybeBuyHint(ctx, list)
 
 		var queue []int
 		for _, c := range list {
@@ -517,7 +524,7 @@ func (p *player) solveAll(ctx context.Context) ([]listedChallenge, bool) {
 }
 
 // handleSubmit checks one submission's reply; it reports a new solve.
-func (p *player) handleSubmit(res subResult, c *game.Challenge, known map[int]bool, at launchState, pendingPoints int64) bool {
+func (p *player) handleSubmit(res subResult, c *game.Challenge, known map[int]bool, at launchState) bool {
 	rep := res.rep
 	if !p.expect(epSubmit, rep, 200, true) {
 		return false
@@ -536,14 +543,13 @@ func (p *player) handleSubmit(res subResult, c *game.Challenge, known map[int]bo
 		if pts := integer(obj, "points"); pts != int64(c.Points) {
 			p.r.fail("POST /api/submit: wrong points", fmt.Sprintf("%s → points %d, challenge %d is worth %d", rep.desc, pts, c.ID, c.Points))
 		}
-		p.total += int64(c.Points)
-		// The reply's total counts this solve, everything acknowledged
-		// before it was sent, and possibly solves and hints that completed
-		// while it was in flight or are still in flight.
-		lo := at.total + int64(c.Points) - (p.spent - at.spent)
-		hi := p.total + pendingPoints + (p.spent - at.spent)
+		lo, hi, n := p.acct.solved(c.ID, int64(c.Points), at, p.inst.idx)
 		if t := integer(obj, "total"); t < lo || t > hi {
 			p.r.fail("POST /api/submit: wrong total", fmt.Sprintf("%s → total %d, expected %d..%d", rep.desc, t, lo, hi))
+		}
+		if n > 1 {
+			// Two members sending one flag at once make one solve.
+			p.r.fail("POST /api/submit: correct twice for one challenge", fmt.Sprintf("%s → correct again (%d correct replies%s)", rep.desc, n, p.teamWhere()))
 		}
 		known[c.ID] = true
 		p.r.flags.Add(1)
@@ -551,6 +557,13 @@ func (p *player) handleSubmit(res subResult, c *game.Challenge, known map[int]bo
 		p.r.flagSeen(time.Now())
 		return true
 	case "already_solved":
+		if p.team != nil {
+			// A teammate's solve landed between this player's listing and
+			// its submission: what the web app shows a member too.
+			p.r.teamSolved.Add(1)
+			known[c.ID] = true
+			return true
+		}
 		p.r.fail("POST /api/submit: already_solved for an unsolved challenge", fmt.Sprintf("%s → %s", rep.desc, abbreviate(rep.body, 200)))
 		known[c.ID] = true
 		return true
@@ -640,12 +653,14 @@ func countSolved(list []listedChallenge) int {
 	return n
 }
 
-// nextHint returns the first hint of c, in purchase order, not yet bought.
-func nextHint(c listedChallenge) (listedHint, bool) {
+// nextHint returns the first hint of c, in purchase order, neither shown
+// bought in the listing nor in bought (hints bought in this run, which the
+// listing of a team's member may not show yet).
+func nextHint(c listedChallenge, bought map[[2]int]bool) (listedHint, bool) {
 	hs := append([]listedHint(nil), c.Hints...)
 	sort.Slice(hs, func(i, j int) bool { return hs[i].ID < hs[j].ID })
 	for _, h := range hs {
-		if h.Text == nil {
+		if h.Text == nil && !bought[[2]int{c.ID, h.ID}] {
 			return h, true
 		}
 	}
@@ -653,71 +668,124 @@ func nextHint(c listedChallenge) (listedHint, bool) {
 }
 
 // maybeBuyHint now and then buys the next hint of an unsolved challenge,
-// only when the acknowledged total covers its cost.
-func (p *player) maybeBuyHint(ctx context.Context, list []listedChallenge, pendingPoints int64) {
+// only when the acknowledged total covers its cost. A team's members buy
+// one at a time (account.hintMu).
+func (p *player) maybeBuyHint(ctx context.Context, list []listedChallenge) {
 	if p.r.cfg.HintChance <= 0 || p.rng.Float64() >= p.r.cfg.HintChance {
 		return
 	}
+	a := p.acct
+	a.hintMu.Lock()
+	defer a.hintMu.Unlock()
 	for _, c := range list {
 		if c.Solved {
 			continue
 		}
-		h, ok := nextHint(c)
-		if !ok || int64(h.Cost) > p.total {
+		h, ok := a.nextHint(c)
+		through, total := a.canBuyThrough(p.inst.idx)
+		if !through {
+			return // a teammate on the team's buying instance buys
+		}
+		if !ok || int64(h.Cost) > total {
 			continue
 		}
+		at := a.buy(int64(h.Cost), p.inst.idx)
 		rep := p.do(ctx, epHint, "POST", "/api/hint", map[string]int{"id": c.ID, "hint_id": h.ID}, false)
 		if rep == nil {
 			// The purchase may or may not have happened; assume it did so
 			// that later purchases stay affordable.
-			p.total -= int64(h.Cost)
-			p.spent += int64(h.Cost)
+			a.paid(c.ID, h.ID, int64(h.Cost), at)
 			return
 		}
 		if rep.status == http.StatusPaymentRequired {
-			p.r.fail("POST /api/hint: 402 although affordable", fmt.Sprintf("%s → 402 %s; acknowledged total was %d, cost %d", rep.desc, abbreviate(rep.body, 200), p.total, h.Cost))
+			a.refused()
+			p.r.fail("POST /api/hint: 402 although affordable", fmt.Sprintf("%s → 402 %s; acknowledged total was %d, cost %d", rep.desc, abbreviate(rep.body, 200), total, h.Cost))
 			return
 		}
 		if !p.expect(epHint, rep, 200, true) {
+			a.refused()
 			return
 		}
 		obj, err := checkObject(rep.body, hintReplyShape...)
 		if err != nil || str(obj, "result") != "ok" {
+			a.refused()
 			p.shapeErr(epHint, rep, fmt.Errorf("want result ok, text, total: %v", err))
 			return
 		}
-		p.total -= int64(h.Cost)
-		p.spent += int64(h.Cost)
-		if t := integer(obj, "total"); t < p.total || t > p.total+pendingPoints {
-			p.r.fail("POST /api/hint: wrong total", fmt.Sprintf("%s → total %d, expected %d..%d", rep.desc, t, p.total, p.total+pendingPoints))
+		lo, hi := a.paid(c.ID, h.ID, int64(h.Cost), at)
+		if t := integer(obj, "total"); t < lo || t > hi {
+			p.r.fail("POST /api/hint: wrong total", fmt.Sprintf("%s → total %d, expected %d..%d", rep.desc, t, lo, hi))
 		}
 		p.r.hints.Add(1)
 		return
 	}
 }
 
-// finish checks the end state: the expected score everywhere.
+// finish checks the end state: the expected score everywhere. In team
+// mode a member's purchase can change the team's score until every member
+// is done, so each waits for all players to stop solving and checks the
+// team's score against a fresh listing.
 func (p *player) finish(ctx context.Context, list []listedChallenge) {
-	var expected int64
-	for _, c := range list {
-		expected += int64(c.Points)
-		for _, h := range c.Hints {
-			if h.Text != nil {
-				expected -= int64(h.Cost)
+	if p.team != nil {
+		p.solvingOver()
+		select {
+		case <-p.r.allOver:
+		case <-ctx.Done():
+			return
+		}
+		// The listing again, now that the team's score is final; on
+		// several instances, until this one has folded what the others
+		// committed.
+		deadline := time.Now().Add(p.r.cfg.SettleTimeout)
+		for {
+			var ok bool
+			if list, ok = p.listChallenges(ctx, nil); !ok {
+				return
+			}
+			caughtUp := allSolved(list, len(p.r.cfg.Challenges)) && listedScore(list) == p.acct.acknowledged()
+			if caughtUp || !p.r.multi() || time.Now().After(deadline) || !sleep(ctx, 50*time.Millisecond) {
+				break
 			}
 		}
+		if !allSolved(list, len(p.r.cfg.Challenges)) {
+			p.r.fail("team: solve not shown", fmt.Sprintf("%s: the team's listing shows %d of %d challenges solved", p.user.Username, countSolved(list), len(p.r.cfg.Challenges)))
+			return
+		}
 	}
+	expected := listedScore(list)
 	p.expected = expected
 	p.solves = len(list)
-	if p.total != expected {
-		p.r.fail("score: replies disagree with listing", fmt.Sprintf("%s: totals from replies end at %d, the listing gives %d", p.user.Username, p.total, expected))
+	if p.team == nil || p.team.check(expected, len(list)) {
+		if total := p.acct.acknowledged(); total != expected {
+			p.r.fail("score: replies disagree with listing", fmt.Sprintf("%s: totals from replies end at %d, the listing gives %d", p.who(), total, expected))
+		}
 	}
 	if !p.fetchMe(ctx, false) {
 		return
 	}
 	p.finished = true
+	if p.team != nil {
+		p.team.finish()
+	}
 	p.r.done.Add(1)
 	p.inst.playersRun.Add(1)
+}
+
+// listedScore is the score a listing shows: the points of its solved
+// challenges minus the cost of its bought hints.
+func listedScore(list []listedChallenge) int64 {
+	var score int64
+	for _, c := range list {
+		if c.Solved {
+			score += int64(c.Points)
+		}
+		for _, h := range c.Hints {
+			if h.Text != nil {
+				score -= int64(h.Cost)
+			}
+		}
+	}
+	return score
 }
 
 // scoreboard fetches /api/scoreboard for the end-of-run checks.

@@ -56,7 +56,11 @@ svg text{font:11px system-ui,sans-serif;fill:#333}
 code{font-size:12px;word-break:break-all}
 </style></head><body>
 `, r.Players)
-	fmt.Fprintf(&b, "<h1>ctfg emulate — %d players against %s</h1>\n", r.Players, esc(r.URL))
+	teams := ""
+	if r.TeamSize > 0 {
+		teams = fmt.Sprintf(" in teams of %d", r.TeamSize)
+	}
+	fmt.Fprintf(&b, "<h1>ctfg emulate — %d players%s against %s</h1>\n", r.Players, teams, esc(r.URL))
 	fmt.Fprintf(&b, "<p class=%q><strong>Run %s.</strong> %d of %d players solved everything.</p>\n", statusClass, esc(status), r.PlayersDone, r.Players)
 	b.WriteString("<table>\n")
 	kv := func(k, v string) { fmt.Fprintf(&b, "<tr><td>%s</td><td>%s</td></tr>\n", esc(k), esc(v)) }
@@ -64,6 +68,9 @@ code{font-size:12px;word-break:break-all}
 	kv("wall time", fmt.Sprintf("%.2f s", r.WallSec))
 	kv("start jitter / think / in flight", fmt.Sprintf("%g s / %g ms / %d", r.JitterSec, r.ThinkMS, r.InFlight))
 	kv("challenges", fmt.Sprint(r.Challenges))
+	if r.TeamSize > 0 {
+		kv("teams", fmt.Sprintf("%d teams of up to %d players; %d submissions answered already_solved (a teammate's solve)", r.Teams, r.TeamSize, r.TeamSolved))
+	}
 	kv("flags", fmt.Sprintf("%d (%.1f/s over the wall time, %.1f/s from first to last flag)", r.Flags, r.FlagsPerSec, r.SolvingRate))
 	kv("hints bought", fmt.Sprint(r.Hints))
 	kv("requests", fmt.Sprintf("%d (%.1f/s), %d resent on a closed kept-alive connection", r.Requests, r.RequestsPerSec, r.Resent))

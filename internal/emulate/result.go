@@ -32,6 +32,14 @@ type Result struct {
 	InFlight    int     `json:"in_flight"`
 	Challenges  int     `json:"challenges"`
 	Seed        uint64  `json:"seed"`
+	// TeamSize is --team-size: 0 when players score, else the game is
+	// played in teams of at most that many emulated members. Teams is the
+	// number of teams the players were in; TeamSolved counts submissions
+	// answered "already_solved" because a teammate had solved the
+	// challenge first. Flags are then the teams' solves.
+	TeamSize   int   `json:"team_size,omitempty"`
+	Teams      int   `json:"teams,omitempty"`
+	TeamSolved int64 `json:"already_solved_by_teammate,omitempty"`
 	// WSCompression tells whether the sockets negotiated permessage-deflate.
 	WSCompression bool      `json:"ws_compression"`
 	Started       time.Time `json:"started"`
@@ -120,7 +128,8 @@ func (r *runner) result(wall time.Duration, cpuUser, cpuSys time.Duration, nofil
 		JitterSec: r.cfg.Jitter.Seconds(), ThinkMS: float64(r.cfg.Think) / float64(time.Millisecond),
 		InFlight: r.cfg.InFlight, Challenges: len(r.cfg.Challenges), Seed: r.cfg.Seed,
 		WSCompression: !r.cfg.NoCompression,
-		Started:       r.start, WallSec: wall.Seconds(),
+		TeamSize:      r.cfg.TeamSize, Teams: r.teamCount(), TeamSolved: r.teamSolved.Load(),
+		Started: r.start, WallSec: wall.Seconds(),
 		Flags: r.flags.Load(), Hints: r.hints.Load(), Requests: r.requests.Load(),
 		Errors: map[string]int{}, ErrorSamples: map[string]string{},
 		WSConnect:      r.lat[epWSConnect].stats(),
@@ -179,6 +188,9 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "  players         %d done of %d (jitter %gs, think %gms, %d in flight, %d challenges, scorestream compression %s)\n",
 		r.PlayersDone, r.Players, r.JitterSec, r.ThinkMS, r.InFlight, r.Challenges, map[bool]string{true: "on", false: "off"}[r.WSCompression])
+	if r.TeamSize > 0 {
+		fmt.Fprintf(&b, "  teams           %d teams of up to %d players; %d submissions answered already_solved (a teammate's solve)\n", r.Teams, r.TeamSize, r.TeamSolved)
+	}
 	fmt.Fprintf(&b, "  wall time       %.2fs\n", r.WallSec)
 	fmt.Fprintf(&b, "  flags           %d (%.1f/s over the wall time; %.1f/s in the %.2fs from first to last), hints %d\n",
 		r.Flags, r.FlagsPerSec, r.SolvingRate, r.SolvingSec, r.Hints)
@@ -264,9 +276,15 @@ func (r *runner) startProgress(w io.Writer) func() {
 }
 
 func (r *runner) progressLine() string {
+	// In team mode each team solves each challenge once; teams appear as
+	// their members log in.
+	scorers := int64(r.cfg.Players)
+	if r.teamMode() {
+		scorers = int64(r.teamCount())
+	}
 	return fmt.Sprintf("%6.1fs  logged in %d/%d  sockets %d  flags %d/%d  done %d  events %d  errors %d  goroutines %d",
 		time.Since(r.start).Seconds(), r.loggedIn.Load(), r.cfg.Players, r.socketsOpen.Load(),
-		r.flags.Load(), int64(r.cfg.Players)*int64(len(r.cfg.Challenges)), r.done.Load(),
+		r.flags.Load(), scorers*int64(len(r.cfg.Challenges)), r.done.Load(),
 		r.events.Load(), r.errorsTotal.Load(), goroutines())
 }
 

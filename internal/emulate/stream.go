@@ -239,6 +239,12 @@ func (s *streamClient) apply(ev *streamEvent) {
 		s.r.fail("stream: wrong event shape", fmt.Sprintf("%v: %s", err, abbreviate(s.frame, 300)))
 		return
 	}
+	if s.r.teamMode() {
+		if err := ev.checkTeamShape(); err != nil {
+			s.r.fail("stream: wrong event shape", fmt.Sprintf("%v: %s", err, abbreviate(s.frame, 300)))
+			return
+		}
+	}
 	if ev.Type == "system" {
 		if ev.Event == "reset" && !s.reset {
 			s.r.fail("stream: reset during the run", "the server sent a reset event")
@@ -263,15 +269,26 @@ func (s *streamClient) apply(ev *streamEvent) {
 	case "hint":
 		s.sumScore += ev.Points
 	}
+	// In team mode a solve or hint is the team's (player_id) and made by
+	// a member (by): an emulated member's must be its own team's.
+	who := ev.PlayerID
+	if ev.By != 0 {
+		who = ev.By
+		if s.r.pidTeam != nil {
+			if t, ok := s.r.pidTeam.get(ev.By); ok && int64(t) != ev.PlayerID {
+				s.r.fail("stream: by is not a member of the team", fmt.Sprintf("event %d: by %d is in team %d, not player_id %d", ev.ID, ev.By, t, ev.PlayerID))
+			}
+		}
+	}
 	// The delay is the scoreboard's: from a player's event to the screen.
 	if ev.TS >= s.liveAfter && playerEvent(ev.Type) {
 		d := time.Duration(s.now-ev.TS*1000) * time.Microsecond
 		s.r.delay.record(s.p.idx, d)
 		// With several instances, split by where the event was committed:
-		// its player's instance (events of players outside the run count
-		// only in the total).
+		// its player's (the member's, for a team) instance (events of
+		// players outside the run count only in the total).
 		if s.r.pidInst != nil {
-			if from, ok := s.r.pidInst.get(ev.PlayerID); ok {
+			if from, ok := s.r.pidInst.get(who); ok {
 				if from == s.p.inst.idx {
 					s.r.delaySame.record(s.p.idx, d)
 				} else {

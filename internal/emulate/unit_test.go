@@ -169,7 +169,7 @@ func TestParseChallenges(t *testing.T) {
 	if len(list) != 1 || list[0].ID != 1 || list[0].Points != 100 || len(list[0].Hints) != 2 {
 		t.Fatalf("parsed %+v", list)
 	}
-	if h, ok := nextHint(list[0]); !ok || h.ID != 2 || h.Cost != 5 {
+	if h, ok := nextHint(list[0], nil); !ok || h.ID != 2 || h.Cost != 5 {
 		t.Fatalf("next hint %+v %v", h, ok)
 	}
 	for _, bad := range []string{

@@ -377,6 +377,25 @@ func (e *Engine) commit(ops []*op) {
 	evs := make([]game.Event, 0, len(ops))
 	owners := make([]*op, 0, len(ops))
 	scorers := make(map[*op]int64, len(ops))
+	// A refusal that rests on an event earlier in this batch (a teammate's
+	// solve or purchase, or the player's own from another tab) is answered
+	// only once that event is committed and folded: an "already_solved"
+	// sent before then would show a solve no listing has yet, and would be
+	// wrong if the commit failed.
+	inBatch := map[int64]bool{}
+	type lateReply struct {
+		o   *op
+		sid int64
+		err error
+	}
+	var late []lateReply
+	refuse := func(o *op, sid int64, p *game.Player, err error) {
+		if inBatch[sid] {
+			late = append(late, lateReply{o, sid, err})
+			return
+		}
+		o.reply <- opResult{err: err, total: p.Score}
+	}
 	for _, o := range ops {
 		// Solves and hints belong to the scorer: the player, or in team
 		// mode their team (the event then names the member in Data).
@@ -397,7 +416,7 @@ func (e *Engine) commit(ops []*op) {
 		switch o.kind {
 		case opSolve:
 			if p.Solved(o.chal.ID) || (practice && o.practice && p.Practiced(o.chal.ID)) {
-				o.reply <- opResult{total: p.Score}
+				refuse(o, sid, p, nil)
 				continue
 			}
 			if practice && o.practice {
@@ -421,7 +440,7 @@ func (e *Engine) commit(ops []*op) {
 			}
 			h, err := p.CheckHint(o.chal, o.hintID)
 			if err != nil {
-				o.reply <- opResult{err: err, total: p.Score}
+				refuse(o, sid, p, err)
 				continue
 			}
 			ev = game.Event{Type: game.EventHint, UserID: p.ID, ChallengeID: o.chal.ID, HintID: h.ID, Points: -h.Cost, TS: ts}
@@ -444,6 +463,7 @@ func (e *Engine) commit(ops []*op) {
 			ev = ev.WithBy(o.userID)
 		}
 		p.Apply(ev)
+		inBatch[sid] = true
 		evs = append(evs, ev)
 		owners = append(owners, o)
 	}
@@ -458,6 +478,9 @@ func (e *Engine) commit(ops []*op) {
 		}
 		for _, o := range owners {
 			o.reply <- opResult{err: fmt.Errorf("engine: commit: %w", err)}
+		}
+		for _, l := range late {
+			l.o.reply <- opResult{err: fmt.Errorf("engine: commit: %w", err)}
 		}
 		return
 	}
@@ -485,6 +508,10 @@ func (e *Engine) commit(ops []*op) {
 		default:
 			o.reply <- opResult{ev: r.Event, inserted: true, total: p.Score, practice: r.Event.Type == game.EventPractice}
 		}
+	}
+	for _, l := range late {
+		p, _ := e.st.Player(l.sid)
+		l.o.reply <- opResult{err: l.err, total: p.Score}
 	}
 	if e.cfg.OnBatch != nil {
 		e.cfg.OnBatch(len(evs), e.now().Sub(started))

@@ -67,4 +67,10 @@ export const api = {
   // No session needed: the login page and the board count down too.
   clock: () => request('GET', '/api/clock', undefined, { quiet401: true }),
   announcements: () => request('GET', '/api/announcements', undefined, { quiet401: true }),
+  scoreboard: () => request('GET', '/api/scoreboard', undefined, { quiet401: true }),
+  // Teams (team mode only; 403 teams_off otherwise).
+  myTeam: () => request('GET', '/api/teams/mine'),
+  createTeam: (name) => request('POST', '/api/teams', { name }),
+  joinTeam: (code) => request('POST', '/api/teams/join', { code }),
+  leaveTeam: () => request('POST', '/api/teams/leave'),
 };

@@ -18,6 +18,8 @@ import { ScoreStream, backoffDelay } from './stream.js';
 import { ClockWatcher, describe, formatDuration, gate, phase } from './clock.js';
 import { Banners, announcementSpeech, markSeen, renderAnnouncementList, seenTs } from './announce.js';
 import { announce, liveRegions, watchRank } from './live.js';
+import { StandingsRefresher } from './standings.js';
+import { NO_TEAM_REASON, boardId, renderTeamView, teamMode } from './team.js';
 
 const TICK_MS = 1000;
 // Every browser hears a "clock" or "release" frame at the same moment;
@@ -64,6 +66,8 @@ export function startApp(root) {
     lastOpened: null, // the challenge last opened: its card gets the focus back
   };
 
+  // Dynamic scoring: refetch the scoreboard after value frames.
+  s.standings = new StandingsRefresher({ model: s.model, fetch: api.scoreboard, onLoaded: boardChanged });
   liveRegions();
 
   s.clock = new ClockWatcher({ fetch: api.clock, onChange: onClock });
@@ -88,7 +92,19 @@ export function startApp(root) {
   }
 
   function currentGate() {
-    return s.clock.clock ? gate(s.clock.clock, serverNow()) : { open: true, practice: false, reason: null };
+    const g = s.clock.clock ? gate(s.clock.clock, serverNow()) : { open: true, practice: false, reason: null };
+    // In team mode a player without a team cannot solve (403 no_team).
+    if (g.open && needsTeam()) return { open: false, practice: false, reason: NO_TEAM_REASON };
+    return g;
+  }
+
+  /** myId is who stands for the player on the board: their team in team mode. */
+  function myId() {
+    return boardId(s.me);
+  }
+
+  function needsTeam() {
+    return teamMode(s.me) && myId() === null;
   }
 
   /** tick redraws the countdowns and notices a boundary we crossed. */
@@ -196,6 +212,7 @@ export function startApp(root) {
         const me = await api.me();
         s.me = { ...s.me, ...me };
         if (s.shell) s.shell.name.textContent = me.displayname || me.username;
+        updateTeam();
         return me.websocket_url;
       },
       onState: (state) => {
@@ -215,11 +232,7 @@ export function startApp(root) {
   function onSnapshot(first) {
     // An unfrozen board holds the true score; a frozen one only the
     // board's (the header shows both then).
-    if (!s.model.frozen) {
-      const score = s.model.score(s.me.player_id);
-      if (score !== null) setTotal(score);
-    }
-    updatePoints();
+    boardChanged();
     updateAnnouncementNav();
     if (!s.bannerChecked) {
       // A player arriving after an announcement sees the newest one once.
@@ -237,7 +250,20 @@ export function startApp(root) {
     if (currentRoute().name === 'announcements') showAnnouncements(false);
   }
 
+  /** boardChanged takes the player's (team's) score from an unfrozen board. */
+  function boardChanged() {
+    if (!s.me) return;
+    const id = myId();
+    if (!s.model.frozen && id !== null) {
+      const score = s.model.score(id);
+      if (score !== null) s.total = score;
+    }
+    updatePoints();
+  }
+
   function onLiveEvents(events) {
+    s.standings.onEvents(events);
+    noteValues(events);
     let clock = false;
     let release = false;
     const news = [];
@@ -257,11 +283,16 @@ export function startApp(root) {
       } else if (s.banners) for (const a of news) s.banners.show(a);
       updateAnnouncementNav();
     }
-    const mine = events.filter((ev) => ev.player_id === s.me.player_id);
+    const id = myId();
+    const mine = id === null ? [] : events.filter((ev) => ev.player_id === id);
     if (!mine.length) return;
-    if (!s.model.frozen) {
-      const score = s.model.score(s.me.player_id);
-      if (score !== null) setTotal(score);
+    boardChanged();
+    // A teammate's solve or hint is the team's: fetch the list again, so
+    // that it shows as solved (or the hint as bought) here too.
+    const byMates = mine.filter((ev) => typeof ev.by === 'number' && ev.by !== s.me.player_id);
+    if (byMates.length) {
+      teammatesActed(new Set(byMates.map((ev) => ev.challenge_id)));
+      return;
     }
     const solved = mine.filter((ev) => ev.type === 'score');
     if (!solved.length) return;
@@ -279,6 +310,32 @@ export function startApp(root) {
     else if (r.name === 'challenge' && newly.has(r.id)) route();
   }
 
+  /** teammatesActed refetches the challenges and redraws what shows them. */
+  function teammatesActed(ids) {
+    if (!s.shell) return;
+    const seq = s.seq;
+    loadChallenges(true).then(() => {
+      if (seq !== s.seq || !s.shell) return;
+      const r = currentRoute();
+      if (r.name === 'challenges') showList();
+      else if (r.name === 'challenge' && ids.has(r.id)) route();
+    }, () => {});
+  }
+
+  /** noteValues keeps the cached list's values current under dynamic scoring. */
+  function noteValues(events) {
+    let changed = false;
+    for (const ev of events) {
+      if (ev.type !== 'score' || typeof ev.value !== 'number' || !s.challenges) continue;
+      const ch = s.challenges.find((c) => c.id === ev.challenge_id);
+      if (ch && !s.model.frozen && ch.points !== ev.value) {
+        ch.points = ev.value;
+        changed = true;
+      }
+    }
+    if (changed && s.shell && currentRoute().name === 'challenges') showList();
+  }
+
   function setTotal(n) {
     s.total = n;
     updatePoints();
@@ -290,7 +347,8 @@ export function startApp(root) {
    */
   function boardScore() {
     if (!s.model.frozen || !s.me) return null;
-    const sc = s.model.score(s.me.player_id);
+    const id = myId();
+    const sc = id === null ? null : s.model.score(id);
     if (sc !== null) return sc;
     return typeof s.me.board_total === 'number' ? s.me.board_total : null;
   }
@@ -339,11 +397,20 @@ export function startApp(root) {
     const el = s.shell.view;
     const focused = el.contains(document.activeElement) && document.activeElement.closest('[data-challenge-id]');
     const id = focused ? focused.dataset.challengeId : null;
-    renderChallengeList(el, s.challenges, { meId: s.me.player_id, waiting: waitingPanel() });
+    renderChallengeList(el, s.challenges, { meId: myId(), waiting: waitingPanel(), notice: noTeamNotice() });
     if (id) {
       const card = el.querySelector(`[data-challenge-id="${CSS.escape(id)}"]`);
       if (card) card.focus();
     }
+  }
+
+  /** noTeamNotice tells a player without a team (team mode) where to get one. */
+  function noTeamNotice() {
+    if (!needsTeam()) return null;
+    return h('div', { class: 'panel notice-panel no-team' },
+      h('p', {}, h('strong', { text: 'You are not in a team yet. ' }),
+        'Solving challenges needs a team: ',
+        h('a', { href: '#team', text: 'make one or join one on the Team page' }), '.'));
   }
 
   /**
@@ -425,6 +492,8 @@ export function startApp(root) {
     s.me = null;
     s.challenges = null;
     s.shell = null;
+    s.standings.stop();
+    s.standings = new StandingsRefresher({ model: s.model, fetch: api.scoreboard, onLoaded: boardChanged });
     s.seq++;
     showLogin(notice);
   }
@@ -436,7 +505,10 @@ export function startApp(root) {
         location.hash = `#${hash}`;
       },
     });
-    const points = h('span', { class: 'points', 'aria-live': 'polite', 'aria-label': 'Your score', text: formatPoints(s.total) });
+    const teams = teamMode(s.me);
+    const points = h('span', { class: 'points', 'aria-live': 'polite', 'aria-label': teams ? 'Team score' : 'Your score', text: formatPoints(s.total) });
+    // In team mode: the team's name (a link to the Team view).
+    const team = teams ? h('a', { class: 'team-chip', href: '#team' }) : null;
     const boardPoints = h('span', { class: 'board-points muted', hidden: true });
     const name = h('span', { class: 'player-name', text: s.me.displayname || s.me.username });
     const conn = h('p', { class: 'conn', role: 'status', hidden: true, text: 'Reconnecting…' });
@@ -449,7 +521,7 @@ export function startApp(root) {
     const annButton = nav('Announcements', 'announcements');
     annButton.append(' ', annCount);
     const navEl = h('nav', { class: 'nav-buttons', 'aria-label': 'Main' },
-      nav('Challenges', 'challenges'), nav('Scoreboard', 'scoreboard'), annButton);
+      nav('Challenges', 'challenges'), nav('Scoreboard', 'scoreboard'), teams ? nav('Team', 'team') : null, annButton);
     s.banners = new Banners({
       challengeTitle, listHref: '#announcements', focusAfter: () => view, onDismiss: updateAnnouncementNav,
     });
@@ -458,18 +530,47 @@ export function startApp(root) {
       h('header', { class: 'topbar' },
         h('a', { class: 'brand', href: '#challenges', text: 'ctfg' }),
         navEl,
-        h('div', { class: 'who' }, chip, name, points, boardPoints,
+        h('div', { class: 'who' }, chip, name, team, points, boardPoints,
           h('button', { type: 'button', class: 'ghost', text: 'Logout', onClick: logout }))),
       conn,
       state,
       s.banners.el,
       view);
-    s.shell = { points, boardPoints, name, conn, view, nav: navEl, chip, state, annCount };
+    s.shell = { points, boardPoints, name, team, conn, view, nav: navEl, chip, state, annCount };
+    updateTeam();
     if (s.stream) conn.hidden = s.stream.state !== 'reconnecting';
     s.phase = null;
     tick();
     updatePoints();
     updateAnnouncementNav();
+  }
+
+  /** updateTeam shows the team's name in the header (team mode). */
+  function updateTeam() {
+    const el = s.shell && s.shell.team;
+    if (!el) return;
+    const name = typeof s.me.team === 'string' && s.me.team !== '' ? s.me.team : null;
+    el.classList.toggle('none', !name);
+    if (name) el.replaceChildren(h('span', { class: 'sr-only', text: 'Team: ' }), name);
+    else el.textContent = 'No team';
+  }
+
+  /** teamChanged follows a make, join or leave of the Team view. */
+  function teamChanged(team) {
+    const inTeam = team && typeof team.team_id === 'number';
+    s.me = { ...s.me, team_id: inTeam ? team.team_id : null, team: inTeam ? team.team : null };
+    // The team's solves and score are the player's now (or no more).
+    s.challenges = null;
+    s.total = 0;
+    updateTeam();
+    boardChanged();
+    api.me().then((me) => {
+      if (!s.me || !s.shell) return;
+      s.me = { ...s.me, ...me };
+      if (typeof me.total === 'number') s.total = me.total;
+      updateTeam();
+      boardChanged();
+    }, () => {});
   }
 
   function currentRoute() {
@@ -483,7 +584,8 @@ export function startApp(root) {
     const seq = ++s.seq;
     s.gateHooks.clear();
     s.missing = false;
-    const r = currentRoute();
+    let r = currentRoute();
+    if (r.name === 'team' && !teamMode(s.me)) r = { name: 'challenges' };
     // A solve seen on the stream before the submit's reply redraws the
     // challenge under the player's flag field: the focus follows.
     const active = document.activeElement;
@@ -497,11 +599,18 @@ export function startApp(root) {
     updateAnnouncementNav();
     if (r.name === 'scoreboard') {
       document.title = 'Scoreboard · ctfg';
-      s.view = showScoreboard(el, s.model, s.me.player_id, {
+      s.view = showScoreboard(el, s.model, myId(), {
+        teams: teamMode(s.me),
         mine: () => ({ total: s.total, board: boardScore() }),
         freezeTime: () => (s.clock.clock ? s.clock.clock.freeze : null),
       });
       keepFocus();
+      return;
+    }
+    if (r.name === 'team' && teamMode(s.me)) {
+      document.title = 'Team · ctfg';
+      renderTeamView(el, { meId: s.me.player_id, current: () => seq === s.seq, onChange: teamChanged });
+      window.scrollTo(0, 0);
       return;
     }
     if (r.name === 'announcements') {
@@ -540,7 +649,7 @@ export function startApp(root) {
       document.title = `${ch.title} · ctfg`;
       s.lastOpened = ch.id;
       renderChallengeDetail(el, ch, {
-        meId: s.me.player_id,
+        meId: myId(),
         gate: currentGate,
         onGate: (fn) => s.gateHooks.add(fn),
         clockRefused: () => s.clock.refresh(),
@@ -548,9 +657,11 @@ export function startApp(root) {
         total: () => s.total,
         setTotal,
         onBack: back,
-        onSolved: () => {
+        onSolved: (solved) => {
           // New challenges may have unlocked; refresh the list quietly.
-          loadChallenges(true).catch(() => {});
+          // The detail learns from it whether the solve is pending (a
+          // freeze that began a moment ago).
+          return loadChallenges(true).then((list) => list.find((c) => c.id === solved.id) || null, () => null);
         },
         reload: () => {
           s.challenges = null;
@@ -586,11 +697,12 @@ export function startApp(root) {
   }
 }
 
-/** parseRoute reads a location hash: #scoreboard, #announcements, #challenge/<id>, else the list. */
+/** parseRoute reads a location hash: #scoreboard, #announcements, #team, #challenge/<id>, else the list. */
 export function parseRoute(hash) {
   const h = String(hash || '').replace(/^#\/?/, '');
   if (h === 'scoreboard') return { name: 'scoreboard' };
   if (h === 'announcements') return { name: 'announcements' };
+  if (h === 'team') return { name: 'team' };
   const m = /^challenge\/(\d+)$/.exec(h);
   if (m) return { name: 'challenge', id: Number(m[1]) };
   return { name: 'challenges' };

@@ -12,6 +12,8 @@ import { ScoreChart } from './scorechart.js';
 import { rankTable, recentList, throttled } from './scoreboard.js';
 import { ClockWatcher, describe } from './clock.js';
 import { announcementItem } from './announce.js';
+import { StandingsRefresher } from './standings.js';
+import { byLine, teamMode } from './team.js';
 
 const RETRY_MS = 3000;
 const ANNOUNCEMENTS_SHOWN = 2;
@@ -36,10 +38,19 @@ export async function startBoard(root) {
     setTimeout(() => startBoard(root), RETRY_MS);
     return;
   }
-  runBoard(root, info);
+  // A player's browser marks their team (team mode); a public board
+  // without a session marks nobody.
+  let teamId = null;
+  try {
+    const me = await api.me();
+    if (teamMode(me) && typeof me.team_id === 'number') teamId = me.team_id;
+  } catch {
+    /* no session: a public board */
+  }
+  runBoard(root, info, teamId);
 }
 
-function runBoard(root, info) {
+function runBoard(root, info, teamId) {
   const model = new Scoreboard();
   const conn = h('p', { class: 'conn', role: 'status', hidden: true, text: 'Reconnecting…' });
   const clock = h('span', { class: 'clock' });
@@ -89,7 +100,7 @@ function runBoard(root, info) {
   const draw = () => {
     const rows = Math.max(5, Math.floor((window.innerHeight - 200) / 56));
     replace(tableBox, model.players.size
-      ? rankTable(model, { limit: rows })
+      ? rankTable(model, { limit: rows, meId: teamId, you: ' (your team)' })
       : h('p', { class: 'empty', text: model.ready ? 'No scores yet.' : 'Connecting…' }));
     replace(recentBox, recentList(model, 6));
     drawAnnouncements();
@@ -122,12 +133,15 @@ function runBoard(root, info) {
     const item = h('div', { class: 'toast first-blood' },
       h('span', { class: 'drop', 'aria-hidden': 'true' }),
       h('strong', { text: 'First blood! ' }),
-      `${ev.displayname || `#${ev.player_id}`} solved ${ev.challenge || `challenge ${ev.challenge_id}`}`);
+      `${byLine(ev)} solved ${ev.challenge || `challenge ${ev.challenge_id}`}`);
     toasts.append(item);
     while (toasts.children.length > 3) toasts.firstElementChild.remove();
     setTimeout(() => item.remove(), TOAST_MS);
   };
+  // Dynamic scoring: earlier solvers' scores fell; the frame does not say.
+  const standings = new StandingsRefresher({ model, fetch: api.scoreboard });
   const teardown = () => {
+    standings.stop();
     clearInterval(clockTimer);
     clearInterval(chartTimer);
     watcher.stop();
@@ -142,6 +156,7 @@ function runBoard(root, info) {
       conn.hidden = s !== 'reconnecting';
     },
     onEvents: (events) => {
+      standings.onEvents(events);
       if (events.some((ev) => ev.type === 'clock')) watcher.refresh();
       for (const ev of firstBloods(events)) toast(ev);
     },

@@ -7,6 +7,7 @@ import { h, replace, formatPoints, formatClock } from './dom.js';
 import { renderInto } from './markdown.js';
 import { bannerImage } from './login.js';
 import { clockRefusal } from './clock.js';
+import { NO_TEAM_REASON } from './team.js';
 import { announce } from './live.js';
 
 const BLOOD_LABELS = ['First blood', 'Second solver', 'Third solver'];
@@ -15,6 +16,14 @@ const BLOOD_LABELS = ['First blood', 'Second solver', 'Third solver'];
 export function bloodRank(ch, playerId) {
   const fb = Array.isArray(ch.first_bloods) ? ch.first_bloods : [];
   return playerId == null ? -1 : fb.findIndex((b) => b && b.player_id === playerId);
+}
+
+/**
+ * isSolved says whether the player solved ch: a practice solve (after the
+ * end) comes as "solved": false (it never scored) with "practice": true.
+ */
+export function isSolved(ch) {
+  return ch.solved === true || ch.practice === true;
 }
 
 /** solvedLabel says how a solved challenge counts. */
@@ -34,7 +43,7 @@ function metaLine(ch, meId) {
     h('span', { class: 'pts', text: formatPoints(ch.points) }),
     typeof ch.solves === 'number' ? h('span', { class: 'solves muted', text: plural(ch.solves, 'solve') }) : null,
     rank >= 0 ? h('span', { class: `blood-mark place-${rank + 1}`, text: BLOOD_LABELS[rank] }) : null,
-    ch.solved ? h('span', { class: `solved-mark${ch.pending ? ' pending' : ''}`, text: solvedLabel(ch) }) : null);
+    isSolved(ch) ? h('span', { class: `solved-mark${ch.pending ? ' pending' : ''}`, text: solvedLabel(ch) }) : null);
 }
 
 function difficultyClass(d) {
@@ -71,7 +80,7 @@ function challengeCard(ch, meId) {
     location.hash = href;
   };
   return h('div', {
-    class: `card cursor-pointer${ch.solved ? ' solved' : ''}`,
+    class: `card cursor-pointer${isSolved(ch) ? ' solved' : ''}`,
     role: 'link', tabindex: 0, 'data-challenge-id': ch.id,
     onClick: open,
     onKeydown: (ev) => {
@@ -88,10 +97,11 @@ function challengeCard(ch, meId) {
 /**
  * renderChallengeList fills el with the cards. opts.meId marks the
  * player's first bloods; opts.waiting (a node, e.g. the countdown to the
- * start) stands in for an empty list.
+ * start) stands in for an empty list; opts.notice (a node) goes above the
+ * cards.
  */
-export function renderChallengeList(el, list, { meId = null, waiting = null } = {}) {
-  const solved = list.filter((c) => c.solved).length;
+export function renderChallengeList(el, list, { meId = null, waiting = null, notice = null } = {}) {
+  const solved = list.filter(isSolved).length;
   const sections = [];
   for (const [cat, items] of groupByCategory(list)) {
     sections.push(h('section', { class: 'category' },
@@ -105,6 +115,7 @@ export function renderChallengeList(el, list, { meId = null, waiting = null } = 
     h('div', { class: 'page-head' },
       h('h1', { text: 'Challenges' }),
       h('p', { class: 'muted', text: `${solved} of ${list.length} solved` })),
+    notice,
     list.length ? sections : empty);
 }
 
@@ -117,6 +128,7 @@ function submitMessage(err) {
     case 0:
       return 'Cannot reach the server. Check your connection and try again.';
     case 403:
+      if (err.code === 'no_team') return NO_TEAM_REASON;
       return clockRefusal(err.code) || 'This challenge is locked: solve the challenges it requires first.';
     case 429: {
       const wait = retryWait(err);
@@ -136,6 +148,7 @@ function hintMessage(err, hint, total) {
     case 402:
       return `You need at least ${formatPoints(hint.cost)} to buy this hint (you have ${formatPoints(total)}).`;
     case 403:
+      if (err.code === 'no_team') return NO_TEAM_REASON;
       return clockRefusal(err.code) || 'Reveal the earlier hints first.';
     case 429:
       return 'Too many requests. Wait a moment and try again.';
@@ -168,7 +181,8 @@ const OPEN_GATE = () => ({ open: true, practice: false, reason: null });
 
 /**
  * renderChallengeDetail fills el with one challenge. ctx: {total(),
- * setTotal(n), onSolved(ch), onBack(), reload(), and optionally gate()
+ * setTotal(n), onSolved(ch) (may return a promise of the server's fresh
+ * entry of ch), onBack(), reload(), and optionally gate()
  * → {open, reason, practice} (whether the clock lets flags in),
  * onGate(fn) to hear when that changes, clockRefused() after a 403 of
  * the clock, frozen() (the board is frozen), meId}.
@@ -322,7 +336,7 @@ export function renderChallengeDetail(el, ch, ctx) {
   }
 
   function renderFlag(extra) {
-    if (ch.solved) {
+    if (isSolved(ch)) {
       onGate = null;
       let note = extra;
       if (!note && ch.practice) note = 'Practice mode: not scored.';
@@ -390,11 +404,22 @@ export function renderChallengeDetail(el, ch, ctx) {
           if (frozen) ch.pending = true;
           const points = reply.points ?? ch.points;
           const pts = `+${formatPoints(points)}`;
+          const pendingNote = `${pts} — not on the board yet: the scoreboard is frozen.`;
           // The form (and its live region) gives way to the banner: the
           // app-wide region says it.
           announce(`Correct flag: ${ch.title} solved, ${points} points${frozen ? ', on the board when it is unfrozen' : ''}.`);
-          renderFlag(frozen ? `${pts} — not on the board yet: the scoreboard is frozen.` : pts);
-          ctx.onSolved(ch);
+          renderFlag(frozen ? pendingNote : pts);
+          // The freeze may have begun a moment ago, before our clock knew:
+          // the refetched list says whether this solve waits for the board.
+          const fresh = ctx.onSolved(ch);
+          if (!frozen && fresh && typeof fresh.then === 'function') {
+            fresh.then((f) => {
+              if (f && f.pending && !ch.pending && flagBox.isConnected) {
+                ch.pending = true;
+                renderFlag(pendingNote);
+              }
+            }, () => {});
+          }
           return;
         }
         if (reply.result === 'practice') {

@@ -54,6 +54,9 @@ export class Scoreboard {
     this.series = new Map();
     this.recent = []; // newest last
     this.lastId = 0;
+    // The last event id a GET /api/scoreboard reply already counted
+    // (loadStandings): a later frame of such an event must not count again.
+    this.scoredThrough = 0;
     this.ready = false; // a snapshot has been applied
     this.snapshotTs = 0;
     this.rankedCache = null;
@@ -126,7 +129,12 @@ export class Scoreboard {
     }
     if (typeof ev.displayname === 'string' && ev.displayname !== '') p.displayname = ev.displayname;
     const before = p.score;
-    switch (ev.type) {
+    // Already counted by a scoreboard reply that was ahead of the stream:
+    // only the news is new.
+    const counted = ev.id <= this.scoredThrough && (ev.type === 'score' || ev.type === 'hint');
+    switch (counted ? 'counted' : ev.type) {
+      case 'counted':
+        break;
       case 'score':
         p.score += ev.points | 0;
         p.solves += 1;
@@ -158,6 +166,38 @@ export class Scoreboard {
     for (const ev of events) if (this.apply(ev, false)) fresh.push(ev);
     if (fresh.some((ev) => !SIGNALS.has(ev.type))) this.changed();
     return fresh;
+  }
+
+  /**
+   * loadStandings takes the scores of a GET /api/scoreboard reply (under
+   * dynamic scoring a solve lowers every earlier solver's score, which no
+   * frame tells). ts is when that happened (server time), for the chart.
+   * It returns false, changing nothing, for a reply that misses events the
+   * model has (events arrived meanwhile: ask again) or that is of another
+   * board (frozen or not).
+   */
+  loadStandings(reply, ts = Date.now()) {
+    if (!this.ready || !reply || !Array.isArray(reply.players)) return false;
+    const id = Number(reply.last_id) || 0;
+    if (id < this.lastId || (reply.frozen === true) !== this.frozen) return false;
+    for (const r of reply.players) {
+      if (!r || typeof r.player_id !== 'number') continue;
+      let p = this.players.get(r.player_id);
+      const isNew = !p;
+      if (isNew) {
+        p = { player_id: r.player_id, displayname: '', score: 0, solves: 0, last_solve_ts: 0 };
+        this.players.set(r.player_id, p);
+      }
+      if (typeof r.displayname === 'string' && r.displayname !== '') p.displayname = r.displayname;
+      const before = p.score;
+      p.score = r.score | 0;
+      p.solves = r.solves | 0;
+      p.last_solve_ts = r.last_solve_ts || 0;
+      if (p.score !== before) this.extendSeries(p, before, ts, isNew);
+    }
+    this.scoredThrough = Math.max(this.scoredThrough, id);
+    this.changed();
+    return true;
   }
 
   /** setFrozen records the board's freeze as GET /api/clock reports it. */

@@ -3,14 +3,15 @@
 
 import { h, replace, formatPoints, formatClock } from './dom.js';
 import { ScoreChart, chartTable } from './scorechart.js';
+import { byLine } from './team.js';
 
 /** rankTable renders the ranked players; limit cuts the list (board). */
-export function rankTable(model, { meId = null, limit = Infinity, caption = 'Scoreboard' } = {}) {
+export function rankTable(model, { meId = null, limit = Infinity, caption = 'Scoreboard', you = ' (you)' } = {}) {
   const rows = model.ranked().slice(0, limit).map((p) => h('tr', {
     class: p.player_id === meId ? 'me' : null, 'data-player-id': p.player_id,
   },
   h('td', { class: 'rank', text: String(p.rank) }),
-  h('td', { class: 'name' }, p.displayname || `#${p.player_id}`, p.player_id === meId ? h('span', { class: 'you', text: ' (you)' }) : null),
+  h('td', { class: 'name' }, p.displayname || `#${p.player_id}`, p.player_id === meId ? h('span', { class: 'you', text: you }) : null),
   h('td', { class: 'num score', text: String(p.score) }),
   h('td', { class: 'num', text: String(p.solves) })));
   return h('table', { class: 'ranking' },
@@ -25,9 +26,12 @@ export function rankTable(model, { meId = null, limit = Infinity, caption = 'Sco
 
 const BLOOD_NOTES = { 1: 'first blood', 2: 'second solver', 3: 'third solver' };
 
-/** describeEvent renders a live event as one line of text. */
+/**
+ * describeEvent renders a live event as one line of text; a team's names
+ * the member who made it: "Bob (Crypto Cats) solved …".
+ */
 export function describeEvent(ev) {
-  const who = ev.displayname || `#${ev.player_id}`;
+  const who = byLine(ev);
   if (ev.type === 'score') {
     const blood = BLOOD_NOTES[ev.first_blood];
     return `${who} solved ${ev.challenge || `challenge ${ev.challenge_id}`} (+${formatPoints(ev.points)}${blood ? `, ${blood}` : ''})`;
@@ -121,7 +125,7 @@ export function showScoreboard(el, model, meId, opts = {}) {
     const note = model.frozen ? h('p', { class: 'notice' }, frozenNote(opts.freezeTime ? opts.freezeTime() : null, opts.mine ? opts.mine() : null)) : null;
     if (!note) frozen.replaceChildren();
     else if (frozen.textContent !== note.textContent) replace(frozen, note);
-    replace(tableBox, n ? rankTable(model, { meId }) : h('p', { class: 'empty', text: model.ready ? 'No scores yet.' : 'Loading…' }));
+    replace(tableBox, n ? rankTable(model, { meId, you: opts.teams ? ' (your team)' : ' (you)' }) : h('p', { class: 'empty', text: model.ready ? 'No scores yet.' : 'Loading…' }));
     chart.update();
     drawTable();
   };

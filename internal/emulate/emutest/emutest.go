@@ -52,15 +52,38 @@ func Challenges() []Challenge {
 // user1..userN (password pwN) and a .env with API and admin tokens.
 func MustGameDir(tb testing.TB, players int) string {
 	tb.Helper()
+	return mustGameDir(tb, players, 0)
+}
+
+// MustTeamGameDir is MustGameDir for a game played in teams:
+// credentials.csv has the team column, and consecutive players make teams
+// of size ("Team 1" is user1..user<size>, and so on).
+func MustTeamGameDir(tb testing.TB, players, size int) string {
+	tb.Helper()
+	if size < 1 {
+		tb.Fatalf("team size %d", size)
+	}
+	return mustGameDir(tb, players, size)
+}
+
+func mustGameDir(tb testing.TB, players, teamSize int) string {
+	tb.Helper()
 	dir := tb.TempDir()
 	data, err := json.MarshalIndent(Challenges(), "", "  ")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var creds strings.Builder
-	creds.WriteString("username,password\n")
-	for i := 1; i <= players; i++ {
-		fmt.Fprintf(&creds, "user%d,pw%d\n", i, i)
+	if teamSize > 0 {
+		creds.WriteString("username,password,team\n")
+		for i := 1; i <= players; i++ {
+			fmt.Fprintf(&creds, "user%d,pw%d,Team %d\n", i, i, (i-1)/teamSize+1)
+		}
+	} else {
+		creds.WriteString("username,password\n")
+		for i := 1; i <= players; i++ {
+			fmt.Fprintf(&creds, "user%d,pw%d\n", i, i)
+		}
 	}
 	for name, content := range map[string][]byte{
 		"challenges.json": data,
