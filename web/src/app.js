@@ -196,7 +196,7 @@ export function startApp(root) {
       return;
     }
     startStream(wsUrl);
-    s.unwatchRank = watchRank(s.model, () => s.me && s.me.player_id);
+    s.unwatchRank = watchRank(s.model, myId, announce, () => (teamMode(s.me) ? 'Your team' : 'You'));
     renderShell();
     route();
     // Out of the login form or the name dialog: the keyboard goes on in the app.
@@ -610,6 +610,7 @@ export function startApp(root) {
     if (r.name === 'team' && teamMode(s.me)) {
       document.title = 'Team · ctfg';
       renderTeamView(el, { meId: s.me.player_id, current: () => seq === s.seq, onChange: teamChanged });
+      keepFocus();
       window.scrollTo(0, 0);
       return;
     }

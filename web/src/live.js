@@ -47,22 +47,30 @@ export function rankOf(model, id) {
   return rank;
 }
 
-/** rankMessage is the notice for a move from rank `from` to `to`. */
-export function rankMessage(to, from) {
-  return `You moved to rank ${to} (${to < from ? 'up' : 'down'} from ${from}).`;
+/** rankMessage is the notice for a move from rank `from` to `to` ("Your team" in team mode). */
+export function rankMessage(to, from, who = 'You') {
+  return `${who} moved to rank ${to} (${to < from ? 'up' : 'down'} from ${from}).`;
 }
 
 /**
  * watchRank announces the player's moves on the board: say(text) runs when
- * their rank changes after it was first known. meId() is the player's id.
+ * their rank changes after it was first known. meId() is who stands for
+ * the player on the board (their team in team mode); who() names them in
+ * the notice. A new id (a team joined or left) starts over, unsaid.
  * It returns the unsubscribe.
  */
-export function watchRank(model, meId, say = announce) {
+export function watchRank(model, meId, say = announce, who = () => 'You') {
   let last = null;
+  let lastId = null;
   return model.subscribe(() => {
     if (!model.ready) return;
-    const rank = rankOf(model, meId());
-    if (rank !== null && last !== null && rank !== last) say(rankMessage(rank, last));
+    const id = meId();
+    if (id !== lastId) {
+      lastId = id;
+      last = null;
+    }
+    const rank = id === null || id === undefined ? null : rankOf(model, id);
+    if (rank !== null && last !== null && rank !== last) say(rankMessage(rank, last, who()));
     if (rank !== null) last = rank;
   });
 }

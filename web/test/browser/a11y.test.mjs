@@ -3,8 +3,9 @@
 // check over gradients); the score chart's table; reduced motion; and
 // reflow at 320 CSS pixels (what 400 % zoom of a 1280 px window leaves).
 //
-// To check a new view, add an entry to VIEWS: a name and an async
-// open(page) that brings the page to it (logged in as the view's player).
+// To check a new view, add an entry to VIEWS: a name, the player whose
+// browser shows it (and server: 'teams' for the team-mode server), and
+// an async open(page) that brings that browser to it.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +17,8 @@ import {
 } from './helpers.mjs';
 import { checkAccessible, describeFindings } from './axe.mjs';
 
-let server;
+let server; // registration by invite
+let teamServer; // team mode: players make teams of up to 3
 let browser;
 
 before(async () => {
@@ -25,12 +27,14 @@ before(async () => {
   const game = writeGame();
   appendFileSync(join(game, '.env'), 'CTFG_REGISTRATION=invite\nCTFG_REGISTRATION_CODE=a11y-invite-code\nCTFG_REGISTRATION_POW_BITS=8\n');
   server = await startServer(bin, game);
+  teamServer = await startServer(bin, writeGame(), { args: ['--team-size', '3'] });
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
   await server?.stop();
+  await teamServer?.stop();
 });
 
 /** admin calls the admin API with the bearer token. */
@@ -48,8 +52,8 @@ async function admin(path, body) {
 const h1 = (page, name) => page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
 
 /**
- * VIEWS are checked in order in one browser context per player: a view
- * may rely on what an earlier one of the same player did.
+ * VIEWS are checked in order in one browser context per player and
+ * server: a view may rely on what an earlier one of the same player did.
  */
 const VIEWS = [
   {
@@ -223,6 +227,51 @@ const VIEWS = [
       await page.locator('#live', { hasText: 'live' }).waitFor({ timeout: 10_000 });
     },
   },
+  {
+    name: 'team mode: challenges without a team', player: 'alice', server: 'teams',
+    open: async (page) => {
+      await loginAs(page, PLAYERS[0], 'Team Ada');
+      await page.locator('.no-team').waitFor();
+    },
+  },
+  {
+    name: 'team mode: a challenge without a team', player: 'alice', server: 'teams',
+    open: async (page) => {
+      await openChallenge(page, 'Warm Up');
+      await page.locator('#flag-gate', { hasText: 'Solving needs a team' }).waitFor();
+    },
+  },
+  {
+    name: 'team mode: Team view without a team, with an error', player: 'alice', server: 'teams',
+    open: async (page) => {
+      await page.goto('/#team');
+      await page.getByRole('heading', { name: 'You are not in a team yet', level: 2 }).waitFor();
+      await page.getByRole('button', { name: 'Make team' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Enter a name for the team first.' }).waitFor();
+    },
+  },
+  {
+    name: 'team mode: Team view in a team, leaving to confirm', player: 'alice', server: 'teams',
+    open: async (page) => {
+      await page.getByLabel('Team name').fill('Access Team');
+      await page.getByRole('button', { name: 'Make team' }).click();
+      await page.getByRole('heading', { name: 'Access Team', level: 2 }).waitFor();
+      await page.getByLabel('Invite code').waitFor();
+      await page.getByRole('button', { name: 'Leave team' }).click();
+      await page.getByRole('button', { name: 'Confirm: leave Access Team' }).waitFor();
+    },
+  },
+  {
+    name: 'team mode: solved, scoreboard', player: 'alice', server: 'teams',
+    open: async (page) => {
+      await page.goto('/#challenges');
+      await openChallenge(page, 'Warm Up');
+      await submitFlag(page, CHALLENGES[0].testflag);
+      await page.getByText('Challenge Solved!').waitFor();
+      await page.goto('/#scoreboard');
+      await page.locator('table.ranking tbody tr', { hasText: 'Access Team' }).waitFor();
+    },
+  },
 ];
 
 test('every view passes axe-core with no serious or critical violation', async () => {
@@ -232,11 +281,12 @@ test('every view passes axe-core with no serious or critical violation', async (
   try {
     await withShots('axe', pages, async () => {
       for (const view of VIEWS) {
-        if (!players.has(view.player)) {
-          players.set(view.player, await newPlayer(browser, server));
-          pages.push(players.get(view.player).page);
+        const key = `${view.server || 'main'}/${view.player}`;
+        if (!players.has(key)) {
+          players.set(key, await newPlayer(browser, view.server === 'teams' ? teamServer : server));
+          pages.push(players.get(key).page);
         }
-        const { page } = players.get(view.player);
+        const { page } = players.get(key);
         await view.open(page);
         // Every view is checked before failing: one run lists everything.
         const r = await checkAccessible(page);
@@ -413,4 +463,19 @@ test('at 320 CSS pixels wide (400 % zoom) no view scrolls sideways', async () =>
     }
   });
   await context.close();
+
+  // The Team view of team mode, without a team and in one.
+  const t = await newPlayer(browser, teamServer, { viewport: { width: 320, height: 640 } });
+  await withShots('reflow-team', [t.page], async () => {
+    const overflow = () => t.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await loginAs(t.page, PLAYERS[7], 'Zoomed Team');
+    await t.page.goto('/#team');
+    await t.page.getByRole('heading', { name: 'You are not in a team yet', level: 2 }).waitFor();
+    assert.ok(await overflow() <= 0, `#team without a team scrolls sideways by ${await overflow()}px`);
+    await t.page.getByLabel('Team name').fill('Narrow Screens United');
+    await t.page.getByRole('button', { name: 'Make team' }).click();
+    await t.page.getByLabel('Invite code').waitFor();
+    assert.ok(await overflow() <= 0, `#team in a team scrolls sideways by ${await overflow()}px`);
+  });
+  await t.context.close();
 });

@@ -28,6 +28,7 @@ test('rankOf agrees with the ranked board, ties broken by the earlier solve', ()
 test('rankMessage says where to and from which rank', () => {
   assert.equal(rankMessage(2, 5), 'You moved to rank 2 (up from 5).');
   assert.equal(rankMessage(3, 1), 'You moved to rank 3 (down from 1).');
+  assert.equal(rankMessage(1, 2, 'Your team'), 'Your team moved to rank 1 (up from 2).');
 });
 
 test('watchRank speaks when the rank changes, not before it is known nor when it stays', () => {
@@ -45,4 +46,20 @@ test('watchRank speaks when the rank changes, not before it is known nor when it
   stop();
   m.apply({ id: 6, type: 'score', player_id: 3, displayname: 'Bob', ts: 3300, points: 500 });
   assert.equal(said.length, 2, 'unsubscribed');
+});
+
+test('watchRank follows the id that stands for the player: a new one (a team joined) starts over', () => {
+  const m = new Scoreboard();
+  const said = [];
+  let id = 3;
+  watchRank(m, () => id, (t) => said.push(t), () => 'Your team');
+  m.loadSnapshot(snapshot); // Bob: 3rd
+  id = 7; // joined Alice's team, first: no notice for the change of id
+  m.apply({ id: 3, type: 'score', player_id: 5, displayname: 'Carol', ts: 3000, points: 1 });
+  assert.deepEqual(said, []);
+  m.apply({ id: 4, type: 'score', player_id: 5, displayname: 'Carol', ts: 3100, points: 500 });
+  assert.deepEqual(said, ['Your team moved to rank 2 (down from 1).']);
+  id = null; // left the team: not on the board, nothing to say
+  m.apply({ id: 5, type: 'score', player_id: 3, displayname: 'Bob', ts: 3200, points: 900 });
+  assert.equal(said.length, 1);
 });
