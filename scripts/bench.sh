@@ -101,9 +101,14 @@ kill "$PID"; wait "$PID" 2>/dev/null || true
 # --- 2. the emulator -------------------------------------------------------
 "$T/ctfg-bench" game -dir "$T/emu-game" -players 5000 -challenges 15 >/dev/null
 # The same game in teams of TEAM_SIZE consecutive players (credentials.csv
-# with the team column), for the team-mode rows.
+# with the team column), for the team-mode rows: one game per run size,
+# since every team of credentials.csv is on the board (a player only once
+# named), so a 2,000-player game would give the 200-player run 500 teams
+# to rank and send in every snapshot against the individual run's 200.
 TEAM_SIZE=${TEAM_SIZE:-4}
-"$T/ctfg-bench" game -dir "$T/emu-team" -players 2000 -challenges 15 -team-size "$TEAM_SIZE" >/dev/null
+for n in 200 2000; do
+  "$T/ctfg-bench" game -dir "$T/emu-team-$n" -players "$n" -challenges 15 -team-size "$TEAM_SIZE" >/dev/null
+done
 {
   echo
   echo "### Load emulator (\`ctfg emulate\`, 15 challenges, fresh server each run)"
@@ -137,7 +142,7 @@ emu() { # label players jitter [emulate flags...]; GAME= another game; sets LAST
 # the comparison row goes to $T/teams.md.
 team_pair() {
   local solo=$LAST_OUT solo_srv=$LAST_SRV
-  GAME="$T/emu-team" emu "$1 in teams of $TEAM_SIZE, jitter 0" "$2" 0 --team-size "$TEAM_SIZE"
+  GAME="$T/emu-team-$2" emu "$1 in teams of $TEAM_SIZE, jitter 0" "$2" 0 --team-size "$TEAM_SIZE"
   if [ -s "$solo" ] && [ -s "$LAST_OUT" ]; then
     "$T/ctfg-bench" teamrow -label "$1" -solo "$solo" -team "$LAST_OUT" -solo-server "$solo_srv" -team-server "$LAST_SRV" >> "$T/teams.md"
   else
