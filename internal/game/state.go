@@ -717,11 +717,7 @@ type ChallengeView struct {
 func (s *State) FirstBloods(now time.Time) (uint64, map[int][]FirstBlood) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	b, _ := s.publicLocked(now)
-	key := s.gen << 1
-	if b == s.live {
-		key |= 1
-	}
+	b, key := s.publicKeyLocked(now)
 	out := make(map[int][]FirstBlood, len(s.catalog.list))
 	for _, c := range s.catalog.list {
 		out[c.ID] = b.firstBloods(c.ID)
@@ -733,12 +729,20 @@ func (s *State) FirstBloods(now time.Time) (uint64, map[int][]FirstBlood) {
 func (s *State) FirstBloodsKey(now time.Time) uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	_, key := s.publicKeyLocked(now)
+	return key
+}
+
+// publicKeyLocked returns the public board at now and a key that changes
+// with every fold and when the public board switches between the live one
+// and a frozen copy.
+func (s *State) publicKeyLocked(now time.Time) (*board, uint64) {
 	b, _ := s.publicLocked(now)
 	key := s.gen << 1
 	if b == s.live {
 		key |= 1
 	}
-	return key
+	return b, key
 }
 
 // value is the current value of c on board b.

@@ -45,14 +45,17 @@ func (v *View) Apply(evs []game.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	out := make([]Event, 0, len(evs))
+	// resnapshot publishes what came before and sends every socket a new
+	// snapshot (the hub takes it from the state, which holds this batch).
+	resnapshot := func() {
+		v.hub.Publish(out...)
+		out = out[:0]
+		v.skipTo = v.hub.Resnapshot()
+	}
 	for _, ev := range evs {
 		step := v.gate.Step(ev)
 		if step.Revealed {
-			// The true board goes to everyone at once, as one snapshot
-			// (the hub takes it from the state, which holds this batch).
-			v.hub.Publish(out...)
-			out = out[:0]
-			v.skipTo = v.hub.Resnapshot()
+			resnapshot() // the true board goes to everyone at once
 		}
 		place := 0
 		switch ev.Type {
@@ -68,9 +71,7 @@ func (v *View) Apply(evs []game.Event) {
 		case game.EventRemove:
 			// A player removed or a team disbanded by the admin leaves the
 			// board: everyone gets the board without them at once.
-			v.hub.Publish(out...)
-			out = out[:0]
-			v.skipTo = v.hub.Resnapshot()
+			resnapshot()
 			continue
 		case game.EventLogout:
 			// The session's sockets close on every instance; Data is the
