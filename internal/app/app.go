@@ -100,8 +100,11 @@ type Config struct {
 	// every challenge without its own at start and on every reload; nil:
 	// none.
 	Scoring *gamefile.GameScoring
-	// TeamSize plays in teams players make and join, of at most TeamSize
-	// members (CTFG_TEAM_SIZE); 0: teams only from credentials.csv.
+	// Teams plays in teams players make and join (CTFG_TEAM_SIZE, or
+	// registration); without it, teams come only from credentials.csv.
+	// TeamSize > 0 implies it.
+	Teams bool
+	// TeamSize caps a team's members (CTFG_TEAM_SIZE); 0: no cap.
 	TeamSize int
 	// Registration is self-registration (CTFG_REGISTRATION); the zero
 	// value is closed (register.go).
@@ -314,7 +317,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		RevealAtEnd:     cfg.RevealAtEnd,
 		Practice:        cfg.Practice,
 		FirstBloodBonus: cfg.FirstBloodBonus,
-		TeamMode:        cfg.TeamSize > 0,
+		TeamMode:        cfg.Teams || cfg.TeamSize > 0,
 		TeamSize:        cfg.TeamSize,
 		OnBatch: func(size int, took time.Duration) {
 			s.Metrics.ObserveBatch(size, took)

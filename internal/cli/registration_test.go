@@ -1,9 +1,15 @@
 package cli
 
 import (
+	"fmt"
 	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ctfg/ctfg/internal/ctftest"
 )
@@ -97,5 +103,70 @@ func TestRegistrationFlagsWinOverVariables(t *testing.T) {
 	p, _ = resolvePlay(func(string) string { return "" }, playFlags{})
 	if p.Registration.Mode != "closed" || p.Registration.appConfig().Mode != "" || p.Registration.PoWBits != 16 {
 		t.Errorf("defaults: %+v", p.Registration)
+	}
+}
+
+// TestRegistrationTurnsOnTeams: SPEC §13 — open (or invite) registration
+// plays in teams players make, of any size unless CTFG_TEAM_SIZE caps
+// it; CTFG_TEAM_SIZE=0 keeps registered players on their own; closed
+// registration without CTFG_TEAM_SIZE plays as before. Through the real
+// serve command, and in check's summary.
+func TestRegistrationTurnsOnTeams(t *testing.T) {
+	for _, tt := range []struct {
+		name, env  string
+		teams      bool
+		cap        int // members the team takes; 0: six join without a cap
+		checkWants string
+	}{
+		{"open", "CTFG_REGISTRATION=open\n", true, 0, "Teams:           players make and join teams of any size"},
+		{"open capped", "CTFG_REGISTRATION=open\nCTFG_TEAM_SIZE=2\n", true, 2, "Teams:           players make and join teams of at most 2, from CTFG_TEAM_SIZE"},
+		{"open solo", "CTFG_REGISTRATION=open\nCTFG_TEAM_SIZE=0\n", false, 0, "Teams:           players make none, from CTFG_TEAM_SIZE"},
+		{"closed", "", false, 0, "Teams:           only from credentials.csv's team column"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := ctftest.MustGameDir(t)
+			ctftest.MustWritePlayers(t, dir, 6)
+			f, err := os.OpenFile(filepath.Join(dir, ".env"), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(f, tt.env+"CTFG_REGISTRATION_POW_BITS=8\n")
+			f.Close()
+			if status, out, errOut := runCtfg(t, "check", dir); status != 0 || !strings.Contains(out, tt.checkWants) {
+				t.Errorf("check: exit %d, stderr %q; want %q in:\n%s", status, errOut, tt.checkWants, out)
+			}
+
+			g := mustServe(t, dir)
+			client := func(i int) *ctftest.Client {
+				jar, _ := cookiejar.New(nil)
+				c := &ctftest.Client{Base: g.URL, HTTP: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+				name := fmt.Sprintf("p%d", i)
+				if status, body := c.Do(t, "POST", "/api/login", map[string]string{"username": name, "password": fmt.Sprintf("pw%d", i)}); status != 200 {
+					t.Fatalf("login %s: %d %s", name, status, body)
+				}
+				return c
+			}
+			status, body := client(0).Do(t, "POST", "/api/teams", map[string]string{"name": "Crypto Cats"})
+			if !tt.teams {
+				if status != http.StatusForbidden || !strings.Contains(string(body), `"teams_off"`) {
+					t.Fatalf("make a team: %d %s, want 403 teams_off", status, body)
+				}
+				return
+			}
+			if status != 200 {
+				t.Fatalf("make a team: %d %s", status, body)
+			}
+			code, _ := ctftest.MustJSON(t, body)["invite_code"].(string)
+			for i := 1; i < 6; i++ {
+				status, body := client(i).Do(t, "POST", "/api/teams/join", map[string]string{"code": code})
+				full := tt.cap > 0 && i >= tt.cap
+				if full && (status != http.StatusConflict || !strings.Contains(string(body), `"team_full"`)) {
+					t.Errorf("member %d of a team of at most %d: %d %s, want 409 team_full", i+1, tt.cap, status, body)
+				}
+				if !full && status != 200 {
+					t.Errorf("member %d: %d %s", i+1, status, body)
+				}
+			}
+		})
 	}
 }

@@ -63,9 +63,10 @@ Other flags:
                                   logarithmic or rctf, minimum in points or N% of the points,
                                   e.g. logarithmic:minimum=20%,decay=30 (env CTFG_SCORING;
                                   default static)
-  --team-size N                    play in teams that players make and join (POST /api/teams),
-                                  at most N members each (env CTFG_TEAM_SIZE; default: teams
-                                  only from credentials.csv's team column)
+  --team-size N                   play in teams that players make and join (POST /api/teams),
+                                  at most N members each; 0: players make no teams (env
+                                  CTFG_TEAM_SIZE; default: teams of any size when registration
+                                  is open or invite, else only from credentials.csv's team column)
   --registration MODE             closed, open or invite: who may create an account besides the
                                   players of credentials.csv; invite needs CTFG_REGISTRATION_CODE
                                   (env CTFG_REGISTRATION; default closed)
@@ -321,6 +322,7 @@ func runServe(ctx context.Context, stdio IO, args []string) error {
 		Practice:        play.Practice,
 		FirstBloodBonus: play.FirstBlood,
 		Scoring:         play.Scoring,
+		Teams:           play.Teams,
 		TeamSize:        play.TeamSize,
 		Registration:    play.Registration.appConfig(),
 		DatabaseURL:     database,

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ctfg/ctfg/internal/ctftest"
 	"github.com/ctfg/ctfg/internal/version"
@@ -60,27 +58,9 @@ func TestServeMetricsEndToEnd(t *testing.T) {
 	}
 	io.WriteString(env, "CTFG_METRICS_TOKEN="+token+"\n")
 	env.Close()
-	portFile := filepath.Join(t.TempDir(), "port")
 	private := freeAddr(t)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var logs ctftest.LogBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Run(ctx, []string{"--game", dir, "--addr", "127.0.0.1:0", "--port-file", portFile, "--metrics-addr", private},
-			IO{In: strings.NewReader(""), Out: io.Discard, Err: &logs})
-	}()
-	var main string
-	for deadline := time.Now().Add(10 * time.Second); main == ""; {
-		if b, err := os.ReadFile(portFile); err == nil {
-			main = "http://" + strings.TrimSpace(string(b))
-		} else if time.Now().After(deadline) {
-			t.Fatalf("server did not start: %s", logs.String())
-		} else {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	g := mustServe(t, dir, "--metrics-addr", private)
+	main := g.URL
 
 	if status, _ := ctftest.MustGet(t, main+"/healthz", ""); status != http.StatusOK {
 		t.Errorf("healthz: %d", status)
@@ -99,24 +79,18 @@ func TestServeMetricsEndToEnd(t *testing.T) {
 		t.Errorf("private pprof: %d", status)
 	}
 
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, logs.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
+	if code := g.Stop(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, g.Logs.String())
 	}
-	if strings.Contains(logs.String(), token) {
+	if strings.Contains(g.Logs.String(), token) {
 		t.Error("the metrics token was logged")
 	}
 	// The start-up line says which build runs, as ctfg --version does.
-	if !strings.Contains(logs.String(), `msg=listening version="`+version.Get().String()+`"`) {
-		t.Errorf("the start-up log line does not name the version: %s", logs.String())
+	if !strings.Contains(g.Logs.String(), `msg=listening version="`+version.Get().String()+`"`) {
+		t.Errorf("the start-up log line does not name the version: %s", g.Logs.String())
 	}
-	if !strings.Contains(logs.String(), "metrics listening") {
-		t.Errorf("no log line for the metrics listener: %s", logs.String())
+	if !strings.Contains(g.Logs.String(), "metrics listening") {
+		t.Errorf("no log line for the metrics listener: %s", g.Logs.String())
 	}
 }
 

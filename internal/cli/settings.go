@@ -9,6 +9,7 @@ import (
 
 	"github.com/ctfg/ctfg/internal/game"
 	"github.com/ctfg/ctfg/internal/gamefile"
+	"github.com/ctfg/ctfg/internal/httpapi"
 )
 
 // playFlags are the serve flags of the rules of play; "" (or an unset
@@ -30,8 +31,13 @@ type playSettings struct {
 	FirstBloodFrom string
 	Scoring        *gamefile.GameScoring // nil: static unless a challenge has its own
 	ScoringFrom    string
-	// TeamSize (CTFG_TEAM_SIZE) plays in teams that players make and join,
-	// of at most TeamSize members; 0: teams only from credentials.csv.
+	// Teams plays in teams that players make and join: CTFG_TEAM_SIZE is
+	// set above 0, or registration is open (SPEC §13: registration turns
+	// on team mode) and CTFG_TEAM_SIZE is not set at all; CTFG_TEAM_SIZE=0
+	// keeps registered players on their own. Without it, teams come only
+	// from credentials.csv's team column.
+	Teams bool
+	// TeamSize caps a team's members; 0: no cap.
 	TeamSize     int
 	TeamSizeFrom string
 	Registration registrationSettings // registration.go
@@ -83,10 +89,10 @@ func resolvePlay(getenv func(string) string, f playFlags) (playSettings, error) 
 
 	if v, from := pick("--team-size", f.teamSize, "CTFG_TEAM_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return p, fmt.Errorf("%s: %q is not a team size from 1 to 1000", from, v)
+		if err != nil || n < 0 || n > 1000 {
+			return p, fmt.Errorf("%s: %q is not a team size from 1 to 1000 (0: players make no teams)", from, v)
 		}
-		p.TeamSize, p.TeamSizeFrom = n, from
+		p.Teams, p.TeamSize, p.TeamSizeFrom = n > 0, n, from
 	}
 
 	if v, from := pick("--scoring", f.scoring, "CTFG_SCORING"); v != "" {
@@ -100,6 +106,9 @@ func resolvePlay(getenv func(string) string, f playFlags) (playSettings, error) 
 	}
 	var err error
 	p.Registration, err = resolveRegistration(getenv, f.registration, f.powBits)
+	if p.Registration.Mode != httpapi.RegistrationClosed && p.TeamSizeFrom == "" {
+		p.Teams = true
+	}
 	return p, err
 }
 
@@ -222,6 +231,16 @@ func printPlay(w io.Writer, p playSettings, c clockSettings, chs []*game.Challen
 		line("Scoring:", "static: every challenge is worth its points")
 	}
 	printRegistration(w, p.Registration)
+	switch {
+	case p.Teams && p.TeamSize > 0:
+		line("Teams:", "players make and join teams of at most %d%s", p.TeamSize, from(p.TeamSizeFrom))
+	case p.Teams:
+		line("Teams:", "players make and join teams of any size (registration is open; CTFG_TEAM_SIZE=0 keeps players on their own)")
+	case p.TeamSizeFrom != "":
+		line("Teams:", "players make none%s (a team column in credentials.csv still makes teams)", from(p.TeamSizeFrom))
+	default:
+		line("Teams:", "only from credentials.csv's team column, if it has one")
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if len(own) > 0 {
 		line("Dynamic:", "%d of %d challenges have their own \"scoring\":", len(own), len(chs))
