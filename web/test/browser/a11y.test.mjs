@@ -25,7 +25,9 @@ before(async () => {
   const bin = buildServer();
   // Registration by invite: the login page offers it, its form has every field.
   const game = writeGame();
-  appendFileSync(join(game, '.env'), 'CTFG_REGISTRATION=invite\nCTFG_REGISTRATION_CODE=a11y-invite-code\nCTFG_REGISTRATION_POW_BITS=8\n');
+  appendFileSync(join(game, '.env'), 'CTFG_REGISTRATION=invite\nCTFG_REGISTRATION_CODE=a11y-invite-code\nCTFG_REGISTRATION_POW_BITS=8\n'
+    // Individual play: registration alone would play in teams (the team server below does).
+    + 'CTFG_TEAM_SIZE=0\n');
   server = await startServer(bin, game);
   teamServer = await startServer(bin, writeGame(), { args: ['--team-size', '3'] });
   browser = await launchBrowser();
