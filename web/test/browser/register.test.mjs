@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  buildServer, writeGame, startServer, launchBrowser, newPlayer, login, setName, withShots,
+  buildServer, writeGame, startServer, launchBrowser, newPlayer, login, setName, solve, withShots, CHALLENGES,
 } from './helpers.mjs';
 
 const CODE = 'browser-invite-code-5d8e';
@@ -94,10 +94,23 @@ test('a player creates an account, names themselves, plays and logs in again', a
     await page.getByRole('heading', { name: 'Challenges', level: 1 }).waitFor();
     await page.getByText('Fresh Face').first().waitFor();
 
+    // Open registration plays in teams (SPEC §13): the newcomer makes one
+    // (its invite code shown for friends), then plays for it.
+    await page.locator('.no-team', { hasText: 'You are not in a team yet' }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Team', exact: true }).click();
+    await page.getByLabel('Team name').fill('Fresh Crew');
+    await page.getByRole('button', { name: 'Make team' }).click();
+    await page.getByRole('heading', { name: 'Fresh Crew', level: 2 }).waitFor();
+    assert.match(await page.getByLabel('Invite code').inputValue(), /^[0-9A-Z]{8,}$/);
+    await solve(page, CHALLENGES[0]);
+    await page.locator('header .points').filter({ hasText: '100' }).waitFor();
+
     await page.getByRole('button', { name: 'Logout' }).click();
     await page.getByPlaceholder('Username').waitFor();
     await login(page, 'newcomer', PASSWORD);
-    await page.getByRole('heading', { name: 'Challenges', level: 1 }).waitFor();
+    // Back where they were (the solved challenge), the team's points kept.
+    await page.getByRole('heading', { name: CHALLENGES[0].title, level: 2 }).waitFor();
+    await page.locator('header .points').filter({ hasText: '100' }).waitFor();
 
     assert.deepEqual(record.errors, [], 'no script errors');
     // The refused requests of this test: the taken name only.
