@@ -43,6 +43,15 @@ func SearchKey(s string) string {
 	return foldCase(NormalizeName(s))
 }
 
+// ValidateSearch returns ErrInvalidQuery for a search FindPlayers
+// refuses, else nil.
+func ValidateSearch(query string) error {
+	if len(query) > MaxRosterQuery || !utf8.ValidString(query) {
+		return ErrInvalidQuery
+	}
+	return nil
+}
+
 // FindPlayers returns one page of the players (teams left out, removed
 // players included and marked) whose username or display name contains
 // query (compared by SearchKey; "" matches everyone), in id order: the
@@ -51,8 +60,8 @@ func SearchKey(s string) string {
 // longer than MaxRosterQuery bytes. It takes the read lock once and
 // runs in O(players) plus the sort of the matches.
 func (s *State) FindPlayers(query string, offset, limit int) ([]RosterEntry, int, error) {
-	if len(query) > MaxRosterQuery || !utf8.ValidString(query) {
-		return nil, 0, ErrInvalidQuery
+	if err := ValidateSearch(query); err != nil {
+		return nil, 0, err
 	}
 	key := SearchKey(query)
 	s.mu.RLock()
@@ -73,28 +82,51 @@ func (s *State) FindPlayers(query string, offset, limit int) ([]RosterEntry, int
 	}
 	sort.Slice(matches, func(i, j int) bool { return matches[i].ID < matches[j].ID })
 	page := matches[offset:min(total, offset+min(limit, total))]
-	var made map[[2]int64]int // team mode: solves by [member, team]
-	if s.teamMode {
-		made = map[[2]int64]int{}
-		for _, list := range s.live.solvers {
-			for _, sv := range list {
-				if sv.By != 0 {
-					made[[2]int64{sv.By, sv.PlayerID}]++
-				}
-			}
-		}
-	}
+	made := s.madeLocked()
 	out := make([]RosterEntry, len(page))
 	for i, p := range page {
-		e := RosterEntry{ID: p.ID, Username: p.Username, Name: p.Name, Registered: p.Registered, Removed: p.Removed, Score: p.Score, Solves: p.Solves}
-		if s.teamMode {
-			e.Score, e.Solves = 0, 0
-			if t := s.live.players[p.TeamID]; p.TeamID != 0 && t != nil {
-				e.TeamID, e.Team, e.Score = t.ID, t.Name, t.Score
-				e.Solves = made[[2]int64{p.ID, t.ID}]
-			}
-		}
-		out[i] = e
+		out[i] = s.entryLocked(p, made)
 	}
 	return out, total, nil
+}
+
+// RosterEntry returns the player (not a team) with that id as
+// FindPlayers lists them.
+func (s *State) RosterEntry(id int64) (RosterEntry, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p := s.live.players[id]
+	if p == nil || p.IsTeam {
+		return RosterEntry{}, false
+	}
+	return s.entryLocked(p, s.madeLocked()), true
+}
+
+// madeLocked counts, in team mode, the solves each member made for each
+// team, by [member, team]; nil otherwise.
+func (s *State) madeLocked() map[[2]int64]int {
+	if !s.teamMode {
+		return nil
+	}
+	made := map[[2]int64]int{}
+	for _, list := range s.live.solvers {
+		for _, sv := range list {
+			if sv.By != 0 {
+				made[[2]int64{sv.By, sv.PlayerID}]++
+			}
+		}
+	}
+	return made
+}
+
+func (s *State) entryLocked(p *Player, made map[[2]int64]int) RosterEntry {
+	e := RosterEntry{ID: p.ID, Username: p.Username, Name: p.Name, Registered: p.Registered, Removed: p.Removed, Score: p.Score, Solves: p.Solves}
+	if s.teamMode {
+		e.Score, e.Solves = 0, 0
+		if t := s.live.players[p.TeamID]; p.TeamID != 0 && t != nil {
+			e.TeamID, e.Team, e.Score = t.ID, t.Name, t.Score
+			e.Solves = made[[2]int64{p.ID, t.ID}]
+		}
+	}
+	return e
 }
