@@ -40,7 +40,23 @@ type RosterEntry struct {
 // names: NFKC-normalized, inner whitespace collapsed, trimmed and
 // case-folded, so "ALICE", " alice " and "ａｌｉｃｅ" find Alice.
 func SearchKey(s string) string {
+	if plainASCII(s) {
+		return strings.ToLower(s) // NFKC leaves it as it is
+	}
 	return foldCase(NormalizeName(s))
+}
+
+// plainASCII reports whether s is printable ASCII with single inner
+// spaces only: already normalized but for case. Most names are, and a
+// search compares every name, so they skip the Unicode tables.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c >= 0x7f || c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ') {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidateSearch returns ErrInvalidQuery for a search FindPlayers

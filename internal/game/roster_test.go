@@ -91,3 +91,14 @@ func TestFindPlayersTeams(t *testing.T) {
 		t.Errorf("carol: %+v", carol)
 	}
 }
+
+func TestSearchKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"Alice": "alice", "alice": "alice", " Ada  Lovelace ": "ada lovelace", "Ada\tLovelace": "ada lovelace",
+		"ＡＤＡ": "ada", "STRASSE": "strasse", "Straße": "strasse", "": "",
+	} {
+		if got := SearchKey(in); got != want {
+			t.Errorf("SearchKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
