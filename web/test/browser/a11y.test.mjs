@@ -262,7 +262,7 @@ const VIEWS = [
   {
     name: 'admin remove confirmation', player: 'admin',
     open: async (page) => {
-      await page.locator('#player-list tbody tr', { hasText: 'alice' }).getByRole('button', { name: /^Remove / }).click();
+      await page.locator('#player-list tbody tr', { hasText: 'alice' }).first().getByRole('button', { name: /^Remove / }).click();
       await h1(page, 'Remove this player?');
       await page.getByRole('button', { name: /^Remove / }).waitFor();
     },
@@ -527,7 +527,7 @@ test('at 320 CSS pixels wide (400 % zoom) no view scrolls sideways', async () =>
     await a.page.getByRole('button', { name: 'Search', exact: true }).click();
     await a.page.locator('#players-count', { hasText: 'matching' }).waitFor();
     assert.ok(await overflow() <= 0, `the searched players list scrolls sideways by ${await overflow()}px: ${await tooWide(a.page)}`);
-    await a.page.locator('#player-list tbody tr', { hasText: 'bob' }).getByRole('button', { name: /^Remove / }).click();
+    await a.page.locator('#player-list tbody tr', { hasText: 'bob' }).first().getByRole('button', { name: /^Remove / }).click();
     await h1(a.page, 'Remove this player?');
     assert.ok(await overflow() <= 0, `the remove confirmation scrolls sideways by ${await overflow()}px: ${await tooWide(a.page)}`);
   });
