@@ -24,13 +24,10 @@ const (
 	playersPageMax = 500
 )
 
-// The refusals of a bad player-list query (invalid_query is
-// game.ErrInvalidQuery).
-var (
-	errInvalidPage = game.NewError(game.KindInvalid, "invalid_page")
-	// errInvalidLimit (submissions.go) is reused: not a number, below 1
-	// or above playersPageMax.
-)
+// errInvalidPage refuses a page that is not a number from 1. The other
+// refusals of a bad player-list query are game.ErrInvalidQuery and
+// errInvalidLimit (submissions.go): a limit not from 1 to playersPageMax.
+var errInvalidPage = game.NewError(game.KindInvalid, "invalid_page")
 
 // Where an account came from, in AdminPlayer.Source.
 const (
@@ -251,7 +248,7 @@ func (s *Server) removeTarget(id string, team bool) (removeConfirm, error) {
 	if team {
 		c.Members = st.Members(n)
 		if c.Name == "" {
-			c.Name = strings.TrimPrefix(p.Username, "team:")
+			c.Name = strings.TrimPrefix(p.Username, game.TeamUsername(""))
 		}
 		return c, nil
 	}
