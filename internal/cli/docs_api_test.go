@@ -508,6 +508,7 @@ func realAnswers(t *testing.T) map[string]any {
 	do("POST /api/teams/leave 200 ok", joiner, 200, "POST", "/api/teams/leave", nil, nil)
 	teamsAdmin := teams.NewClient()
 	do("GET /admin/api/teams 200", teamsAdmin, 200, "GET", "/admin/api/teams", nil, admin)
+	do("GET /admin/api/players 200", teamsAdmin, 200, "GET", "/admin/api/players?q=ali", nil, admin)
 	do("POST /admin/api/players/ 200 ok", teamsAdmin, 200, "POST", "/admin/api/players/bob/remove", nil, admin)
 	do("POST /admin/api/teams/ 200 ok", teamsAdmin, 200, "POST", "/admin/api/teams/"+fmt.Sprint(got["POST /api/teams 200"].(map[string]any)["team_id"])+"/disband", nil, admin)
 

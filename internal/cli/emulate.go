@@ -15,7 +15,7 @@ import (
 	"github.com/ctfg/ctfg/internal/gamefile"
 )
 
-const emulateUsage = `emulate --url URL[,URL...] --players N [--team-size N] [--jitter SECONDS] [--think MS|0] [--credentials FILE] [--challenges FILE] [--out DIR] [--game DIR]
+const emulateUsage = `emulate --url URL[,URL...] --players N [--team-size N [--make-teams]] [--jitter SECONDS] [--think MS|0] [--credentials FILE] [--challenges FILE] [--out DIR] [--game DIR]
 
 Plays N emulated players against a running ctfg server the way browsers do
 (page and assets, login, display name, scorestream, challenges, hints,
@@ -32,7 +32,11 @@ With --team-size N the server plays in teams (credentials.csv with a team
 column): each player plays for the team /api/me names, teams of at most N
 emulated members score, a teammate's earlier solve answers a submission
 with "already_solved" (counted, not an error), and the scoreboard and
-every scorestream must end with each team's solves once.`
+every scorestream must end with each team's solves once. With --make-teams
+as well, the players make their teams through the API, as people do when
+credentials.csv names none (a server with CTFG_TEAM_SIZE of at least N, or
+registration): the first of each N consecutive players makes a team and the
+others join it with its invite code before playing.`
 
 // emulateOpts are emulate's flags.
 type emulateOpts struct {
@@ -40,7 +44,7 @@ type emulateOpts struct {
 	players, think, inFlight, teamSize                     int
 	jitter, hintChance                                     float64
 	timeout, settle                                        time.Duration
-	noCompression                                          bool
+	noCompression, makeTeams                               bool
 	seed                                                   uint64
 }
 
@@ -51,6 +55,7 @@ func newEmulateFlagSet(stdio IO) (*flag.FlagSet, *emulateOpts) {
 	fs.StringVar(&o.url, "url", "", "base URL of the running server, e.g. http://127.0.0.1:8080, or a comma-separated list of instances sharing one database (required)")
 	fs.IntVar(&o.players, "players", 10, "number of players to emulate (the first N of the credentials)")
 	fs.IntVar(&o.teamSize, "team-size", 0, "play a server in team mode, with at most `N` emulated players per team (0: players score alone)")
+	fs.BoolVar(&o.makeTeams, "make-teams", false, "with --team-size: the players make and join their teams through the API (credentials.csv names none)")
 	fs.Float64Var(&o.jitter, "jitter", 0, "spread player start times uniformly over this many `seconds`; 0 starts all at once")
 	fs.IntVar(&o.think, "think", int(emulate.DefaultThink/time.Millisecond), "mean think time in `ms` before each submission (uniform in [ms/2, 3ms/2]) and between rounds; 0 removes every pause")
 	fs.IntVar(&o.inFlight, "in-flight", emulate.DefaultInFlight, "submissions in flight per player")
@@ -102,6 +107,8 @@ func runEmulate(ctx context.Context, stdio IO, args []string) error {
 		return errors.New("--hint-chance must be between 0 and 1")
 	case o.teamSize < 0:
 		return errors.New("--team-size must be ≥ 0")
+	case o.makeTeams && o.teamSize == 0:
+		return errors.New("--make-teams needs --team-size N")
 	}
 	if *credentials == "" {
 		*credentials = filepath.Join(*gameDir, gamefile.CredentialsFile)
@@ -130,6 +137,7 @@ func runEmulate(ctx context.Context, stdio IO, args []string) error {
 	cfg.Seed = *seed
 	cfg.NoCompression = *noCompression
 	cfg.TeamSize = o.teamSize
+	cfg.MakeTeams = o.makeTeams
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

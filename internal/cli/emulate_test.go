@@ -32,6 +32,7 @@ func TestEmulateUsageErrors(t *testing.T) {
 		{"zero players", []string{"emulate", "--url", "http://127.0.0.1:1", "--players", "0", "--game", dir}, 1, "--players must be at least 1"},
 		{"negative jitter", []string{"emulate", "--url", "http://127.0.0.1:1", "--jitter", "-1", "--game", dir}, 1, "--jitter"},
 		{"negative team size", []string{"emulate", "--url", "http://127.0.0.1:1", "--team-size", "-1", "--game", dir}, 1, "--team-size"},
+		{"make teams without a size", []string{"emulate", "--url", "http://127.0.0.1:1", "--make-teams", "--game", dir}, 1, "--make-teams needs --team-size"},
 		{"negative think", []string{"emulate", "--url", "http://127.0.0.1:1", "--think", "-5", "--game", dir}, 1, "--think"},
 		{"missing credentials", []string{"emulate", "--url", "http://127.0.0.1:1", "--game", filepath.Join(dir, "nope")}, 1, "credentials.csv"},
 		{"too many players", []string{"emulate", "--url", "http://127.0.0.1:1", "--players", "4", "--game", dir}, 1, "only 3 credentials"},

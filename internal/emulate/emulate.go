@@ -87,6 +87,14 @@ type Config struct {
 	// scorestream, and a teammate's "already_solved" is an answer like
 	// any other. 0 plays individuals.
 	TeamSize int
+	// MakeTeams (with TeamSize) has the players make their teams through
+	// the API, as people do when credentials.csv names no teams: the
+	// first of each TeamSize consecutive players makes a team (POST
+	// /api/teams) and the others join it with its invite code (POST
+	// /api/teams/join) before playing. The server must play in teams
+	// (CTFG_TEAM_SIZE of at least TeamSize, or registration), and the
+	// players must have no team yet.
+	MakeTeams bool
 }
 
 // DefaultConfig returns the command line's defaults for url and players.
@@ -112,13 +120,14 @@ const (
 	epHint
 	epScoreboard
 	epWSConnect
+	epTeam
 	numEndpoints
 )
 
 var endpointNames = [numEndpoints]string{
 	"GET /", "GET assets", "POST /api/login", "GET /api/me", "POST /api/set-name",
 	"GET /api/challenges", "POST /api/submit", "POST /api/hint", "GET /api/scoreboard",
-	"WS /scorestream connect",
+	"WS /scorestream connect", "POST /api/teams[/join]",
 }
 
 func (e endpoint) String() string { return endpointNames[e] }
@@ -148,6 +157,9 @@ type runner struct {
 	// Team mode: the teams by id, each emulated player's team id (for
 	// the scorestream's "by"), and the submissions a teammate's solve
 	// made "already_solved".
+	// invites are the invite codes of the teams the players make
+	// (MakeTeams), by group of TeamSize consecutive players.
+	invites    []*invite
 	teamsMu    sync.Mutex
 	teams      map[int64]*team
 	pidTeam    *playerInstances
@@ -265,6 +277,9 @@ func newRunner(cfg Config) (*runner, error) {
 	if cfg.TeamSize < 0 {
 		return nil, errors.New("team size must not be negative")
 	}
+	if cfg.MakeTeams && cfg.TeamSize == 0 {
+		return nil, errors.New("making teams needs a team size")
+	}
 	bases, err := ParseURLs(cfg.URL)
 	if err != nil {
 		return nil, err
@@ -272,6 +287,12 @@ func newRunner(cfg Config) (*runner, error) {
 	r := &runner{cfg: cfg, byID: map[int]*game.Challenge{}, errs: map[string]int{}, samples: map[string]string{},
 		teams: map[int64]*team{}, allOver: make(chan struct{})}
 	r.solvingLeft.Store(int64(cfg.Players))
+	if cfg.MakeTeams {
+		r.invites = make([]*invite, (cfg.Players+cfg.TeamSize-1)/cfg.TeamSize)
+		for i := range r.invites {
+			r.invites[i] = &invite{ready: make(chan struct{})}
+		}
+	}
 	if r.teamMode() {
 		r.pidTeam = newPlayerInstances(cfg.Players*4 + 4096)
 	}

@@ -299,3 +299,43 @@ func TestRunTeamModeMismatch(t *testing.T) {
 		}
 	}
 }
+
+// TestRunMakeTeamsAgainstServer plays 22 players who make their own
+// teams of 4 (the last of 2) through the API on a server in team mode
+// whose credentials.csv names no team: six teams are made and joined,
+// then play as with teams from credentials.csv.
+func TestRunMakeTeamsAgainstServer(t *testing.T) {
+	bin := emutest.MustBuild(t)
+	const players, size, teams = 22, 4, 6
+	dir := emutest.MustGameDir(t, players)
+	srv := emutest.MustServer(t, bin, dir, "--team-size", "4")
+
+	cfg := mustConfig(t, srv.URL, dir, players)
+	cfg.TeamSize, cfg.MakeTeams = size, true
+	cfg.Think = 0
+	cfg.SettleTimeout = 10 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := emulate.Run(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summary strings.Builder
+	_ = res.WriteSummary(&summary)
+	if n := res.ErrorCount(); n != 0 {
+		t.Fatalf("%d errors:\n%s", n, summary.String())
+	}
+	nch := len(emutest.Challenges())
+	if res.PlayersDone != players || res.Teams != teams || res.Flags != int64(teams*nch) {
+		t.Fatalf("done %d, teams %d, flags %d; want %d, %d, %d\n%s", res.PlayersDone, res.Teams, res.Flags, players, teams, teams*nch, summary.String())
+	}
+	if ep, ok := res.Endpoint("POST /api/teams[/join]"); !ok || ep.Count != players {
+		t.Errorf("team requests: %+v, want one per player\n%s", ep, summary.String())
+	}
+
+	// Without a team size there is nothing to make.
+	cfg.TeamSize = 0
+	if _, err := emulate.Run(ctx, cfg, nil); err == nil {
+		t.Error("MakeTeams without a team size ran")
+	}
+}

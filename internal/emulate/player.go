@@ -219,7 +219,7 @@ func (p *player) run(ctx context.Context) {
 	if !sleep(ctx, p.offset) {
 		return
 	}
-	if !p.loadPage(ctx) || !p.login(ctx) || !p.fetchMe(ctx, true) || !p.setName(ctx) {
+	if !p.loadPage(ctx) || !p.login(ctx) || !p.makeTeam(ctx) || !p.fetchMe(ctx, true) || !p.setName(ctx) {
 		return
 	}
 	p.stream = newStreamClient(p)

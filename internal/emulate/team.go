@@ -1,6 +1,7 @@
 package emulate
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -318,4 +319,67 @@ func (p *player) teamWhere() string {
 		return ""
 	}
 	return fmt.Sprintf(" for team %q", p.team.name)
+}
+
+// invite is the invite code of a team one player makes for its group
+// (Config.MakeTeams), handed to the group's other players: ready is
+// closed once code is known, or left empty when making the team failed.
+type invite struct {
+	ready chan struct{}
+	code  string
+}
+
+var (
+	myTeamShape = []field{req("team_id", kInt), req("team", kString), req("members", kArray), req("invite_code", kString)}
+)
+
+// teamName is the name of the team group g makes in run runID: unique
+// per run, valid as a display name.
+func teamName(runID string, g int) string {
+	return fmt.Sprintf("emu %s team %d", runID, g+1)
+}
+
+// makeTeam, with Config.MakeTeams, puts the player in its group's team
+// through the API: the group's first player makes the team and hands its
+// invite code to the others, who join with it. Without MakeTeams it does
+// nothing.
+func (p *player) makeTeam(ctx context.Context) bool {
+	r := p.r
+	if !r.cfg.MakeTeams {
+		return true
+	}
+	g := p.idx / r.cfg.TeamSize
+	inv := r.invites[g]
+	if p.idx%r.cfg.TeamSize == 0 {
+		defer close(inv.ready) // also on failure: nobody waits forever
+		rep := p.do(ctx, epTeam, "POST", "/api/teams", map[string]string{"name": teamName(r.runID, g)}, false)
+		if !p.expect(epTeam, rep, 200, true) {
+			return false
+		}
+		obj, err := checkObject(rep.body, myTeamShape...)
+		if err != nil {
+			p.shapeErr(epTeam, rep, err)
+			return false
+		}
+		inv.code = str(obj, "invite_code")
+		return true
+	}
+	select {
+	case <-inv.ready:
+	case <-ctx.Done():
+		return false
+	}
+	if inv.code == "" {
+		r.fail("team: no team to join", fmt.Sprintf("%s cannot join team %q: making it failed", p.user.Username, teamName(r.runID, g)))
+		return false
+	}
+	rep := p.do(ctx, epTeam, "POST", "/api/teams/join", map[string]string{"code": inv.code}, false)
+	if !p.expect(epTeam, rep, 200, true) {
+		return false
+	}
+	if _, err := checkObject(rep.body, myTeamShape...); err != nil {
+		p.shapeErr(epTeam, rep, err)
+		return false
+	}
+	return true
 }

@@ -110,9 +110,10 @@ func (s *State) addPlayerLocked(id int64, username string) {
 		return
 	}
 	p := newPlayer(id, username)
+	p.Registered = true
 	// An account outlives a reset: it joins the users a reset goes back
 	// to.
-	s.config = append(s.config, User{ID: id, Username: username})
+	s.config = append(s.config, User{ID: id, Username: username, Registered: true})
 	s.live.players[id] = p
 	if _, held := s.byName[username]; !held {
 		s.byName[username] = p

@@ -61,6 +61,9 @@ type User struct {
 	// IsTeam is set and Team is its name.
 	TeamID int64
 	IsTeam bool
+	// Registered marks an account made by self-registration (folded from
+	// its register event), not a line of credentials.csv.
+	Registered bool
 }
 
 // TeamUsername is the store's username of a team: teams take their ids

@@ -32,6 +32,9 @@ type Player struct {
 	// in copies handed out by State (for @TEAMNAME@), "" otherwise.
 	TeamID int64
 	Team   string
+	// Registered: the account was made by self-registration (its
+	// register event), not read from credentials.csv.
+	Registered bool
 
 	solved   map[int]int64    // challenge id -> ts of the solve
 	hints    map[hintKey]bool // bought hints

@@ -137,7 +137,7 @@ func newBoard(users []User) *board {
 	b := &board{players: make(map[int64]*Player, len(users)), solvers: map[int][]Solver{}, places: map[int64]int{}}
 	for _, u := range users {
 		p := newPlayer(u.ID, u.Username)
-		p.IsTeam, p.TeamID = u.IsTeam, u.TeamID
+		p.IsTeam, p.TeamID, p.Registered = u.IsTeam, u.TeamID, u.Registered
 		b.teams = b.teams || u.IsTeam
 		b.players[u.ID] = p
 	}
@@ -951,7 +951,7 @@ func (s *State) Users() []User {
 func (s *State) usersLocked() []User {
 	out := make([]User, 0, len(s.live.players))
 	for _, p := range s.live.players {
-		out = append(out, User{ID: p.ID, Username: p.Username, TeamID: p.TeamID, IsTeam: p.IsTeam})
+		out = append(out, User{ID: p.ID, Username: p.Username, TeamID: p.TeamID, IsTeam: p.IsTeam, Registered: p.Registered})
 	}
 	return out
 }

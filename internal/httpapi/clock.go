@@ -335,9 +335,6 @@ func (s *Server) adminGameOps() map[string]http.HandlerFunc {
 			_, err := eng.SetClock(r.Context(), ch)
 			return err
 		}),
-		"/admin/game/remove": s.handleAdminGameOp("Removed", func(r *http.Request) error {
-			return s.removeScorer(r, strings.TrimSpace(r.PostFormValue("id")), r.PostFormValue("team") == "1")
-		}),
 		"/admin/game/release": s.handleAdminGameOp("Challenge released", func(r *http.Request) error {
 			id, err := strconv.Atoi(r.PostFormValue("id"))
 			if err != nil {

@@ -169,6 +169,8 @@ type adminPage struct {
 	CSRF    string
 	Stats   *AdminStats
 	Subs    *submissionsSection // nil: the section is left out
+	Players *playersSection     // nil: the section is left out
+	Confirm *removeConfirm      // the "confirm" template's subject
 }
 
 // renderAdmin renders one of the templates "login", "dashboard" and
@@ -218,7 +220,7 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		s.renderAdmin(w, http.StatusOK, "login", adminPage{})
 		return
 	}
-	s.renderAdmin(w, http.StatusOK, "dashboard", adminPage{Message: sess.flash, CSRF: sess.csrf, Stats: s.adminStats(r.Context()), Subs: s.dashboardSubmissions(r)})
+	s.renderAdmin(w, http.StatusOK, "dashboard", adminPage{Message: sess.flash, CSRF: sess.csrf, Stats: s.adminStats(r.Context()), Subs: s.dashboardSubmissions(r), Players: s.dashboardPlayers(r)})
 }
 
 // handleAdminLogin is POST /admin/login with the form field token. The

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/ctfg/ctfg/internal/game"
 )
@@ -153,26 +152,22 @@ func (s *Server) handleAdminRemove(team bool) http.HandlerFunc {
 // removeScorer removes the player (team: disbands the team) named by id,
 // a number or, for a player, a username.
 func (s *Server) removeScorer(r *http.Request, id string, team bool) error {
-	st := s.cfg.Engine.State()
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil && !team {
-		p, ok := st.PlayerByUsername(id)
-		if !ok {
-			return game.ErrUnknownUser
-		}
-		n, err = p.ID, nil
+	c, err := s.removeTarget(id, team)
+	if err != nil {
+		return err
 	}
-	p, ok := st.Player(n)
-	if err != nil || !ok || p.IsTeam != team {
-		return game.ErrUnknownUser
-	}
-	if err := s.cfg.Engine.Remove(r.Context(), n); err != nil {
+	return s.remove(r, c)
+}
+
+// remove removes the player or disbands the team of c, and logs it.
+func (s *Server) remove(r *http.Request, c removeConfirm) error {
+	if err := s.cfg.Engine.Remove(r.Context(), c.ID); err != nil {
 		return err
 	}
 	what := "admin removed a player"
-	if team {
+	if c.Team {
 		what = "admin disbanded a team"
 	}
-	s.log.Warn(what, "id", n, "request_id", requestID(r), "addr", s.clientAddr(r))
+	s.log.Warn(what, "id", c.ID, "request_id", requestID(r), "addr", s.clientAddr(r))
 	return nil
 }

@@ -41,12 +41,13 @@
     if (cls) td.className = cls;
     return td;
   }
-  // removeForm is a team's Disband button, with the page's form token.
+  // removeForm is a team's Disband button, with the page's form token;
+  // it leads to the server's confirmation page (no confirm=yes here).
   // Its name says which team: a screen reader hears each row's button apart.
   function removeForm(id, team) {
     var f = hiddenForm('/admin/game/remove', [['team', '1'], ['id', String(id)]]);
     var b = document.createElement('button');
-    b.type = 'submit'; b.textContent = 'Disband';
+    b.type = 'submit'; b.className = 'danger'; b.textContent = 'Disband';
     b.setAttribute('aria-label', 'Disband ' + team);
     f.appendChild(b);
     return f;

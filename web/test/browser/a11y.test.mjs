@@ -54,6 +54,27 @@ async function admin(path, body) {
 const h1 = (page, name) => page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
 
 /**
+ * tooWide names the elements that reach past the window's right edge
+ * (outside a box that scrolls by itself): what makes a page scroll
+ * sideways.
+ */
+function tooWide(page) {
+  return page.evaluate(() => [...document.body.querySelectorAll('*')]
+    .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5 && !el.parentElement?.closest('.scroll'))
+    .slice(0, 8)
+    .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className ? '.' + String(el.className).split(' ').join('.') : ''} (right ${Math.round(el.getBoundingClientRect().right)})`)
+    .join(', ') || 'nothing found');
+}
+
+/** adminLogin logs the page in to the admin dashboard. */
+async function adminLogin(page) {
+  await page.goto('/admin');
+  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.locator('#dash').waitFor();
+}
+
+/**
  * VIEWS are checked in order in one browser context per player and
  * server: a view may rely on what an earlier one of the same player did.
  */
@@ -230,6 +251,23 @@ const VIEWS = [
     },
   },
   {
+    name: 'admin players list, searched', player: 'admin',
+    open: async (page) => {
+      await page.getByRole('searchbox', { name: 'name or username' }).fill('ALI');
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await page.locator('#players-count', { hasText: 'matching' }).waitFor();
+      await page.locator('#player-list tbody tr', { hasText: 'alice' }).waitFor();
+    },
+  },
+  {
+    name: 'admin remove confirmation', player: 'admin',
+    open: async (page) => {
+      await page.locator('#player-list tbody tr', { hasText: 'alice' }).first().getByRole('button', { name: /^Remove / }).click();
+      await h1(page, 'Remove this player?');
+      await page.getByRole('button', { name: /^Remove / }).waitFor();
+    },
+  },
+  {
     name: 'team mode: challenges without a team', player: 'alice', server: 'teams',
     open: async (page) => {
       await loginAs(page, PLAYERS[0], 'Team Ada');
@@ -272,6 +310,15 @@ const VIEWS = [
       await page.getByText('Challenge Solved!').waitFor();
       await page.goto('/#scoreboard');
       await page.locator('table.ranking tbody tr', { hasText: 'Access Team' }).waitFor();
+    },
+  },
+  {
+    name: 'team mode: admin players list and disband confirmation', player: 'admin', server: 'teams',
+    open: async (page) => {
+      await adminLogin(page);
+      await page.locator('#player-list tbody tr', { hasText: 'Access Team' }).waitFor();
+      await page.getByRole('button', { name: 'Disband Access Team' }).click();
+      await h1(page, 'Disband this team?');
     },
   },
 ];
@@ -465,6 +512,26 @@ test('at 320 CSS pixels wide (400 % zoom) no view scrolls sideways', async () =>
     }
   });
   await context.close();
+
+  // The admin dashboard, its players list and a confirmation: wide
+  // tables scroll in their own box, never the page.
+  const a = await newPlayer(browser, server, { viewport: { width: 320, height: 640 } });
+  await withShots('reflow-admin', [a.page], async () => {
+    const overflow = () => a.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await adminLogin(a.page);
+    await a.page.locator('#player-list tbody tr').first().waitFor();
+    assert.ok(await overflow() <= 0, `the admin dashboard scrolls sideways by ${await overflow()}px: ${await tooWide(a.page)}`);
+    const scrolls = await a.page.locator('#player-list').evaluate((t) => t.parentElement.scrollWidth > t.parentElement.clientWidth);
+    assert.ok(scrolls, 'the players table does not scroll in its own box at 320 px (is it still wide?)');
+    await a.page.getByRole('searchbox', { name: 'name or username' }).fill('bob');
+    await a.page.getByRole('button', { name: 'Search', exact: true }).click();
+    await a.page.locator('#players-count', { hasText: 'matching' }).waitFor();
+    assert.ok(await overflow() <= 0, `the searched players list scrolls sideways by ${await overflow()}px: ${await tooWide(a.page)}`);
+    await a.page.locator('#player-list tbody tr', { hasText: 'bob' }).first().getByRole('button', { name: /^Remove / }).click();
+    await h1(a.page, 'Remove this player?');
+    assert.ok(await overflow() <= 0, `the remove confirmation scrolls sideways by ${await overflow()}px: ${await tooWide(a.page)}`);
+  });
+  await a.context.close();
 
   // The Team view of team mode, without a team and in one.
   const t = await newPlayer(browser, teamServer, { viewport: { width: 320, height: 640 } });
