@@ -62,6 +62,7 @@ export function startApp(root) {
     clock: null, // ClockWatcher
     phase: null, // the phase last shown
     gateHooks: new Set(), // the current view's listeners for phase changes
+    solveHooks: new Set(), // the current view's listeners for solves on the board: fn(challenge ids, or null for any)
     banners: null,
     bannerChecked: false, // the snapshot's newest announcement was considered
     missing: false, // the detail view shows "not available"
@@ -244,6 +245,7 @@ export function startApp(root) {
   }
 
   function onSnapshot(first) {
+    for (const fn of s.solveHooks) fn(null);
     // An unfrozen board holds the true score; a frozen one only the
     // board's (the header shows both then).
     boardChanged();
@@ -287,6 +289,8 @@ export function startApp(root) {
       else if (ev.type === 'announcement') news.push(ev);
     }
     if (clock || release) spread(() => s.clock.refresh());
+    const solvedIds = new Set(events.filter((ev) => ev.type === 'score').map((ev) => ev.challenge_id));
+    if (solvedIds.size) for (const fn of s.solveHooks) fn(solvedIds);
     if (release) spread(refreshChallenges);
     if (news.length) {
       // The list, when open, shows it already; elsewhere a banner does.
@@ -502,6 +506,7 @@ export function startApp(root) {
     if (s.view) s.view.destroy();
     s.view = null;
     s.gateHooks.clear();
+    s.solveHooks.clear();
     s.banners = null;
     s.bannerChecked = false;
     s.model.clear();
@@ -599,6 +604,7 @@ export function startApp(root) {
     s.view = null;
     const seq = ++s.seq;
     s.gateHooks.clear();
+    s.solveHooks.clear();
     s.missing = false;
     let r = currentRoute();
     if (r.name === 'team' && !teamMode(s.me)) r = { name: 'challenges' };
@@ -682,7 +688,7 @@ export function startApp(root) {
       renderChallengeDetail(el, ch, {
         meId: myId(),
         teams: teamMode(s.me),
-        model: s.model,
+        onSolves: (fn) => s.solveHooks.add(fn),
         gate: currentGate,
         onGate: (fn) => s.gateHooks.add(fn),
         clockRefused: () => s.clock.refresh(),

@@ -10,7 +10,7 @@ import { clockRefusal } from './clock.js';
 import { NO_TEAM_REASON } from './team.js';
 import { announce } from './live.js';
 import { href } from './routes.js';
-import { BLOOD_LABELS, Refetcher, bloodLabel, onBoardChange, pageName } from './pages.js';
+import { BLOOD_LABELS, Refetcher, bloodLabel, pageName } from './pages.js';
 
 
 /** bloodRank is the 0-based place of playerId among ch's first solvers, or -1. */
@@ -164,8 +164,9 @@ const SOLVERS_SHOWN = 50; // the rest behind a button: a popular challenge has h
  * solversSection lists a challenge's solvers (GET /api/challenges/{id}/
  * solvers, the public board's: frozen during a freeze) in order, the
  * first three marked, the viewer's own entry with the class "me", each
- * name a link to their page. It loads by itself, and again when the live
- * board changes while it is shown. ctx: meId, teams, model.
+ * name a link to their page. It loads by itself, and again when the board
+ * has a solve of the challenge while it is shown. ctx: meId, teams,
+ * onSolves(fn) (fn(ids): solves of these challenges, or of any: null).
  */
 function solversSection(ch, ctx) {
   const body = h('div', {}, h('p', { class: 'muted', text: 'Loading the solvers…' }));
@@ -215,9 +216,13 @@ function solversSection(ch, ctx) {
     draw();
   };
   load();
-  if (ctx.model) {
+  if (ctx.onSolves) {
+    // Only a solve of this challenge (or a new snapshot: the unfreeze)
+    // changes the list: most players sit on a challenge's page.
     const refetch = new Refetcher({ run: load });
-    onBoardChange(ctx.model, () => refetch.trigger(), () => section.isConnected);
+    ctx.onSolves((ids) => {
+      if (!ids || ids.has(ch.id)) refetch.trigger();
+    });
   }
   return section;
 }
@@ -238,7 +243,7 @@ const OPEN_GATE = () => ({ open: true, practice: false, reason: null });
  * → {open, reason, practice} (whether the clock lets flags in),
  * onGate(fn) to hear when that changes, clockRefused() after a 403 of
  * the clock, frozen() (the board is frozen), meId, and for the solvers
- * teams (the game is played in teams) and model (the live Scoreboard)}.
+ * teams (the game is played in teams) and onSolves(fn) (solves on the board)}.
  */
 export function renderChallengeDetail(el, ch, ctx) {
   const gate = ctx.gate || OPEN_GATE;
