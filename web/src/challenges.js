@@ -12,7 +12,6 @@ import { announce } from './live.js';
 import { href } from './routes.js';
 import { BLOOD_LABELS, Refetcher, bloodLabel, pageName } from './pages.js';
 
-
 /** bloodRank is the 0-based place of playerId among ch's first solvers, or -1. */
 export function bloodRank(ch, playerId) {
   const fb = Array.isArray(ch.first_bloods) ? ch.first_bloods : [];
@@ -175,7 +174,11 @@ function solversSection(ch, ctx) {
   let last = '';
   let all = false;
   let list = [];
+  let asked = 0; // only the newest reply counts
   const draw = () => {
+    // A redraw keeps the keyboard on the link (or button) it was on.
+    const active = document.activeElement;
+    const focused = active && body.contains(active) ? active.getAttribute('href') || 'button' : null;
     const shown = all ? list : list.slice(0, SOLVERS_SHOWN);
     const more = list.length - shown.length;
     const you = ctx.teams ? ' (your team)' : ' (you)';
@@ -199,16 +202,20 @@ function solversSection(ch, ctx) {
           if (next) next.focus();
         },
       }) : null);
+    const again = focused && [...body.querySelectorAll('a[href], button')].find((a) => (a.getAttribute('href') || 'button') === focused);
+    if (again) again.focus();
   };
   const load = async () => {
     if (last && !section.isConnected) return;
+    const n = ++asked;
     let reply;
     try {
       reply = await api.solvers(ch.id);
     } catch (err) {
-      if (err.status !== 401 && !last) replace(body, h('p', { class: 'muted', text: 'The solvers could not be loaded.' }));
+      if (n === asked && err.status !== 401 && !last) replace(body, h('p', { class: 'muted', text: 'The solvers could not be loaded.' }));
       return;
     }
+    if (n !== asked) return;
     const text = JSON.stringify(reply && reply.solvers);
     if (text === last) return;
     last = text;
