@@ -68,6 +68,9 @@ export const api = {
   clock: () => request('GET', '/api/clock', undefined, { quiet401: true }),
   announcements: () => request('GET', '/api/announcements', undefined, { quiet401: true }),
   scoreboard: () => request('GET', '/api/scoreboard', undefined, { quiet401: true }),
+  // The pages players expect: the public board's, as the scoreboard.
+  player: (id) => request('GET', `/api/players/${encodeURIComponent(id)}`),
+  solvers: (id) => request('GET', `/api/challenges/${encodeURIComponent(id)}/solvers`),
   // Teams (team mode only; 403 teams_off otherwise).
   myTeam: () => request('GET', '/api/teams/mine'),
   createTeam: (name) => request('POST', '/api/teams', { name }),

@@ -1,5 +1,6 @@
 // The player's app: login, display name, then the hash-routed views
-// (#challenges, #challenge/<id>, #scoreboard, #announcements) under a
+// (routes.js: #challenges, #challenge/<id>, #scoreboard, #announcements,
+// #team, and the pages #player/<id> and #team/<id>) under a
 // header that shows the live score and the game clock. A reload lands on
 // the same view: the session is a cookie and /api/me tells who we are.
 //
@@ -20,6 +21,8 @@ import { Banners, announcementSpeech, markSeen, renderAnnouncementList, seenTs }
 import { announce, liveRegions, watchRank } from './live.js';
 import { StandingsRefresher } from './standings.js';
 import { NO_TEAM_REASON, boardId, renderTeamView, teamMode } from './team.js';
+import { historyDepth, isPage, parseRoute } from './routes.js';
+import { showProfile } from './profile.js';
 
 const TICK_MS = 1000;
 // Every browser hears a "clock" or "release" frame at the same moment;
@@ -59,11 +62,14 @@ export function startApp(root) {
     clock: null, // ClockWatcher
     phase: null, // the phase last shown
     gateHooks: new Set(), // the current view's listeners for phase changes
+    solveHooks: new Set(), // the current view's listeners for solves on the board: fn(challenge ids, or null for any)
     banners: null,
     bannerChecked: false, // the snapshot's newest announcement was considered
     missing: false, // the detail view shows "not available"
     unwatchRank: null, // stops the "you moved to rank N" notices
     lastOpened: null, // the challenge last opened: its card gets the focus back
+    lastPage: null, // the hash of the player's or team's page last opened: its link gets the focus back
+    depth: null, // how many of the app's history entries lie behind this one (routes.js)
   };
 
   // Dynamic scoring: refetch the scoreboard after value frames.
@@ -75,7 +81,9 @@ export function startApp(root) {
   setInterval(tick, TICK_MS);
 
   onUnauthorized(() => loggedOut('Your session has ended. Please log in again.'));
+  noteDepth();
   window.addEventListener('hashchange', (ev) => {
+    noteDepth();
     if (s.shell) {
       s.prevRoute = parseRoute(new URL(ev.oldURL).hash).name;
       route();
@@ -86,6 +94,13 @@ export function startApp(root) {
     if (document.visibilityState === 'visible') s.clock.refresh();
   });
   boot(0);
+
+  /** noteDepth keeps the history entry's depth in history.state (routes.js, historyDepth). */
+  function noteDepth() {
+    const d = historyDepth(history.state, s.depth);
+    if (!history.state || history.state.ctfgDepth !== d) history.replaceState({ ...(history.state || {}), ctfgDepth: d }, '');
+    s.depth = d;
+  }
 
   function serverNow() {
     return s.clock.serverNow();
@@ -230,6 +245,7 @@ export function startApp(root) {
   }
 
   function onSnapshot(first) {
+    for (const fn of s.solveHooks) fn(null);
     // An unfrozen board holds the true score; a frozen one only the
     // board's (the header shows both then).
     boardChanged();
@@ -273,6 +289,8 @@ export function startApp(root) {
       else if (ev.type === 'announcement') news.push(ev);
     }
     if (clock || release) spread(() => s.clock.refresh());
+    const solvedIds = new Set(events.filter((ev) => ev.type === 'score').map((ev) => ev.challenge_id));
+    if (solvedIds.size) for (const fn of s.solveHooks) fn(solvedIds);
     if (release) spread(refreshChallenges);
     if (news.length) {
       // The list, when open, shows it already; elsewhere a banner does.
@@ -423,7 +441,9 @@ export function startApp(root) {
     if (active && active !== document.body && active.isConnected) return;
     const el = s.shell.view;
     const card = s.lastOpened !== null && el.querySelector(`[data-challenge-id="${s.lastOpened}"]`);
+    const link = s.lastPage !== null && [...el.querySelectorAll('a[href]')].find((a) => a.getAttribute('href') === s.lastPage);
     if (card) card.focus();
+    else if (link) link.focus();
     else el.focus({ preventScroll: true });
   }
 
@@ -486,6 +506,7 @@ export function startApp(root) {
     if (s.view) s.view.destroy();
     s.view = null;
     s.gateHooks.clear();
+    s.solveHooks.clear();
     s.banners = null;
     s.bannerChecked = false;
     s.model.clear();
@@ -583,6 +604,7 @@ export function startApp(root) {
     s.view = null;
     const seq = ++s.seq;
     s.gateHooks.clear();
+    s.solveHooks.clear();
     s.missing = false;
     let r = currentRoute();
     if (r.name === 'team' && !teamMode(s.me)) r = { name: 'challenges' };
@@ -605,6 +627,20 @@ export function startApp(root) {
         freezeTime: () => (s.clock.clock ? s.clock.clock.freeze : null),
       });
       keepFocus();
+      return;
+    }
+    if (isPage(r)) {
+      document.title = 'ctfg';
+      s.lastPage = location.hash;
+      s.view = showProfile(el, r, {
+        model: s.model,
+        meId: myId(),
+        playerId: s.me.player_id,
+        freezeTime: () => (s.clock.clock ? s.clock.clock.freeze : null),
+      });
+      // The page's heading takes the focus once it is loaded.
+      keepFocus();
+      window.scrollTo(0, 0);
       return;
     }
     if (r.name === 'team' && teamMode(s.me)) {
@@ -651,6 +687,8 @@ export function startApp(root) {
       s.lastOpened = ch.id;
       renderChallengeDetail(el, ch, {
         meId: myId(),
+        teams: teamMode(s.me),
+        onSolves: (fn) => s.solveHooks.add(fn),
         gate: currentGate,
         onGate: (fn) => s.gateHooks.add(fn),
         clockRefused: () => s.clock.refresh(),
@@ -691,20 +729,11 @@ export function startApp(root) {
   }
 
   function back() {
-    // Step back through history when we came from the list, so that the
-    // browser's back button and ours agree; otherwise go to the list.
-    if (s.prevRoute === 'challenges') history.back();
+    // Step back through history when the app made the entry before this
+    // one (the list, the scoreboard, a player's page), so that the
+    // browser's back button and ours agree; otherwise (a deep link, a
+    // reload) go to the list rather than off the app.
+    if (s.prevRoute !== null && s.depth > 0) history.back();
     else location.hash = '#challenges';
   }
-}
-
-/** parseRoute reads a location hash: #scoreboard, #announcements, #team, #challenge/<id>, else the list. */
-export function parseRoute(hash) {
-  const h = String(hash || '').replace(/^#\/?/, '');
-  if (h === 'scoreboard') return { name: 'scoreboard' };
-  if (h === 'announcements') return { name: 'announcements' };
-  if (h === 'team') return { name: 'team' };
-  const m = /^challenge\/(\d+)$/.exec(h);
-  if (m) return { name: 'challenge', id: Number(m[1]) };
-  return { name: 'challenges' };
 }

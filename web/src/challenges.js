@@ -1,5 +1,5 @@
 // The challenge list (cards grouped by category) and the challenge detail
-// (description, hints, flag form, first solvers). Whether flags may be
+// (description, hints, flag form, solvers). Whether flags may be
 // sent comes from the clock (the caller's ctx.gate()).
 
 import { api } from './api.js';
@@ -9,8 +9,8 @@ import { bannerImage } from './login.js';
 import { clockRefusal } from './clock.js';
 import { NO_TEAM_REASON } from './team.js';
 import { announce } from './live.js';
-
-const BLOOD_LABELS = ['First blood', 'Second solver', 'Third solver'];
+import { href } from './routes.js';
+import { BLOOD_LABELS, Refetcher, bloodLabel, pageName } from './pages.js';
 
 /** bloodRank is the 0-based place of playerId among ch's first solvers, or -1. */
 export function bloodRank(ch, playerId) {
@@ -157,17 +157,81 @@ function hintMessage(err, hint, total) {
   }
 }
 
-/** firstSolvers lists a challenge's first bloods, or null when none yet. */
-function firstSolvers(ch, meId) {
-  const fb = (Array.isArray(ch.first_bloods) ? ch.first_bloods : []).slice(0, 3);
-  if (!fb.length) return null;
-  return h('section', { class: 'first-bloods', 'aria-labelledby': 'first-bloods-title' },
-    h('h3', { id: 'first-bloods-title', text: 'First solvers' }),
-    h('ol', {}, fb.map((b, i) => h('li', { class: b.player_id === meId ? 'me' : null },
-      h('span', { class: `fb-place place-${i + 1}`, text: BLOOD_LABELS[i] }), ' ',
-      h('span', { class: 'fb-name', text: b.displayname || `#${b.player_id}` }),
-      b.player_id === meId ? h('span', { class: 'you', text: ' (you)' }) : null,
-      solvedAt(b.ts)))));
+const SOLVERS_SHOWN = 50; // the rest behind a button: a popular challenge has hundreds
+
+/**
+ * solversSection lists a challenge's solvers (GET /api/challenges/{id}/
+ * solvers, the public board's: frozen during a freeze) in order, the
+ * first three marked, the viewer's own entry with the class "me", each
+ * name a link to their page. It loads by itself, and again when the board
+ * has a solve of the challenge while it is shown. ctx: meId, teams,
+ * onSolves(fn) (fn(ids): solves of these challenges, or of any: null).
+ */
+function solversSection(ch, ctx) {
+  const body = h('div', {}, h('p', { class: 'muted', text: 'Loading the solvers…' }));
+  const section = h('section', { class: 'solvers', 'aria-labelledby': 'solvers-title' },
+    h('h3', { id: 'solvers-title', text: 'Solvers' }), body);
+  let last = '';
+  let all = false;
+  let list = [];
+  let asked = 0; // only the newest reply counts
+  const draw = () => {
+    // A redraw keeps the keyboard on the link (or button) it was on.
+    const active = document.activeElement;
+    const focused = active && body.contains(active) ? active.getAttribute('href') || 'button' : null;
+    const shown = all ? list : list.slice(0, SOLVERS_SHOWN);
+    const more = list.length - shown.length;
+    const you = ctx.teams ? ' (your team)' : ' (you)';
+    replace(body,
+      h('p', { class: 'solves-count muted', text: list.length ? plural(list.length, 'solve') : 'No solves yet.' }),
+      shown.length ? h('ol', { class: 'solver-list' }, shown.map((sv) => {
+        const me = sv.player_id === ctx.meId;
+        const mark = bloodLabel(sv.first_blood);
+        return h('li', { class: me ? 'me' : null, 'data-player-id': sv.player_id },
+          mark ? h('span', { class: `fb-place place-${sv.first_blood}`, text: mark }) : null, mark ? ' ' : null,
+          h('a', { class: 'fb-name', href: href.page(sv.player_id, ctx.teams), text: pageName({ ...sv, team: ctx.teams }) }),
+          me ? h('span', { class: 'you', text: you }) : null,
+          solvedAt(sv.ts));
+      })) : null,
+      more > 0 ? h('button', {
+        type: 'button', class: 'ghost', text: `Show all ${list.length} solvers`,
+        onClick: () => {
+          all = true;
+          draw();
+          const next = body.querySelectorAll('.solver-list a')[SOLVERS_SHOWN];
+          if (next) next.focus();
+        },
+      }) : null);
+    const again = focused && [...body.querySelectorAll('a[href], button')].find((a) => (a.getAttribute('href') || 'button') === focused);
+    if (again) again.focus();
+  };
+  const load = async () => {
+    if (last && !section.isConnected) return;
+    const n = ++asked;
+    let reply;
+    try {
+      reply = await api.solvers(ch.id);
+    } catch (err) {
+      if (n === asked && err.status !== 401 && !last) replace(body, h('p', { class: 'muted', text: 'The solvers could not be loaded.' }));
+      return;
+    }
+    if (n !== asked) return;
+    const text = JSON.stringify(reply && reply.solvers);
+    if (text === last) return;
+    last = text;
+    list = reply && Array.isArray(reply.solvers) ? reply.solvers : [];
+    draw();
+  };
+  load();
+  if (ctx.onSolves) {
+    // Only a solve of this challenge (or a new snapshot: the unfreeze)
+    // changes the list: most players sit on a challenge's page.
+    const refetch = new Refetcher({ run: load });
+    ctx.onSolves((ids) => {
+      if (!ids || ids.has(ch.id)) refetch.trigger();
+    });
+  }
+  return section;
 }
 
 /** solvedAt renders a first blood's time (Unix ms, or an RFC 3339 string), or null. */
@@ -185,7 +249,8 @@ const OPEN_GATE = () => ({ open: true, practice: false, reason: null });
  * entry of ch), onBack(), reload(), and optionally gate()
  * → {open, reason, practice} (whether the clock lets flags in),
  * onGate(fn) to hear when that changes, clockRefused() after a 403 of
- * the clock, frozen() (the board is frozen), meId}.
+ * the clock, frozen() (the board is frozen), meId, and for the solvers
+ * teams (the game is played in teams) and onSolves(fn) (solves on the board)}.
  */
 export function renderChallengeDetail(el, ch, ctx) {
   const gate = ctx.gate || OPEN_GATE;
@@ -210,9 +275,9 @@ export function renderChallengeDetail(el, ch, ctx) {
         meta),
       description,
       content,
-      firstSolvers(ch, ctx.meId),
       hintsBox,
-      flagBox));
+      flagBox,
+      solversSection(ch, ctx)));
 
   // The flag form follows the clock: closed while paused, before the
   // start and after the end (open again in practice mode).

@@ -2,16 +2,24 @@
 // both following the live model.
 
 import { h, replace, formatPoints, formatClock } from './dom.js';
-import { ScoreChart, chartTable } from './scorechart.js';
+import { ScoreChart, chartTableToggle } from './scorechart.js';
+import { href } from './routes.js';
 import { byLine } from './team.js';
 
-/** rankTable renders the ranked players; limit cuts the list (board). */
-export function rankTable(model, { meId = null, limit = Infinity, caption = 'Scoreboard', you = ' (you)' } = {}) {
+/**
+ * rankTable renders the ranked players; limit cuts the list (board);
+ * link(p), when given, makes each name a link to where it returns.
+ */
+export function rankTable(model, {
+  meId = null, limit = Infinity, caption = 'Scoreboard', you = ' (you)', link = null,
+} = {}) {
   const rows = model.ranked().slice(0, limit).map((p) => h('tr', {
     class: p.player_id === meId ? 'me' : null, 'data-player-id': p.player_id,
   },
   h('td', { class: 'rank', text: String(p.rank) }),
-  h('td', { class: 'name' }, p.displayname || `#${p.player_id}`, p.player_id === meId ? h('span', { class: 'you', text: you }) : null),
+  h('td', { class: 'name' },
+    link ? h('a', { href: link(p), text: p.displayname || `#${p.player_id}` }) : p.displayname || `#${p.player_id}`,
+    p.player_id === meId ? h('span', { class: 'you', text: you }) : null),
   h('td', { class: 'num score', text: String(p.score) }),
   h('td', { class: 'num', text: String(p.solves) })));
   return h('table', { class: 'ranking' },
@@ -87,26 +95,7 @@ export function showScoreboard(el, model, meId, opts = {}) {
   const tableBox = h('div', { class: 'table-box' });
   const canvas = h('canvas', { role: 'img', 'aria-label': 'Score over time of the top 10 players' });
   const status = h('p', { class: 'muted live-note' });
-  // The chart's table alternative, drawn only while shown. A scrolling
-  // region that the keyboard can reach (Tab, then the arrow keys).
-  const chartTableBox = h('div', {
-    id: 'chart-table', class: 'chart-table-box', hidden: true, tabindex: 0, role: 'region', 'aria-label': 'Score over time, as a table',
-  });
-  const toggle = h('button', {
-    type: 'button', class: 'ghost chart-toggle', 'aria-expanded': 'false', 'aria-controls': 'chart-table',
-    text: 'Show the chart as a table',
-    onClick: () => {
-      const show = chartTableBox.hidden;
-      chartTableBox.hidden = !show;
-      toggle.setAttribute('aria-expanded', String(show));
-      toggle.textContent = show ? 'Hide the table' : 'Show the chart as a table';
-      drawTable();
-    },
-  });
-  const drawTable = () => {
-    if (chartTableBox.hidden) chartTableBox.replaceChildren();
-    else replace(chartTableBox, chartTable(chart.series));
-  };
+  const { toggle, box: chartTableBox, draw: drawTable } = chartTableToggle({ id: 'chart-table', series: () => chart.series });
   // Present from the start (empty), so that screen readers hear it fill.
   const frozen = h('div', { class: 'frozen-note', role: 'status' });
   replace(el,
@@ -125,7 +114,9 @@ export function showScoreboard(el, model, meId, opts = {}) {
     const note = model.frozen ? h('p', { class: 'notice' }, frozenNote(opts.freezeTime ? opts.freezeTime() : null, opts.mine ? opts.mine() : null)) : null;
     if (!note) frozen.replaceChildren();
     else if (frozen.textContent !== note.textContent) replace(frozen, note);
-    replace(tableBox, n ? rankTable(model, { meId, you: opts.teams ? ' (your team)' : ' (you)' }) : h('p', { class: 'empty', text: model.ready ? 'No scores yet.' : 'Loading…' }));
+    replace(tableBox, n ? rankTable(model, {
+      meId, you: opts.teams ? ' (your team)' : ' (you)', link: (p) => href.page(p.player_id, opts.teams),
+    }) : h('p', { class: 'empty', text: model.ready ? 'No scores yet.' : 'Loading…' }));
     chart.update();
     drawTable();
   };

@@ -107,3 +107,31 @@ export function chartTable({ start, end, lines }, caption = 'Score over time of 
       lines.map((line) => h('th', { scope: 'col', class: 'num', text: line.label })))),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: lines.length + 1, text: 'No scores yet.' }))));
 }
+
+/**
+ * chartTableToggle is the chart's table alternative and the button that
+ * shows it: {toggle, box, draw()}. The table is drawn only while shown
+ * (draw() redraws it from series()), in a scrolling region that the
+ * keyboard can reach (Tab, then the arrow keys).
+ */
+export function chartTableToggle({ id, series, caption }) {
+  const box = h('div', {
+    id, class: 'chart-table-box', hidden: true, tabindex: 0, role: 'region', 'aria-label': 'Score over time, as a table',
+  });
+  const draw = () => {
+    if (box.hidden) box.replaceChildren();
+    else box.replaceChildren(chartTable(series(), caption));
+  };
+  const toggle = h('button', {
+    type: 'button', class: 'ghost chart-toggle', 'aria-expanded': 'false', 'aria-controls': id,
+    text: 'Show the chart as a table',
+    onClick: () => {
+      const show = box.hidden;
+      box.hidden = !show;
+      toggle.setAttribute('aria-expanded', String(show));
+      toggle.textContent = show ? 'Hide the table' : 'Show the chart as a table';
+      draw();
+    },
+  });
+  return { toggle, box, draw };
+}

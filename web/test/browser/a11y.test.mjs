@@ -187,6 +187,31 @@ const VIEWS = [
     },
   },
   {
+    name: 'player page (from the scoreboard, chart as a table)', player: 'alice',
+    open: async (page) => {
+      await page.locator('table.ranking tbody tr td.name a', { hasText: 'Ada Access' }).click();
+      await h1(page, 'Ada Access (you)');
+      await page.locator('table.solves-table tbody tr', { hasText: 'First blood' }).waitFor();
+      await page.getByRole('button', { name: 'Show the chart as a table' }).click();
+      await page.locator('#page-chart-table table.chart-table').waitFor();
+    },
+  },
+  {
+    name: 'challenge detail with its solvers', player: 'alice',
+    open: async (page) => {
+      await page.getByRole('link', { name: 'Warm Up' }).click();
+      await page.getByRole('heading', { level: 2, name: 'Warm Up' }).waitFor();
+      await page.locator('.solvers li.me', { hasText: 'First blood' }).waitFor();
+    },
+  },
+  {
+    name: 'no such player', player: 'alice',
+    open: async (page) => {
+      await page.goto('/#player/987654');
+      await h1(page, 'No such player');
+    },
+  },
+  {
     name: 'announcement banner', player: 'alice',
     open: async (page) => {
       await page.goto('/#challenges');
@@ -310,6 +335,31 @@ const VIEWS = [
       await page.getByText('Challenge Solved!').waitFor();
       await page.goto('/#scoreboard');
       await page.locator('table.ranking tbody tr', { hasText: 'Access Team' }).waitFor();
+    },
+  },
+  {
+    name: 'team mode: team page (members, By column)', player: 'alice', server: 'teams',
+    open: async (page) => {
+      await page.locator('table.ranking tbody tr td.name a', { hasText: 'Access Team' }).click();
+      await h1(page, 'Access Team (your team)');
+      await page.locator('table.solves-table tbody td.by', { hasText: 'Team Ada' }).waitFor();
+      await page.getByRole('region', { name: 'Members (1)' }).getByRole('link', { name: 'Team Ada' }).waitFor();
+    },
+  },
+  {
+    name: 'team mode: a member\'s page', player: 'alice', server: 'teams',
+    open: async (page) => {
+      await page.getByRole('region', { name: 'Members (1)' }).getByRole('link', { name: 'Team Ada' }).click();
+      await h1(page, 'Team Ada (you)');
+      await page.locator('.page-about').getByRole('link', { name: 'Access Team' }).waitFor();
+      await page.locator('table.solves-table tbody tr').first().waitFor();
+    },
+  },
+  {
+    name: 'team mode: a challenge with its solvers', player: 'alice', server: 'teams',
+    open: async (page) => {
+      await page.goto('/#challenge/1');
+      await page.locator('.solvers li.me', { hasText: 'Access Team' }).waitFor();
     },
   },
   {
@@ -510,6 +560,17 @@ test('at 320 CSS pixels wide (400 % zoom) no view scrolls sideways', async () =>
       const px = await overflow();
       assert.ok(px <= 0, `${hash} scrolls sideways by ${px}px`);
     }
+    // A player's page, from the scoreboard, with its chart's table, and
+    // a challenge's solvers.
+    await page.goto('/#scoreboard');
+    await page.locator('table.ranking tbody tr td.name a').first().click();
+    await page.locator('.page-stats').waitFor();
+    await page.getByRole('button', { name: 'Show the chart as a table' }).click();
+    await page.locator('#page-chart-table table.chart-table').waitFor();
+    assert.ok(await overflow() <= 0, `a player's page scrolls sideways by ${await overflow()}px`);
+    await page.goto('/#challenge/1');
+    await page.locator('.solvers li').first().waitFor();
+    assert.ok(await overflow() <= 0, `a challenge's solvers scroll sideways by ${await overflow()}px`);
   });
   await context.close();
 
@@ -545,6 +606,12 @@ test('at 320 CSS pixels wide (400 % zoom) no view scrolls sideways', async () =>
     await t.page.getByRole('button', { name: 'Make team' }).click();
     await t.page.getByLabel('Invite code').waitFor();
     assert.ok(await overflow() <= 0, `#team in a team scrolls sideways by ${await overflow()}px`);
+    // The team's page: members and the By column.
+    await t.page.goto('/#scoreboard');
+    await t.page.locator('table.ranking tbody tr td.name a', { hasText: 'Narrow Screens United' }).click();
+    await t.page.getByRole('heading', { level: 1, name: 'Narrow Screens United (your team)' }).waitFor();
+    await t.page.locator('.page-members li').first().waitFor();
+    assert.ok(await overflow() <= 0, `a team's page scrolls sideways by ${await overflow()}px`);
   });
   await t.context.close();
 });

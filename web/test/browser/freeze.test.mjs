@@ -182,9 +182,9 @@ test('a first blood shows a toast on /board', async () => {
     assert.equal(await toast.filter({ hasText: 'Warm Up' }).count(), 0);
     assert.equal(await screen.locator('.toasts').getAttribute('aria-live'), 'polite');
     await screen.getByText('Blood Maker solved Locked Door (+150 pts, first blood)').waitFor();
-    // The player's own challenge page names them among the first solvers.
+    // The player's own challenge page names them among the solvers.
     await player.page.reload();
-    await player.page.locator('.first-bloods li.me', { hasText: 'Blood Maker' }).waitFor();
+    await player.page.locator('.solvers li.me', { hasText: 'Blood Maker' }).waitFor();
   });
   await projector.close();
   await player.context.close();
