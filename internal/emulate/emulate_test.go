@@ -2,6 +2,7 @@ package emulate_test
 
 import (
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,6 +28,25 @@ func mustConfig(tb testing.TB, url, dir string, players int) emulate.Config {
 	cfg.Users, cfg.Challenges = users, chs
 	cfg.Seed = 42
 	return cfg
+}
+
+// mustRunClean runs the emulator for at most a minute and fails the test
+// on a run error or any error the run counted; it returns the result and
+// its summary (for failure messages).
+func mustRunClean(t *testing.T, cfg emulate.Config, progress io.Writer) (*emulate.Result, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := emulate.Run(ctx, cfg, progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summary strings.Builder
+	_ = res.WriteSummary(&summary)
+	if n := res.ErrorCount(); n != 0 {
+		t.Fatalf("%d errors:\n%s", n, summary.String())
+	}
+	return res, summary.String()
 }
 
 // TestRunAgainstServer plays 50 players with no think time against a real
@@ -134,16 +154,9 @@ func TestRunTwoInstancesOfOneServer(t *testing.T) {
 	cfg := mustConfig(t, srv.URL+","+srv.URL+"/", dir, players)
 	cfg.Think = 0
 	cfg.SettleTimeout = 10 * time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	res, err := emulate.Run(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var summary strings.Builder
-	_ = res.WriteSummary(&summary)
-	if n := res.ErrorCount(); n != 0 || res.PlayersDone != players {
-		t.Fatalf("%d errors, %d players done:\n%s", n, res.PlayersDone, summary.String())
+	res, summary := mustRunClean(t, cfg, nil)
+	if res.PlayersDone != players {
+		t.Fatalf("%d players done:\n%s", res.PlayersDone, summary)
 	}
 	nch := int64(len(emutest.Challenges()))
 	if res.URL != srv.URL+","+srv.URL || len(res.Instances) != 2 {
@@ -168,11 +181,11 @@ func TestRunTwoInstancesOfOneServer(t *testing.T) {
 	}
 	for _, want := range []string{"(2 instances; player i uses instance i mod 2)", "  instance 1      " + srv.URL + ": 10 players (10 done)",
 		"  instance 2      " + srv.URL + ": 10 players (10 done)", "10/10 sockets got all", "event delivery (cross-instance)"} {
-		if !strings.Contains(summary.String(), want) {
-			t.Errorf("summary lacks %q:\n%s", want, summary.String())
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
 		}
 	}
-	t.Logf("summary:\n%s", summary.String())
+	t.Logf("summary:\n%s", summary)
 }
 
 // TestRunTeamsAgainstServer plays 22 players in teams of 4 (the last of
@@ -190,21 +203,11 @@ func TestRunTeamsAgainstServer(t *testing.T) {
 	cfg.Think = 0
 	cfg.HintChance = 0.5
 	cfg.SettleTimeout = 10 * time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	res, err := emulate.Run(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var summary strings.Builder
-	_ = res.WriteSummary(&summary)
-	if n := res.ErrorCount(); n != 0 {
-		t.Fatalf("%d errors:\n%s", n, summary.String())
-	}
+	res, summary := mustRunClean(t, cfg, nil)
 	nch := len(emutest.Challenges())
 	if res.PlayersDone != players || res.Teams != teams || res.TeamSize != size || res.Flags != int64(teams*nch) {
 		t.Fatalf("done %d, teams %d of %d, flags %d; want %d, %d of %d, %d\n%s",
-			res.PlayersDone, res.Teams, res.TeamSize, res.Flags, players, teams, size, teams*nch, summary.String())
+			res.PlayersDone, res.Teams, res.TeamSize, res.Flags, players, teams, size, teams*nch, summary)
 	}
 	// Members start together with no think time: they meet on the same
 	// flags, and the later ones hear "already_solved".
@@ -215,8 +218,8 @@ func TestRunTeamsAgainstServer(t *testing.T) {
 	if res.Hints == 0 {
 		t.Errorf("no hint was bought with a hint chance of 0.5")
 	}
-	if !strings.Contains(summary.String(), "  teams           6 teams of up to 4 players; ") {
-		t.Errorf("summary does not say the teams:\n%s", summary.String())
+	if !strings.Contains(summary, "  teams           6 teams of up to 4 players; ") {
+		t.Errorf("summary does not say the teams:\n%s", summary)
 	}
 	if !strings.Contains(res.HTML(), "22 players in teams of 4") {
 		t.Errorf("report does not say the team size")
@@ -237,16 +240,9 @@ func TestRunTeamsTwoInstancesOfOneServer(t *testing.T) {
 	cfg.TeamSize = size
 	cfg.Think = 0
 	cfg.SettleTimeout = 10 * time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	res, err := emulate.Run(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var summary strings.Builder
-	_ = res.WriteSummary(&summary)
-	if n := res.ErrorCount(); n != 0 || res.PlayersDone != players {
-		t.Fatalf("%d errors, %d players done:\n%s", n, res.PlayersDone, summary.String())
+	res, summary := mustRunClean(t, cfg, nil)
+	if res.PlayersDone != players {
+		t.Fatalf("%d players done:\n%s", res.PlayersDone, summary)
 	}
 	same, cross := res.EventDelaySame, res.EventDelayCross
 	if same.Count == 0 || cross.Count == 0 || same.Count+cross.Count != res.EventDelay.Count {
@@ -314,28 +310,18 @@ func TestRunMakeTeamsAgainstServer(t *testing.T) {
 	cfg.TeamSize, cfg.MakeTeams = size, true
 	cfg.Think = 0
 	cfg.SettleTimeout = 10 * time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	res, err := emulate.Run(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var summary strings.Builder
-	_ = res.WriteSummary(&summary)
-	if n := res.ErrorCount(); n != 0 {
-		t.Fatalf("%d errors:\n%s", n, summary.String())
-	}
+	res, summary := mustRunClean(t, cfg, nil)
 	nch := len(emutest.Challenges())
 	if res.PlayersDone != players || res.Teams != teams || res.Flags != int64(teams*nch) {
-		t.Fatalf("done %d, teams %d, flags %d; want %d, %d, %d\n%s", res.PlayersDone, res.Teams, res.Flags, players, teams, teams*nch, summary.String())
+		t.Fatalf("done %d, teams %d, flags %d; want %d, %d, %d\n%s", res.PlayersDone, res.Teams, res.Flags, players, teams, teams*nch, summary)
 	}
 	if ep, ok := res.Endpoint("POST /api/teams[/join]"); !ok || ep.Count != players {
-		t.Errorf("team requests: %+v, want one per player\n%s", ep, summary.String())
+		t.Errorf("team requests: %+v, want one per player\n%s", ep, summary)
 	}
 
 	// Without a team size there is nothing to make.
 	cfg.TeamSize = 0
-	if _, err := emulate.Run(ctx, cfg, nil); err == nil {
+	if _, err := emulate.Run(context.Background(), cfg, nil); err == nil {
 		t.Error("MakeTeams without a team size ran")
 	}
 }

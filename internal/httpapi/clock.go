@@ -267,16 +267,8 @@ func fmtLogTime(t time.Time) string {
 // /admin with what happened.
 func (s *Server) handleAdminGameOp(done string, op func(r *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.adminEnabled(w) {
-			return
-		}
-		sess, token, ok := s.adminSession(r, false)
+		sess, token, ok := s.adminForm(w, r)
 		if !ok {
-			s.renderAdmin(w, http.StatusUnauthorized, "login", adminPage{Message: "Your admin session has ended; log in again.", IsError: true})
-			return
-		}
-		if !checkCSRF(r, sess) {
-			s.renderAdmin(w, http.StatusForbidden, "dashboard", adminPage{Message: msgStaleForm, IsError: true, CSRF: sess.csrf, Stats: s.adminStats(r.Context())})
 			return
 		}
 		if err := op(r); err != nil {

@@ -257,6 +257,26 @@ func (s *Server) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)
 }
 
+// adminForm starts every dashboard form post but login and logout: the
+// dashboard is on, an admin session (else the login page, 401) and the
+// session's form token (else the dashboard saying so, 403). ok is false
+// when it has answered.
+func (s *Server) adminForm(w http.ResponseWriter, r *http.Request) (sess adminSession, token string, ok bool) {
+	if !s.adminEnabled(w) {
+		return adminSession{}, "", false
+	}
+	sess, token, ok = s.adminSession(r, false)
+	if !ok {
+		s.renderAdmin(w, http.StatusUnauthorized, "login", adminPage{Message: "Your admin session has ended; log in again.", IsError: true})
+		return adminSession{}, "", false
+	}
+	if !checkCSRF(r, sess) {
+		s.renderAdmin(w, http.StatusForbidden, "dashboard", adminPage{Message: msgStaleForm, IsError: true, CSRF: sess.csrf, Stats: s.adminStats(r.Context())})
+		return adminSession{}, "", false
+	}
+	return sess, token, true
+}
+
 // checkCSRF parses the form and reports whether its csrf field is the
 // session's form token.
 func checkCSRF(r *http.Request, sess adminSession) bool {
@@ -299,20 +319,11 @@ func (s *Server) handleAdminStats(w http.ResponseWriter, r *http.Request) {
 // session, its form token (403 without) and confirm=yes (400 without).
 // Old judge scripts keep using POST /admin/reset with the token itself.
 func (s *Server) handleAdminReset(w http.ResponseWriter, r *http.Request) {
-	if !s.adminEnabled(w) {
-		return
-	}
-	sess, token, ok := s.adminSession(r, false)
+	sess, token, ok := s.adminForm(w, r)
 	if !ok {
-		s.renderAdmin(w, http.StatusUnauthorized, "login", adminPage{Message: "Your admin session has ended; log in again.", IsError: true})
 		return
 	}
 	page := adminPage{CSRF: sess.csrf, IsError: true}
-	if !checkCSRF(r, sess) {
-		page.Message, page.Stats = msgStaleForm, s.adminStats(r.Context())
-		s.renderAdmin(w, http.StatusForbidden, "dashboard", page)
-		return
-	}
 	if r.PostForm.Get("confirm") != "yes" {
 		page.Message, page.Stats = "Tick the confirmation box to reset the game.", s.adminStats(r.Context())
 		s.renderAdmin(w, http.StatusBadRequest, "dashboard", page)

@@ -265,20 +265,11 @@ func (s *Server) removeTarget(id string, team bool) (removeConfirm, error) {
 // the player is removed (the team disbanded) and the answer is 303 to
 // /admin. An unknown id is 400 either way.
 func (s *Server) handleAdminRemoveForm(w http.ResponseWriter, r *http.Request) {
-	if !s.adminEnabled(w) {
-		return
-	}
-	sess, token, ok := s.adminSession(r, false)
+	sess, token, ok := s.adminForm(w, r)
 	if !ok {
-		s.renderAdmin(w, http.StatusUnauthorized, "login", adminPage{Message: "Your admin session has ended; log in again.", IsError: true})
 		return
 	}
 	page := adminPage{CSRF: sess.csrf, IsError: true}
-	if !checkCSRF(r, sess) {
-		page.Message, page.Stats = msgStaleForm, s.adminStats(r.Context())
-		s.renderAdmin(w, http.StatusForbidden, "dashboard", page)
-		return
-	}
 	team := r.PostForm.Get("team") == "1"
 	c, err := s.removeTarget(strings.TrimSpace(r.PostForm.Get("id")), team)
 	if err != nil {

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  adminPost,
   buildServer, writeGame, startServer, launchBrowser, newPlayer, login, loginAs, openChallenge, submitFlag,
   withShots, ADMIN_TOKEN, PLAYERS, CHALLENGES,
 } from './helpers.mjs';
@@ -39,17 +40,7 @@ after(async () => {
   await teamServer?.stop();
 });
 
-/** admin calls the admin API with the bearer token. */
-async function admin(path, body) {
-  const res = await fetch(`${server.url}${path}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+const admin = (path, body) => adminPost(server, path, body);
 
 const h1 = (page, name) => page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
 

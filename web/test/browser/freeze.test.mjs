@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  adminPost,
   buildServer, startServer, launchBrowser, newPlayer, loginAs, openChallenge, submitFlag, withShots, tempDir,
   ADMIN_TOKEN, API_TOKEN, CHALLENGES, PLAYERS,
 } from './helpers.mjs';
@@ -43,17 +44,7 @@ after(async () => {
   await server?.stop();
 });
 
-/** admin calls the admin API with the bearer token. */
-async function admin(srv, path, body) {
-  const res = await fetch(`${srv.url}${path}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+const admin = adminPost;
 
 const rfc3339 = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 const scoreCell = (page, name) => page.locator('table.ranking tbody tr', { hasText: name }).locator('td.score');

@@ -8,8 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  adminPost,
   buildServer, writeGame, startServer, launchBrowser, newPlayer, login, setName, loginAs, openChallenge,
-  submitFlag, withShots, ADMIN_TOKEN, PLAYERS,
+  submitFlag, withShots, PLAYERS,
 } from './helpers.mjs';
 
 let bin;
@@ -27,17 +28,7 @@ after(async () => {
   await server?.stop();
 });
 
-/** admin calls the admin API with the bearer token. */
-async function admin(srv, path, body) {
-  const res = await fetch(`${srv.url}${path}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+const admin = adminPost;
 
 /** rfc3339 is a time to the second, as --start takes it. */
 const rfc3339 = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');

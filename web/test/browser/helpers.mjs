@@ -206,6 +206,18 @@ export async function submitFlag(page, flag) {
   await page.getByRole('button', { name: 'Submit', exact: true }).click();
 }
 
+/** adminPost calls srv's admin API (POST, JSON) with the bearer token and returns the reply; anything but 200 throws. */
+export async function adminPost(srv, path, body) {
+  const res = await fetch(`${srv.url}${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
 /**
  * solve opens a challenge from the list and submits its flag. Like a
  * player, it submits again when the app says the request never reached

@@ -9,7 +9,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  buildServer, writeGame, startServer, launchBrowser, newPlayer, withShots, ADMIN_TOKEN, PLAYERS,
+  adminPost,
+  buildServer, writeGame, startServer, launchBrowser, newPlayer, withShots, PLAYERS,
 } from './helpers.mjs';
 
 let server;
@@ -26,15 +27,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function admin(path, body) {
-  const res = await fetch(`${server.url}${path}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
+const admin = (path, body) => adminPost(server, path, body);
 
 /** apiPlayer plays over the HTTP API (no browser): {submit(id, flag), hint(id, hintId)}. */
 async function apiPlayer([username, password], name) {

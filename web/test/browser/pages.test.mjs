@@ -8,8 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  adminPost,
   buildServer, writeGame, startServer, launchBrowser, newPlayer, loginAs, openChallenge, solve, withShots,
-  ADMIN_TOKEN, CHALLENGES, PLAYERS,
+  CHALLENGES, PLAYERS,
 } from './helpers.mjs';
 
 let bin;
@@ -36,17 +37,7 @@ const nav = (page, name) => page.getByRole('navigation', { name: 'Main' }).getBy
 const solveRows = (page) => page.locator('table.solves-table tbody tr');
 const stat = (page, name) => page.locator('.page-stats div', { has: page.locator('dt', { hasText: new RegExp(`^${name}$`) }) }).locator('dd');
 
-/** admin calls the admin API of srv with the bearer token. */
-async function admin(srv, path, body) {
-  const res = await fetch(`${srv.url}${path}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+const admin = adminPost;
 
 /**
  * apiPlayer logs a player in over the HTTP API (no browser) and names
