@@ -62,22 +62,12 @@ func TestRunAgainstServer(t *testing.T) {
 	cfg.Think = 0
 	cfg.HintChance = 0.5
 	cfg.SettleTimeout = 10 * time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	var progress strings.Builder
 	cfg.ProgressInterval = 100 * time.Millisecond
-	res, err := emulate.Run(ctx, cfg, &progress)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var summary strings.Builder
-	_ = res.WriteSummary(&summary)
-	if n := res.ErrorCount(); n != 0 {
-		t.Fatalf("%d errors:\n%s", n, summary.String())
-	}
+	res, summary := mustRunClean(t, cfg, &progress)
 	nch := len(emutest.Challenges())
 	if res.PlayersDone != players || res.Flags != int64(players*nch) {
-		t.Fatalf("done %d flags %d, want %d and %d\n%s", res.PlayersDone, res.Flags, players, players*nch, summary.String())
+		t.Fatalf("done %d flags %d, want %d and %d\n%s", res.PlayersDone, res.Flags, players, players*nch, summary)
 	}
 	if res.SolvingSec <= 0 || res.SolvingSec > res.WallSec || res.SolvingRate < res.FlagsPerSec {
 		t.Errorf("solving phase %.3fs at %.1f flags/s, wall %.3fs at %.1f/s: the phase must lie within the run and be at least as fast",
@@ -106,14 +96,9 @@ func TestRunAgainstServer(t *testing.T) {
 	// A second run against the same server finds everything solved by
 	// those players already: still no deviation, and nothing to submit.
 	cfg.Players = 5
-	res2, err := emulate.Run(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	summary.Reset()
-	_ = res2.WriteSummary(&summary)
-	if res2.ErrorCount() != 0 || res2.PlayersDone != 5 || res2.Flags != 0 {
-		t.Fatalf("rerun: %s", summary.String())
+	res2, summary2 := mustRunClean(t, cfg, nil)
+	if res2.PlayersDone != 5 || res2.Flags != 0 {
+		t.Fatalf("rerun: %s", summary2)
 	}
 }
 

@@ -277,6 +277,18 @@ func (s *Server) adminForm(w http.ResponseWriter, r *http.Request) (sess adminSe
 	return sess, token, true
 }
 
+// dashboardFailed answers a dashboard form whose action failed inside
+// the server: logged and reported like any internal error, the dashboard
+// again (500) with msg.
+func (s *Server) dashboardFailed(w http.ResponseWriter, r *http.Request, page adminPage, what, msg string, err error) {
+	s.log.Error("admin dashboard: "+what, "request_id", requestID(r), "err", err)
+	if s.cfg.OnError != nil {
+		s.cfg.OnError(r, err)
+	}
+	page.Message, page.IsError, page.Stats = msg, true, s.adminStats(r.Context())
+	s.renderAdmin(w, http.StatusInternalServerError, "dashboard", page)
+}
+
 // checkCSRF parses the form and reports whether its csrf field is the
 // session's form token.
 func checkCSRF(r *http.Request, sess adminSession) bool {
@@ -331,12 +343,7 @@ func (s *Server) handleAdminReset(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := s.cfg.Engine.Reset(r.Context())
 	if err != nil {
-		s.log.Error("admin dashboard: reset failed", "request_id", requestID(r), "err", err)
-		if s.cfg.OnError != nil {
-			s.cfg.OnError(r, err)
-		}
-		page.Message, page.Stats = "The reset failed; see the server log.", s.adminStats(r.Context())
-		s.renderAdmin(w, http.StatusInternalServerError, "dashboard", page)
+		s.dashboardFailed(w, r, page, "reset failed", "The reset failed; see the server log.", err)
 		return
 	}
 	s.log.Warn("admin reset", "events_removed", n, "via", "dashboard", "request_id", requestID(r), "addr", s.clientAddr(r))

@@ -286,12 +286,7 @@ func (s *Server) handleAdminRemoveForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.remove(r, c); err != nil {
-		s.log.Error("admin dashboard: remove", "request_id", requestID(r), "err", err)
-		if s.cfg.OnError != nil {
-			s.cfg.OnError(r, err)
-		}
-		page.Message, page.Stats = "That failed; see the server log.", s.adminStats(r.Context())
-		s.renderAdmin(w, http.StatusInternalServerError, "dashboard", page)
+		s.dashboardFailed(w, r, page, "remove", "That failed; see the server log.", err)
 		return
 	}
 	s.forgetStats()
