@@ -10,7 +10,8 @@ import { clockRefusal } from './clock.js';
 import { NO_TEAM_REASON } from './team.js';
 import { announce } from './live.js';
 import { href } from './routes.js';
-import { BLOOD_LABELS, Refetcher, bloodLabel, pageName } from './pages.js';
+import { BLOOD_LABELS, bloodLabel, pageName } from './pages.js';
+import { Refetcher } from './refetch.js';
 
 /** bloodRank is the 0-based place of playerId among ch's first solvers, or -1. */
 export function bloodRank(ch, playerId) {

@@ -12,8 +12,9 @@ import { ScoreChart, chartTableToggle } from './scorechart.js';
 import { frozenNote } from './scoreboard.js';
 import { href } from './routes.js';
 import {
-  Refetcher, bloodLabel, onBoardChange, pageName, profileSeries, solvedBy, sortSolves,
+  bloodLabel, onBoardChange, pageName, profileSeries, solvedBy, sortSolves,
 } from './pages.js';
+import { Refetcher } from './refetch.js';
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 

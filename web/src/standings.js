@@ -4,6 +4,8 @@
 // seconds, at a random moment, so that a thousand open apps hearing the
 // same frame do not ask at once. No DOM here: the unit tests drive it.
 
+import { Refetcher } from './refetch.js';
+
 const MIN_GAP_MS = 4000; // at most one fetch per this, from its start
 const JITTER_MS = 2000; // spread of the first fetch after a quiet time
 const STALE_RETRIES = 3; // replies older than the stream: ask again, a few times
@@ -24,12 +26,15 @@ export class StandingsRefresher {
     this.model = opts.model;
     this.fetch = opts.fetch;
     this.onLoaded = opts.onLoaded || (() => {});
-    this.now = opts.now || (() => Date.now());
-    this.setTimer = opts.setTimer || ((fn, ms) => setTimeout(fn, ms));
-    this.clearTimer = opts.clearTimer || ((id) => clearTimeout(id));
-    this.random = opts.random || Math.random;
-    this.timer = null;
-    this.last = -Infinity; // when the last fetch started
+    this.refetch = new Refetcher({
+      run: () => this.run(),
+      gapMs: MIN_GAP_MS,
+      jitterMs: JITTER_MS,
+      now: opts.now,
+      setTimer: opts.setTimer,
+      clearTimer: opts.clearTimer,
+      random: opts.random,
+    });
     this.ts = 0; // the newest value frame's time: when the scores fell
     this.stale = 0;
     this.stopped = false;
@@ -46,17 +51,10 @@ export class StandingsRefresher {
 
   /** trigger schedules one fetch (a burst of calls makes one). */
   trigger() {
-    if (this.stopped || this.timer !== null) return;
-    const wait = Math.max(0, this.last + MIN_GAP_MS - this.now()) + this.random() * JITTER_MS;
-    this.timer = this.setTimer(() => {
-      this.timer = null;
-      this.run();
-    }, wait);
+    this.refetch.trigger();
   }
 
   async run() {
-    if (this.stopped) return;
-    this.last = this.now();
     let reply;
     try {
       reply = await this.fetch();
@@ -73,7 +71,6 @@ export class StandingsRefresher {
 
   stop() {
     this.stopped = true;
-    if (this.timer !== null) this.clearTimer(this.timer);
-    this.timer = null;
+    this.refetch.stop();
   }
 }

@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Scoreboard } from '../../src/model.js';
 import {
-  BLOOD_LABELS, Refetcher, bloodLabel, boardKey, onBoardChange, pageName, profileSeries, solvedBy, sortSolves,
+  BLOOD_LABELS, bloodLabel, boardKey, onBoardChange, pageName, profileSeries, solvedBy, sortSolves,
 } from '../../src/pages.js';
+import { Refetcher } from '../../src/refetch.js';
 
 test('bloodLabel names the first three places, nothing else', () => {
   assert.equal(bloodLabel(1), 'First blood');
